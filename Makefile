@@ -1,0 +1,49 @@
+# Everything installs into .venv at the project root. `make run` and `make test` do all set-up.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+# Debian packages: venv, Qt's X11/EGL libraries and Xvfb for the window, espeak-ng and sox for
+# fixture generation, poppler for looking at PDF reports.
+DEBIAN_PACKAGES := python3-venv espeak-ng sox xvfb xdotool imagemagick poppler-utils \
+	libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libxcb-image0 \
+	libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libegl1 libgl1 \
+	libfontconfig1 libdbus-1-3
+
+.PHONY: install system-deps run test test-all bench clean
+
+install: $(STAMP)
+
+system-deps:
+	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+		if [ -n "$$missing" ]; then \
+			echo "Installing Debian packages: $$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		fi; \
+	else \
+		echo "Not root: skipping Debian packages (need: $(DEBIAN_PACKAGES))"; \
+	fi
+
+$(STAMP): pyproject.toml
+	$(MAKE) system-deps
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: install
+	$(VENV)/bin/reviewer-app
+
+test: install
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+test-all: install
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m ''
+
+bench: install
+	$(PY) benchmarks/bench_analyze.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,158 @@
+"""`reviewer-app`: every headless command. Errors are one line on stderr, never a traceback."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from reviewer_app import __version__
+from reviewer_app.core.errors import ReviewerError
+
+
+def _settings_from(args):
+    from reviewer_app.core.settings import SettingsError, load_settings
+
+    settings = load_settings(getattr(args, "config", None))
+    if getattr(args, "asr_model", None):
+        settings.asr.model = args.asr_model
+    if getattr(args, "language", None):
+        settings.asr.language = args.language
+    if getattr(args, "device", None):
+        settings.asr.device = args.device
+    if getattr(args, "channels", None):
+        settings.channels.roles = [r.strip() for r in args.channels.split(",")]
+        try:
+            settings.validate()
+        except SettingsError as exc:
+            raise SettingsError(f"--channels: {exc}") from None
+    return settings
+
+
+def _open_db(url: str | None):
+    from reviewer_app.core import paths
+    from reviewer_app.core.storage.db import open_database
+
+    return open_database(url or paths.default_db_url())
+
+
+def _print_summary(outcomes) -> None:
+    for o in outcomes:
+        if o.error:
+            continue
+        a = o.analysis
+        counts: dict[str, int] = {}
+        for seg in a.segments:
+            counts[seg.category] = counts.get(seg.category, 0) + 1
+        problems = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "no problems"
+        state = " (already analysed)" if o.skipped else ""
+        print(f"{Path(o.path).name}: score {a.score.value} ({a.score.grade}), {a.language}, "
+              f"{a.audio.duration_s:.1f} s; {problems}{state}")
+
+
+def cmd_analyze(args) -> int:
+    from reviewer_app.core.batch import analyze_many
+    from reviewer_app.core.pipeline import run_to_end
+    from reviewer_app.terminal import TerminalBar
+
+    settings = _settings_from(args)
+    engine = _open_db(args.db)
+    bar = TerminalBar()
+    try:
+        outcomes = run_to_end(analyze_many(args.paths, settings, engine, args.out, args.force), bar)
+    finally:
+        bar.close()
+    for o in outcomes:
+        if o.analysis is not None:
+            for warning in o.analysis.warnings:
+                print(f"warning: {warning}", file=sys.stderr)
+        if o.error:
+            print(f"error: {o.error}", file=sys.stderr)
+    _print_summary(outcomes)
+    failed = sum(1 for o in outcomes if o.error)
+    if not outcomes:
+        print("error: no audio files found in the given paths", file=sys.stderr)
+        return 1
+    return 1 if failed else 0
+
+
+def cmd_demo(args) -> int:
+    """No window yet: analyse the bundled demo calls into the default library and print the result."""
+    from reviewer_app.core import paths
+
+    demos = paths.demo_calls()
+    if not demos:
+        raise ReviewerError(f"{paths.resources_dir() / 'demo_calls'}: no bundled demo calls found")
+    print(f"Analysing {len(demos)} bundled demo calls into {paths.default_db_url()}", file=sys.stderr)
+    ns = argparse.Namespace(paths=[str(p) for p in demos], db=None, out=None, force=False, config=None,
+                            asr_model=None, language=None, channels=None, device=None)
+    return cmd_analyze(ns)
+
+
+def cmd_info(args) -> int:
+    from reviewer_app.core.info import collect_info
+
+    info = collect_info(args.db)
+    if args.json:
+        print(json.dumps(info, indent=2, ensure_ascii=False))
+    else:
+        for key, value in info.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from reviewer_app.core.evaluate import evaluate_dirs
+
+    scores = evaluate_dirs(args.truth, args.pred)
+    if args.json:
+        print(json.dumps({c: s.as_dict() for c, s in scores.items()}, indent=2))
+        return 0
+    print(f"{'category':<18} {'P':>6} {'R':>6} {'F1':>6} {'TP':>4} {'pred':>5} {'truth':>5}")
+    for cat, s in scores.items():
+        print(f"{cat:<18} {s.precision:6.3f} {s.recall:6.3f} {s.f1:6.3f} {s.true_positives:4d} "
+              f"{s.predicted:5d} {s.truth:5d}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="reviewer-app", description="Call-centre speech quality review.")
+    parser.add_argument("--version", action="version", version=f"reviewer-app {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    p = sub.add_parser("analyze", help="analyse audio files or folders into the library")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--db", metavar="URL", help="SQLAlchemy database URL (default: SQLite in the user data dir)")
+    p.add_argument("--out", metavar="DIR", help="also write DIR/<audio stem>.json per call")
+    p.add_argument("--config", metavar="FILE", help="settings TOML")
+    p.add_argument("--asr-model", metavar="NAME|DIR", help="base (default), tiny.en, a model folder or name")
+    p.add_argument("--language", metavar="auto|CODE")
+    p.add_argument("--channels", metavar="ROLE,ROLE", help="roles of the left,right channels")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--force", action="store_true", help="analyse again calls already in the library")
+    p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("info", help="versions, folders, model and device in use")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--db", metavar="URL")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("evaluate", help="per-category precision, recall and F1 of predictions against truth")
+    p.add_argument("--truth", required=True, metavar="DIR")
+    p.add_argument("--pred", required=True, metavar="DIR")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func = getattr(args, "func", cmd_demo)
+    try:
+        return func(args)
+    except ReviewerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130

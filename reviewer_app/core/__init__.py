@@ -1,0 +1,1 @@
+"""Headless core of reviewer_app. Nothing below this package may import Qt."""

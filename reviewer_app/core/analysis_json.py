@@ -1,0 +1,57 @@
+"""The per-call JSON written by `analyze --out`, and its atomic writer."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+from reviewer_app.core.domain import CallAnalysis, Segment
+
+
+def segment_to_dict(seg: Segment) -> dict:
+    return {
+        "start": round(seg.start, 3), "end": round(seg.end, 3), "role": seg.role, "category": seg.category,
+        "score": round(seg.score, 3), "source": seg.source, "evidence": seg.evidence,
+    }
+
+
+def analysis_to_dict(analysis: CallAnalysis) -> dict:
+    audio = asdict(analysis.audio)
+    audio["roles"] = list(analysis.audio.roles)
+    return {
+        "audio": audio,
+        "language": analysis.language,
+        "transcript": [
+            {
+                "role": t.role, "start": t.start, "end": t.end, "text": t.text,
+                "words": [{"word": w.word, "start": w.start, "end": w.end, "prob": w.prob} for w in t.words],
+            }
+            for t in analysis.transcript
+        ],
+        "segments": [segment_to_dict(s) for s in analysis.segments],
+        "score": {
+            "value": analysis.score.value, "grade": analysis.score.grade,
+            "deductions": dict(analysis.score.deductions),
+        },
+        "timings_s": dict(analysis.timings_s),
+        "versions": dict(analysis.versions),
+        "warnings": list(analysis.warnings),
+    }
+
+
+def write_json_atomic(path: str | Path, data: dict) -> None:
+    """Write to a temp file in the same folder, then rename: readers never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, indent=1)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,260 @@
+"""Decode any common audio file to float32 channels with PyAV.
+
+`decode_audio` keeps the file's native sample rate; `resample` converts one
+channel for the ASR model. Every failure is an `AudioError` whose cause is one
+readable line: the user sees it as is.
+"""
+from __future__ import annotations
+
+import errno
+import hashlib
+import logging
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import av.error
+import numpy as np
+
+from reviewer_app.core.errors import AudioError
+
+log = logging.getLogger(__name__)
+
+MAX_CHANNELS = 2  # channels analysed; the rest of a multichannel file is ignored
+MIN_DURATION_S = 0.1  # shorter files hold nothing to analyse
+
+# Integer sample formats and the divisor that maps them to [-1, 1).
+_INT_SCALE = {"u8": 128.0, "s16": 32768.0, "s32": 2147483648.0, "s64": 9223372036854775808.0}
+
+
+@dataclass(frozen=True, eq=False)
+class DecodedAudio:
+    samples: np.ndarray  # float32, shape (channels, n), at most MAX_CHANNELS rows
+    sample_rate: int
+    source_channels: int  # channels in the file, may exceed samples.shape[0]
+    path: str
+
+    @property
+    def channels(self) -> int:
+        return int(self.samples.shape[0])
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.samples.shape[1])
+
+    @property
+    def duration_s(self) -> float:
+        return self.n_samples / self.sample_rate
+
+
+def decode_audio(path: str | os.PathLike[str], max_channels: int = MAX_CHANNELS) -> DecodedAudio:
+    """The file's first `max_channels` channels as float32 in [-1, 1], native rate."""
+    name = os.fspath(path)
+    _check_readable(name)
+    try:
+        # Bigger WAV packets: far fewer frames to decode on long PCM files.
+        container = av.open(name, mode="r", metadata_errors="ignore", options={"max_size": "1048576"})
+    except av.error.FFmpegError as exc:
+        raise AudioError(name, _open_failure_cause(name, exc)) from None
+    except (OSError, ValueError, UnicodeError) as exc:  # anything else the opener throws
+        raise AudioError(name, f"cannot open ({_short(exc)})") from None
+    with container:
+        if not container.streams.audio:
+            raise AudioError(name, "no audio stream (is it a video or a data file?)")
+        stream = container.streams.audio[0]
+        samples, rate, channels, truncated = _decode_stream(name, container, stream, max_channels)
+    if truncated:
+        log.warning("%s: decoding stopped early (%s); using the first %.2f s", name, truncated,
+                    samples.shape[1] / rate)
+    _check_samples(name, samples, rate)
+    return DecodedAudio(samples=samples, sample_rate=rate, source_channels=channels, path=name)
+
+
+def sha256_of_file(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> str:
+    name = os.fspath(path)
+    digest = hashlib.sha256()
+    try:
+        with open(name, "rb") as fh:
+            while chunk := fh.read(chunk_size):
+                digest.update(chunk)
+    except OSError as exc:
+        raise AudioError(name, _os_cause(exc)) from None
+    return digest.hexdigest()
+
+
+def resample(samples: np.ndarray, from_sr: int, to_sr: int = 16000) -> np.ndarray:
+    """One channel from `from_sr` to `to_sr` Hz (float32), e.g. 8 kHz phone audio for ASR."""
+    x = np.ascontiguousarray(samples, dtype=np.float32)
+    if x.ndim != 1:
+        raise ValueError(f"resample expects one channel, got shape {x.shape}")
+    if from_sr == to_sr or x.size == 0:
+        return x.copy()
+    import torch
+    import torchaudio.functional as F
+
+    with torch.inference_mode():
+        out = F.resample(torch.from_numpy(x), int(from_sr), int(to_sr))
+    return out.numpy().astype(np.float32, copy=False)
+
+
+# --- checks -----------------------------------------------------------------
+
+
+def _check_readable(name: str) -> None:
+    try:
+        info = os.stat(name)
+    except OSError as exc:
+        raise AudioError(name, _os_cause(exc)) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise AudioError(name, "is a directory, not an audio file")
+    if not stat.S_ISREG(info.st_mode):
+        raise AudioError(name, "not a regular file")
+    if info.st_size == 0:
+        raise AudioError(name, "file is empty")
+    try:
+        with open(name, "rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise AudioError(name, _os_cause(exc)) from None
+
+
+def _check_samples(name: str, samples: np.ndarray, rate: int) -> None:
+    n = samples.shape[1]
+    if n == 0:
+        raise AudioError(name, "no audio frames (the file holds a header but no samples)")
+    if n < MIN_DURATION_S * rate:
+        raise AudioError(
+            name, f"too short to analyse ({n / rate:.3f} s; at least {MIN_DURATION_S:g} s needed)"
+        )
+    if not np.isfinite(samples).all():
+        raise AudioError(name, "contains NaN/Inf samples (damaged float audio)")
+
+
+def _os_cause(exc: OSError) -> str:
+    if exc.errno == errno.ENOENT:
+        return "no such file"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if exc.errno == errno.EISDIR:
+        return "is a directory, not an audio file"
+    return exc.strerror or type(exc).__name__
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:160]
+
+
+def _looks_like_text(name: str) -> bool:
+    try:
+        with open(name, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    if not head or b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # a multibyte letter cut at the end is still text
+            return False
+    return True
+
+
+def _open_failure_cause(name: str, exc: av.error.FFmpegError) -> str:
+    if isinstance(exc, (av.error.FileNotFoundError,)):
+        return "no such file"
+    if isinstance(exc, (av.error.PermissionError,)):
+        return "permission denied"
+    if _looks_like_text(name):
+        return "not an audio file (it contains text)"
+    with open(name, "rb") as fh:
+        head = fh.read(12)
+    if head[:4] in (b"RIFF", b"RIFX", b"RF64") and head[8:12] == b"WAVE":
+        return f"damaged WAV header ({_ffmpeg_reason(exc)})"
+    return f"not an audio file or an unsupported format ({_ffmpeg_reason(exc)})"
+
+
+def _ffmpeg_reason(exc: av.error.FFmpegError) -> str:
+    reason = getattr(exc, "strerror", None) or _short(exc)
+    return str(reason).rstrip(".").lower()
+
+
+# --- decoding ---------------------------------------------------------------
+
+
+def _decode_stream(
+    name: str, container: av.container.InputContainer, stream: av.audio.stream.AudioStream,
+    max_channels: int,
+) -> tuple[np.ndarray, int, int, str]:
+    """(samples, rate, source_channels, why decoding stopped early or "")."""
+    ctx = stream.codec_context
+    rate = int(ctx.sample_rate or 0)
+    source_channels = int(ctx.channels or 0)
+    chunks: list[np.ndarray] = []
+    pending: list[np.ndarray] = []  # raw frames of one sample format, converted together
+    pending_fmt: tuple[str, bool, int] | None = None
+    truncated = ""
+
+    def flush() -> None:
+        if pending and pending_fmt is not None:
+            chunks.append(_to_float(pending, *pending_fmt, max_channels))
+            pending.clear()
+
+    try:
+        for frame in container.decode(stream):
+            fmt = frame.format
+            nch = len(frame.layout.channels)
+            key = (fmt.name.rstrip("p"), fmt.is_planar, nch)
+            if key != pending_fmt:
+                flush()
+                pending_fmt = key
+            if not rate:
+                rate = int(frame.sample_rate)
+            elif frame.sample_rate and frame.sample_rate != rate:
+                raise AudioError(name, "sample rate changes inside the file; convert it first")
+            source_channels = source_channels or nch
+            pending.append(frame.to_ndarray())
+    except av.error.FFmpegError as exc:
+        if not pending and not chunks:
+            raise AudioError(name, f"cannot decode audio ({_ffmpeg_reason(exc)})") from None
+        truncated = _ffmpeg_reason(exc)
+    except (ValueError, TypeError, MemoryError) as exc:
+        raise AudioError(name, f"cannot decode audio ({_short(exc)})") from None
+    flush()
+    if not rate:
+        raise AudioError(name, "no audio frames (unknown sample rate)")
+    width = min(max_channels, source_channels or max_channels)
+    if not chunks:
+        return np.zeros((max(1, width), 0), np.float32), rate, source_channels, truncated
+    widths = {c.shape[0] for c in chunks}
+    if len(widths) > 1:
+        raise AudioError(name, "channel count changes inside the file; convert it first")
+    samples = chunks[0] if len(chunks) == 1 else np.concatenate(chunks, axis=1)
+    return samples, rate, source_channels, truncated
+
+
+def _to_float(frames: list[np.ndarray], fmt: str, planar: bool, nch: int, max_channels: int) -> np.ndarray:
+    """Raw frames of one format -> float32 (min(nch, max_channels), n), one pass per channel."""
+    if planar:  # each frame is (channels, n)
+        raw = frames[0] if len(frames) == 1 else np.concatenate([f[:max_channels] for f in frames], axis=1)
+        rows = [raw[c] for c in range(min(nch, max_channels))]
+    else:  # each frame is (1, n * channels), channels interleaved
+        flat = frames[0].reshape(-1) if len(frames) == 1 else np.concatenate([f.reshape(-1) for f in frames])
+        rows = [flat[c::nch] for c in range(min(nch, max_channels))]
+    if fmt in ("flt", "dbl"):
+        scale, offset = 1.0, 0.0
+    elif fmt in _INT_SCALE:
+        scale, offset = 1.0 / _INT_SCALE[fmt], (128.0 if fmt == "u8" else 0.0)
+    else:
+        raise ValueError(f"unsupported sample format {fmt}")
+    out = np.empty((len(rows), rows[0].shape[0]), dtype=np.float32)
+    for i, row in enumerate(rows):
+        if offset:
+            np.subtract(row, np.float32(offset), out=out[i], casting="unsafe")
+            out[i] *= np.float32(scale)
+        else:
+            np.multiply(row, np.float32(scale), out=out[i], casting="unsafe")
+    return out

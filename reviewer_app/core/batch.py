@@ -1,0 +1,97 @@
+"""Analyse many files into the database (and optionally JSON files), one failure at a time.
+
+A file that fails is reported with one line naming it and the cause; the
+others still run. A call whose audio is already fully analysed in the
+database is not analysed again unless `force` is set, so re-running a batch
+on the same folder finishes what was left.
+"""
+from __future__ import annotations
+
+from collections.abc import Generator, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from reviewer_app.core.analysis_json import analysis_to_dict, write_json_atomic
+from reviewer_app.core.audio.decode import sha256_of_file
+from reviewer_app.core.domain import CallAnalysis
+from reviewer_app.core.errors import ReviewerError
+from reviewer_app.core.pipeline import analyze
+from reviewer_app.core.progress import Cancelled, CancelToken, Progress
+from reviewer_app.core.settings import Settings
+
+AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".wma", ".webm"}
+
+
+@dataclass
+class FileOutcome:
+    path: str
+    analysis: CallAnalysis | None = None
+    error: str | None = None
+    skipped: bool = False  # already analysed in the database
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given, and the audio files inside given folders (sorted, recursive)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in AUDIO_SUFFIXES))
+        else:
+            out.append(p)
+    return out
+
+
+def _one_line(exc: BaseException, path: Path) -> str:
+    if isinstance(exc, ReviewerError):
+        text = str(exc)
+        return text if str(path) in text else f"{path}: {text}"
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return f"{path}: {type(exc).__name__}: {first}" if first else f"{path}: {type(exc).__name__}"
+
+
+def analyze_many(
+    paths: Iterable[str | Path],
+    settings: Settings,
+    engine=None,
+    out_dir: str | Path | None = None,
+    force: bool = False,
+    cancel: CancelToken | None = None,
+) -> Generator[Progress, None, list[FileOutcome]]:
+    """Yield Progress over all files (done counts in files); return one outcome per file."""
+    from reviewer_app.core.storage import repository
+
+    cancel = cancel or CancelToken()
+    files = expand_paths(paths)
+    outcomes: list[FileOutcome] = []
+    for n, path in enumerate(files):
+        outcome = FileOutcome(str(path))
+        try:
+            sha = sha256_of_file(path) if engine is not None and path.is_file() else None
+            stored = repository.load_analysis(engine, sha) if sha and not force else None
+            if stored is not None:
+                outcome.analysis, outcome.skipped = stored, True
+                yield Progress(n + 1, len(files), f"{path.name}: already analysed")
+            else:
+                gen = analyze(path, settings, cancel, sha256=sha)
+                while True:
+                    try:
+                        step = next(gen)
+                    except StopIteration as stop:
+                        outcome.analysis = stop.value
+                        break
+                    yield Progress(n + step.fraction, len(files), f"{path.name}: {step.message}")
+                if engine is not None:
+                    repository.save_analysis(engine, outcome.analysis)
+            if out_dir is not None:
+                write_json_atomic(Path(out_dir) / f"{path.stem}.json", analysis_to_dict(outcome.analysis))
+        except (Cancelled, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # every failure of one file becomes its one-line reason
+            outcome.analysis, outcome.error = None, _one_line(exc, path)
+        outcomes.append(outcome)
+        yield Progress(n + 1, len(files), f"{path.name}: {'failed' if outcome.error else 'done'}")
+    return outcomes

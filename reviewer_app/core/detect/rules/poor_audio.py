@@ -1,0 +1,185 @@
+"""poor_audio: clipping, very low level, noise or dropouts on one channel.
+
+Each channel is checked on its own; the segment's role is the channel's role.
+
+- Clipping: frames whose `clipped` fraction exceeds `rules.clipping_fraction`,
+  joined across gaps under 0.3 s, kept from `rules.clipping_min_s`. Evidence
+  gives the mean clipped fraction of the samples in the segment.
+- Dropouts: digital silence (energy at or below `rules.dropout_dbfs`) lasting
+  `rules.dropout_min_s` to `rules.dropout_max_s`, that starts and ends
+  abruptly (the frames on both sides are at least 30 dB louder) and has the
+  channel's own speech within `rules.poor_audio_window_s` before and after
+  it. Silence at the very start or end of the file is not a dropout.
+- Level and noise are judged per window of `rules.poor_audio_window_s`:
+  * speech level = 75th percentile of the energy of the window's active
+    frames (needs 25% of the window active); below `rules.low_level_dbfs`
+    is low level;
+  * noise floor = 30th percentile of the energy of the window's quiet frames
+    (not active on any channel, not digital silence; needs 25% of the window,
+    else the channel-wide figure is used); above `rules.noise_floor_dbfs` is
+    noise; speech level minus floor below `rules.noise_snr_db` is noise too;
+  * median spectral flatness of active frames above `rules.noise_flatness`
+    is noisy speech.
+  Consecutive flagged windows are merged; where only speech-based causes
+  flagged them the segment is trimmed to the active frames inside. Segments
+  shorter than `rules.poor_audio_min_s` are dropped.
+
+Scores rise from 0.5 at the threshold to 1.0 at: 10x the clipping fraction;
+4x the minimum dropout; 15 dB below the low-level threshold; 15 dB above the
+noise-floor threshold; 0 dB SNR; flatness 0.3 above its threshold.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from reviewer_app.core import intervals
+from reviewer_app.core.detect.context import CallContext, ChannelSignal
+from reviewer_app.core.detect.rules.common import EPS, frames, make_segment, ramp
+from reviewer_app.core.domain import Segment
+from reviewer_app.core.settings import RuleSettings, Settings
+
+CATEGORY = "poor_audio"
+CLIP_JOIN_S = 0.3
+SUDDEN_DB = 30.0
+LEVEL_PERCENTILE = 75
+FLOOR_PERCENTILE = 30
+MIN_SHARE = 0.25  # share of a window's frames needed to measure speech level or noise floor
+MIN_FLOOR_S = 1.0  # quiet time needed for a channel-wide noise floor
+
+
+def _pct(fraction: float) -> str:
+    value = 100 * fraction
+    return f"{value:.0f}%" if value >= 1 else f"{value:.1f}%"
+
+
+def clipping(ch: ChannelSignal, role: str, rules: RuleSettings) -> list[Segment]:
+    clipped = np.asarray(ch.clipped, dtype=float)
+    runs = intervals.merge(intervals.from_mask(clipped > rules.clipping_fraction, ch.hop_s), gap=CLIP_JOIN_S)
+    out = []
+    for start, end in intervals.drop_shorter_than(runs, rules.clipping_min_s - EPS):
+        frac = float(clipped[int(round(start / ch.hop_s)):int(round(end / ch.hop_s))].mean())
+        score = ramp(frac, rules.clipping_fraction, 10 * rules.clipping_fraction)
+        out.append(make_segment(start, end, role, CATEGORY, score, f"clipping {_pct(frac)} of samples"))
+    return out
+
+
+def dropouts(ch: ChannelSignal, role: str, rules: RuleSettings) -> list[Segment]:
+    energy = np.asarray(ch.energy_db, dtype=float)
+    n, hop = len(energy), ch.hop_s
+    activity = intervals.merge(ch.activity)
+    near = rules.poor_audio_window_s
+    out = []
+    for start, end in intervals.from_mask(energy <= rules.dropout_dbfs, hop):
+        length = end - start
+        if not rules.dropout_min_s - EPS <= length <= rules.dropout_max_s + EPS:
+            continue
+        lo, hi = int(round(start / hop)), int(round(end / hop))
+        if lo == 0 or hi >= n:
+            continue
+        sudden = min(energy[lo - 1], energy[hi]) >= rules.dropout_dbfs + SUDDEN_DB
+        speech_around = (intervals.intersect(activity, [(start - near, start)])
+                         and intervals.intersect(activity, [(end, end + near)]))
+        if sudden and speech_around:
+            score = ramp(length, rules.dropout_min_s, 4 * rules.dropout_min_s)
+            out.append(make_segment(start, end, role, CATEGORY, score,
+                                    f"dropout: {length:.2f} s of digital silence"))
+    return out
+
+
+def _window_causes(energy, flatness, active, quiet, global_floor, rules: RuleSettings) -> dict[str, float]:
+    """Causes flagged in one window, each with its measured value."""
+    size = len(energy)
+    causes: dict[str, float] = {}
+    floor = global_floor
+    if quiet.sum() >= MIN_SHARE * size:
+        floor = float(np.percentile(energy[quiet], FLOOR_PERCENTILE))
+    if floor is not None and floor > rules.noise_floor_dbfs:
+        causes["floor"] = floor
+    if active.sum() >= MIN_SHARE * size and active.any():
+        level = float(np.percentile(energy[active], LEVEL_PERCENTILE))
+        if level < rules.low_level_dbfs:
+            causes["low"] = level
+        if floor is not None and level - floor < rules.noise_snr_db:
+            causes["snr"] = level - floor
+        flat = float(np.median(flatness[active]))
+        if flat > rules.noise_flatness:
+            causes["flat"] = flat
+    return causes
+
+
+def _describe(causes: list[dict[str, float]], rules: RuleSettings) -> tuple[str, float]:
+    """Evidence text and score for a merged run of flagged windows."""
+    parts, scores = [], []
+    values = {key: [c[key] for c in causes if key in c] for key in ("low", "floor", "snr", "flat")}
+    if values["low"]:
+        v = float(np.median(values["low"]))
+        parts.append(f"low level: speech at {v:.0f} dBFS")
+        scores.append(ramp(v, rules.low_level_dbfs, rules.low_level_dbfs - 15))
+    if values["floor"]:
+        v = float(np.median(values["floor"]))
+        parts.append(f"noise floor {v:.0f} dBFS")
+        scores.append(ramp(v, rules.noise_floor_dbfs, rules.noise_floor_dbfs + 15))
+    if values["snr"]:
+        v = float(min(values["snr"]))
+        parts.append(f"noise: SNR {v:.0f} dB")
+        scores.append(ramp(v, rules.noise_snr_db, 0.0))
+    if values["flat"]:
+        v = float(max(values["flat"]))
+        parts.append(f"noisy speech: spectral flatness {v:.2f}")
+        scores.append(ramp(v, rules.noise_flatness, rules.noise_flatness + 0.3))
+    return "; ".join(parts), max(scores)
+
+
+def level_and_noise(ch: ChannelSignal, others: list[ChannelSignal], role: str,
+                    rules: RuleSettings) -> list[Segment]:
+    energy = np.asarray(ch.energy_db, dtype=float)
+    flatness = np.asarray(ch.flatness, dtype=float)
+    n, hop = len(energy), ch.hop_s
+    digital = energy <= rules.dropout_dbfs
+    active = intervals.to_mask(intervals.merge(ch.activity), n, hop) & ~digital
+    other = intervals.to_mask(intervals.merge(iv for o in others for iv in o.activity), n, hop)
+    quiet = ~active & ~other & ~digital
+    global_floor = (float(np.percentile(energy[quiet], FLOOR_PERCENTILE))
+                    if quiet.sum() * hop >= MIN_FLOOR_S else None)
+    m = frames(rules.poor_audio_window_s, hop)
+    flagged: list[tuple[int, dict[str, float]]] = []
+    for k in range(math.ceil(n / m)):
+        sl = slice(k * m, min(n, (k + 1) * m))
+        causes = _window_causes(energy[sl], flatness[sl], active[sl], quiet[sl], global_floor, rules)
+        if causes:
+            flagged.append((k, causes))
+    groups: list[list[tuple[int, dict[str, float]]]] = []
+    for item in flagged:
+        if groups and item[0] == groups[-1][-1][0] + 1:
+            groups[-1].append(item)
+        else:
+            groups.append([item])
+    out = []
+    for group in groups:
+        lo, hi = group[0][0] * m, min(n, (group[-1][0] + 1) * m)
+        causes = [c for _, c in group]
+        if not any("floor" in c for c in causes):
+            idx = np.flatnonzero(active[lo:hi])
+            lo, hi = lo + int(idx[0]), lo + int(idx[-1]) + 1
+        start, end = lo * hop, hi * hop
+        if end - start < rules.poor_audio_min_s - EPS:
+            continue
+        evidence, score = _describe(causes, rules)
+        out.append(make_segment(start, end, role, CATEGORY, score, evidence))
+    return out
+
+
+def detect(ctx: CallContext, settings: Settings) -> list[Segment]:
+    rules = settings.rules
+    out: list[Segment] = []
+    for ch in ctx.channels:
+        if len(ch.energy_db) == 0:
+            continue
+        role = ctx.speaker_role(ch.role)
+        others = [o for o in ctx.channels if o is not ch]
+        out += clipping(ch, role, rules)
+        out += dropouts(ch, role, rules)
+        out += level_and_noise(ch, others, role, rules)
+    return sorted(out, key=lambda s: (s.start, s.end, s.role))

@@ -1,0 +1,133 @@
+"""Compare predicted problem segments with truth: per-category precision, recall and F1.
+
+A predicted segment matches a truth segment of the same category when their
+overlap is at least 30% of the shorter of the two. Each truth segment is
+matched at most once and so is each prediction (greedy, largest overlap first).
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from reviewer_app.core import intervals
+from reviewer_app.core.domain import Interval
+from reviewer_app.core.errors import ReviewerError
+
+MIN_OVERLAP = 0.3
+
+
+@dataclass
+class CategoryScore:
+    category: str
+    true_positives: int = 0
+    predicted: int = 0
+    truth: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.true_positives / self.predicted if self.predicted else (1.0 if not self.truth else 0.0)
+
+    @property
+    def recall(self) -> float:
+        return self.true_positives / self.truth if self.truth else (1.0 if not self.predicted else 0.0)
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "precision": round(self.precision, 4), "recall": round(self.recall, 4), "f1": round(self.f1, 4),
+            "true_positives": self.true_positives, "predicted": self.predicted, "truth": self.truth,
+        }
+
+
+def overlaps_enough(a: Interval, b: Interval, min_overlap: float = MIN_OVERLAP) -> bool:
+    overlap = min(a[1], b[1]) - max(a[0], b[0])
+    shorter = min(a[1] - a[0], b[1] - b[0])
+    return overlap > 0 and shorter > 0 and overlap >= min_overlap * shorter
+
+
+def count_matches(pred: list[Interval], truth: list[Interval]) -> int:
+    pairs = [
+        (min(p[1], t[1]) - max(p[0], t[0]), i, j)
+        for i, p in enumerate(pred) for j, t in enumerate(truth) if overlaps_enough(p, t)
+    ]
+    used_p, used_t, matched = set(), set(), 0
+    for _, i, j in sorted(pairs, reverse=True):
+        if i not in used_p and j not in used_t:
+            used_p.add(i)
+            used_t.add(j)
+            matched += 1
+    return matched
+
+
+def score_segments(pred: Iterable[dict], truth: Iterable[dict], into: dict[str, CategoryScore] | None = None):
+    """Add one call's segments (dicts with start, end, category) to per-category counts."""
+    scores = into if into is not None else {}
+    by_cat: dict[str, tuple[list[Interval], list[Interval]]] = {}
+    for seg in pred:
+        by_cat.setdefault(seg["category"], ([], []))[0].append((float(seg["start"]), float(seg["end"])))
+    for seg in truth:
+        by_cat.setdefault(seg["category"], ([], []))[1].append((float(seg["start"]), float(seg["end"])))
+    for cat, (p, t) in by_cat.items():
+        s = scores.setdefault(cat, CategoryScore(cat))
+        s.predicted += len(p)
+        s.truth += len(t)
+        s.true_positives += count_matches(p, t)
+    return scores
+
+
+def _segments_in(path: Path) -> list[dict]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReviewerError(f"{path}: cannot read segments ({exc})") from None
+    segments = data.get("segments") if isinstance(data, dict) else data
+    if not isinstance(segments, list):
+        raise ReviewerError(f"{path}: no 'segments' list")
+    return segments
+
+
+def evaluate_dirs(truth_dir: str | Path, pred_dir: str | Path) -> dict[str, CategoryScore]:
+    """Score every `<stem>.json` in truth_dir against the same name in pred_dir."""
+    truth_dir, pred_dir = Path(truth_dir), Path(pred_dir)
+    for d in (truth_dir, pred_dir):
+        if not d.is_dir():
+            raise ReviewerError(f"{d}: not a folder")
+    truth_files = sorted(truth_dir.glob("*.json"))
+    if not truth_files:
+        raise ReviewerError(f"{truth_dir}: no .json truth files")
+    scores: dict[str, CategoryScore] = {}
+    for truth_file in truth_files:
+        pred_file = pred_dir / truth_file.name
+        pred = _segments_in(pred_file) if pred_file.exists() else []
+        score_segments(pred, _segments_in(truth_file), scores)
+    return dict(sorted(scores.items()))
+
+
+def truth_from_words(
+    words: list[dict], duration_s: float, dead_air_min_s: float, overtalk_min_s: float, speakers=("A", "B")
+) -> list[dict]:
+    """Dead air and overtalk truth from a word-timed transcript (e.g. SpokenWOZ's per-word timings).
+
+    Dead air: no word of any speaker for at least dead_air_min_s. Overtalk: both
+    speakers inside words at once for at least overtalk_min_s, joining overlaps
+    less than 0.2 s apart (the same joining the rule uses).
+    """
+    spans = {s: intervals.merge((float(w["start"]), float(w["end"])) for w in words if w["speaker"] == s)
+             for s in speakers}
+    everyone = intervals.merge(iv for s in speakers for iv in spans[s])
+    truth = [
+        {"start": s, "end": e, "category": "dead_air", "role": "both"}
+        for s, e in intervals.complement(everyone, 0.0, duration_s) if e - s >= dead_air_min_s
+    ]
+    both = intervals.merge(intervals.intersect(spans[speakers[0]], spans[speakers[1]]), gap=0.2)
+    truth += [
+        {"start": s, "end": e, "category": "overtalk", "role": "both"}
+        for s, e in both if e - s >= overtalk_min_s
+    ]
+    return truth

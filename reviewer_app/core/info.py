@@ -1,0 +1,46 @@
+"""What `reviewer-app info` reports: versions, folders, model and device."""
+from __future__ import annotations
+
+import platform
+from importlib import metadata
+
+from reviewer_app import __version__
+from reviewer_app.core import paths
+from reviewer_app.core.settings import load_settings
+
+LIBRARIES = ("faster-whisper", "ctranslate2", "torch", "torchaudio", "PySide6", "SQLAlchemy", "alembic", "av")
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def collect_info(db_url: str | None = None, config: str | None = None) -> dict:
+    from reviewer_app.core.asr.model_store import resolve_model
+    from reviewer_app.core.asr.transcribe import pick_device
+
+    settings = load_settings(config)
+    resolved = resolve_model(settings.asr.model)
+    gpu = None
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            gpu = torch.cuda.get_device_name(0)
+    except Exception as exc:  # a broken CUDA set-up is reported, not fatal
+        gpu = f"unavailable ({type(exc).__name__})"
+    return {
+        "app_version": __version__,
+        "python": platform.python_version(),
+        "libraries": {name: _version(name) for name in LIBRARIES},
+        "data_dir": str(paths.data_dir()),
+        "cache_dir": str(paths.cache_dir()),
+        "database_url": db_url or paths.default_db_url(),
+        "asr_model": resolved.name,
+        "asr_model_path": resolved.path,
+        "device": pick_device(settings.asr.device),
+        "gpu": gpu,
+    }

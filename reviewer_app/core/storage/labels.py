@@ -1,0 +1,218 @@
+"""Reviewer labels on segments, with an append-only audit log and stale-edit detection.
+
+Every change is one transaction: the segment row (status, reviewer, version + 1,
+updated_at) and one label_events row with the before and after state. Pass
+`expected_version` (the version you loaded) to get a ConflictError instead of
+overwriting a change another reviewer made in the meantime. Deletion is soft:
+`restore` undoes it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from reviewer_app.core.domain import CATEGORIES, ROLES
+from reviewer_app.core.errors import ReviewerError
+from reviewer_app.core.storage.db import writer
+from reviewer_app.core.storage.models import CallRow, LabelEventRow, SegmentRow, utcnow
+from reviewer_app.core.storage.repository import StoredSegment, _stored
+
+_SNAPSHOT_FIELDS = (
+    "start", "end", "role", "category", "score", "source", "evidence",
+    "status", "reviewer", "note", "version",
+)
+
+
+class ConflictError(ReviewerError):
+    """The segment changed since the caller loaded it."""
+
+    def __init__(self, message: str, segment_id: int, expected: int, actual: int,
+                 other_reviewer: str | None) -> None:
+        super().__init__(message)
+        self.segment_id = segment_id
+        self.expected = expected
+        self.actual = actual
+        self.other_reviewer = other_reviewer
+
+
+@dataclass(frozen=True)
+class LabelEvent:
+    id: int
+    call_id: int
+    segment_id: int | None
+    reviewer: str
+    at: datetime
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class LabelStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def confirm(self, segment_id: int, reviewer: str, *,
+                expected_version: int | None = None) -> StoredSegment:
+        return self._change(segment_id, reviewer, "confirm", expected_version, status="confirmed")
+
+    def reject(self, segment_id: int, reviewer: str, *,
+               expected_version: int | None = None) -> StoredSegment:
+        return self._change(segment_id, reviewer, "reject", expected_version, status="rejected")
+
+    def edit(self, segment_id: int, reviewer: str, *, start: float | None = None,
+             end: float | None = None, category: str | None = None, role: str | None = None,
+             expected_version: int | None = None) -> StoredSegment:
+        """Change bounds, category or role; status becomes "edited" (an added one stays "added")."""
+        changes = {k: v for k, v in
+                   dict(start=start, end=end, category=category, role=role).items()
+                   if v is not None}
+        if not changes:
+            raise ReviewerError(f"edit of segment {segment_id}: give start, end, category or role")
+        return self._change(segment_id, reviewer, "edit", expected_version, **changes)
+
+    def set_note(self, segment_id: int, reviewer: str, note: str | None, *,
+                 expected_version: int | None = None) -> StoredSegment:
+        """Set the note (an empty note or None clears it); the status is unchanged."""
+        return self._change(segment_id, reviewer, "note", expected_version, note=note or None)
+
+    def delete(self, segment_id: int, reviewer: str, *,
+               expected_version: int | None = None) -> None:
+        self._change(segment_id, reviewer, "delete", expected_version, deleted_at=utcnow())
+
+    def restore(self, segment_id: int, reviewer: str, *,
+                expected_version: int | None = None) -> StoredSegment:
+        """Undo a delete."""
+        return self._change(segment_id, reviewer, "restore", expected_version, deleted_at=None)
+
+    def add(self, call_id: int, reviewer: str, start: float, end: float, category: str,
+            role: str, *, note: str | None = None) -> int:
+        """A segment the model missed; returns its id."""
+        reviewer = _check_reviewer(reviewer)
+        _check_segment(start, end, category, role)
+        now = utcnow()
+        with Session(writer(self._engine)) as s, s.begin():
+            call = _call(s, call_id)
+            row = SegmentRow(
+                call_id=call_id, start=float(start), end=float(end), role=role,
+                category=category, score=1.0, source="reviewer", evidence="", status="added",
+                reviewer=reviewer, note=note or None, version=1, created_at=now, updated_at=now,
+            )
+            s.add(row)
+            s.flush()
+            _start_review(call)
+            s.add(LabelEventRow(call_id=call_id, segment_id=row.id, reviewer=reviewer, at=now,
+                                action="add", before=None, after=_snapshot(row)))
+            return row.id
+
+    def mark_reviewed(self, call_id: int, reviewer: str) -> None:
+        reviewer = _check_reviewer(reviewer)
+        now = utcnow()
+        with Session(writer(self._engine)) as s, s.begin():
+            call = _call(s, call_id)
+            before = {"review_status": call.review_status}
+            call.review_status = "reviewed"
+            call.updated_at = now
+            s.add(LabelEventRow(call_id=call_id, segment_id=None, reviewer=reviewer, at=now,
+                                action="review", before=before,
+                                after={"review_status": "reviewed"}))
+
+    def events(self, call_id: int) -> list[LabelEvent]:
+        """The call's audit log, oldest first."""
+        with Session(self._engine) as s, s.begin():
+            rows = s.scalars(select(LabelEventRow).where(LabelEventRow.call_id == call_id)
+                             .order_by(LabelEventRow.id))
+            return [LabelEvent(r.id, r.call_id, r.segment_id, r.reviewer, r.at, r.action,
+                               r.before, r.after) for r in rows]
+
+    def _change(self, segment_id: int, reviewer: str, action: str,
+                expected_version: int | None, **changes: Any) -> StoredSegment:
+        reviewer = _check_reviewer(reviewer)
+        now = utcnow()
+        with Session(writer(self._engine)) as s, s.begin():
+            row = s.get(SegmentRow, segment_id, with_for_update=True)
+            if row is None:
+                raise ReviewerError(f"segment {segment_id} does not exist")
+            if expected_version is not None and row.version != expected_version:
+                raise _conflict(s, row, expected_version)
+            if (row.deleted_at is not None) != (action == "restore"):
+                state = "is already deleted" if row.deleted_at is not None else "is not deleted"
+                raise ReviewerError(f"cannot {action} segment {segment_id}: it {state}")
+            if action == "edit":
+                _check_segment(changes.get("start", row.start), changes.get("end", row.end),
+                               changes.get("category", row.category),
+                               changes.get("role", row.role))
+                changes["status"] = "added" if row.status == "added" else "edited"
+            before = _snapshot(row)
+            for name, value in changes.items():
+                setattr(row, name, float(value) if name in ("start", "end") else value)
+            row.reviewer = reviewer
+            row.version += 1
+            row.updated_at = now
+            _start_review(_call(s, row.call_id))
+            s.add(LabelEventRow(call_id=row.call_id, segment_id=row.id, reviewer=reviewer,
+                                at=now, action=action, before=before,
+                                after=None if action == "delete" else _snapshot(row)))
+            s.flush()
+            return _stored(row)
+
+
+def _snapshot(row: SegmentRow) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in _SNAPSHOT_FIELDS}
+
+
+def _call(s: Session, call_id: int) -> CallRow:
+    call = s.get(CallRow, call_id)
+    if call is None:
+        raise ReviewerError(f"call {call_id} does not exist")
+    return call
+
+
+def _start_review(call: CallRow) -> None:
+    if call.review_status == "new":
+        call.review_status = "in_review"
+
+
+def _check_reviewer(reviewer: str) -> str:
+    if not isinstance(reviewer, str) or not reviewer.strip():
+        raise ReviewerError("a label change needs a reviewer name")
+    return reviewer.strip()
+
+
+def _check_segment(start: float, end: float, category: str, role: str) -> None:
+    if category not in CATEGORIES:
+        raise ReviewerError(f"unknown category {category!r}: use one of {', '.join(CATEGORIES)}")
+    if role not in ROLES:
+        raise ReviewerError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+    try:
+        ok = 0 <= float(start) < float(end) < float("inf")
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ReviewerError(f"bad segment bounds {start!r}..{end!r}: need 0 <= start < end")
+
+
+def _conflict(s: Session, row: SegmentRow, expected: int) -> ConflictError:
+    last = s.scalars(select(LabelEventRow).where(LabelEventRow.segment_id == row.id)
+                     .order_by(LabelEventRow.id.desc()).limit(1)).first()
+    who = last.reviewer if last else row.reviewer
+    what = _describe(last) if last else "changed it"
+    when = f" at {last.at:%Y-%m-%d %H:%M:%S} UTC" if last else ""
+    return ConflictError(
+        f"segment {row.id} was changed by {who or 'someone else'}{when} ({what}); "
+        f"you had version {expected}, it is now version {row.version}: reload and try again",
+        row.id, expected, row.version, who,
+    )
+
+
+def _describe(event: LabelEventRow) -> str:
+    verbs = {"confirm": "confirmed it", "reject": "rejected it", "delete": "deleted it",
+             "restore": "restored it", "add": "added it", "note": "changed its note"}
+    if event.action != "edit" or not event.before or not event.after:
+        return verbs.get(event.action, event.action)
+    diffs = [f"{k} {event.before[k]} -> {event.after[k]}"
+             for k in ("start", "end", "category", "role") if event.before[k] != event.after[k]]
+    return "edited " + ", ".join(diffs) if diffs else "edited it"
