@@ -131,3 +131,34 @@ def truth_from_words(
         for s, e in both if e - s >= overtalk_min_s
     ]
     return truth
+
+
+def _edit_distance(ref: list[str], hyp: list[str]) -> int:
+    row = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        prev, row[0] = row[0], i
+        for j, h in enumerate(hyp, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
+    return row[-1]
+
+
+def word_error_rate(reference: list[str], hypothesis: list[str]) -> float:
+    """(substitutions + deletions + insertions) / reference words, on normalised tokens."""
+    from reviewer_app.core.detect.text import normalize
+
+    ref = normalize(" ".join(reference)).split()
+    hyp = normalize(" ".join(hypothesis)).split()
+    if not ref:
+        return 0.0 if not hyp else 1.0
+    return _edit_distance(ref, hyp) / len(ref)
+
+
+def character_error_rate(reference: str, hypothesis: str) -> float:
+    """Edit distance over characters with spaces and punctuation removed (for Chinese)."""
+    from reviewer_app.core.detect.text import normalize
+
+    ref = list(normalize(reference).replace(" ", ""))
+    hyp = list(normalize(hypothesis).replace(" ", ""))
+    if not ref:
+        return 0.0 if not hyp else 1.0
+    return _edit_distance(ref, hyp) / len(ref)

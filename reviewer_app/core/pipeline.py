@@ -51,7 +51,7 @@ def analyze(
     sha256: str | None = None,
 ) -> Generator[Progress, None, CallAnalysis]:
     from reviewer_app.core.asr.transcribe import load_engine, transcribe_channel
-    from reviewer_app.core.audio.activity import channel_activity, speech_intervals
+    from reviewer_app.core.audio.activity import speech_intervals
 
     cancel = cancel or CancelToken()
     path = str(path)
@@ -88,7 +88,15 @@ def analyze(
             yield Progress(base, 100, f"transcribing {roles[i]} channel")
             if not speech[i]:
                 continue  # nothing said: no ASR, so nothing can be invented
-            result = transcribe_channel(engine, channels_16k[i], roles[i], speech[i], language)
+            channel = transcribe_channel(engine, channels_16k[i], roles[i], speech[i], language)
+            while True:
+                try:
+                    fraction = next(channel)
+                except StopIteration as stop:
+                    result = stop.value
+                    break
+                yield Progress(base + span * fraction, 100, f"transcribing {roles[i]} channel")
+                cancel.raise_if_cancelled()
             language = language or result.language
             turns.extend(result.turns)
             cancel.raise_if_cancelled()
@@ -101,18 +109,7 @@ def analyze(
     timings["features"] = time.perf_counter() - t0  # wait beyond ASR; the work itself overlapped it
 
     t0 = time.perf_counter()
-    from reviewer_app.core.detect.context import CallContext, ChannelSignal
-    from reviewer_app.core.detect.detector import detect_problems
-    from reviewer_app.core.scoring import score_call
-
-    activity = channel_activity(speech, [f.energy_db for f in features], HOP_S, settings.rules.crosstalk_margin_db)
-    signals = [
-        ChannelSignal(roles[i], f.hop_s, f.energy_db, f.pitch_hz, f.flatness, f.clipped, activity[i])
-        for i, f in enumerate(features)
-    ]
-    context = CallContext(audio.duration_s, language or "unknown", turns, signals)
-    segments = detect_problems(context, settings)
-    score = score_call(segments, settings.score)
+    segments, score = _detect(audio, roles, speech, features, turns, language or "unknown", settings)
     timings["rules"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - started
 
@@ -123,6 +120,39 @@ def analyze(
         info, language or "unknown", turns, segments, score,
         {k: round(v, 3) for k, v in timings.items()}, versions, warnings,
     )
+
+
+def _detect(audio: DecodedAudio, roles, speech, features, turns, language: str, settings: Settings):
+    """Rules and score from what was measured and transcribed."""
+    from reviewer_app.core.audio.activity import channel_activity
+    from reviewer_app.core.detect.context import CallContext, ChannelSignal
+    from reviewer_app.core.detect.detector import detect_problems
+    from reviewer_app.core.scoring import score_call
+
+    activity = channel_activity(speech, [f.energy_db for f in features], HOP_S, settings.rules.crosstalk_margin_db)
+    signals = [
+        ChannelSignal(roles[i], f.hop_s, f.energy_db, f.pitch_hz, f.flatness, f.clipped, activity[i])
+        for i, f in enumerate(features)
+    ]
+    segments = detect_problems(CallContext(audio.duration_s, language, turns, signals), settings)
+    return segments, score_call(segments, settings.score)
+
+
+def redetect(path: str | Path, turns: list[Turn], language: str, settings: Settings):
+    """Run the rules again on a stored transcript (new thresholds or lexicons), without ASR.
+
+    Returns (segments, score). The audio is decoded and measured again; Whisper is not run.
+    """
+    from reviewer_app.core.audio.activity import speech_intervals
+
+    audio = decode_audio(str(path))
+    roles = channel_roles(audio, settings)
+    speech = [speech_intervals(resample(audio.samples[i], audio.sample_rate, ASR_RATE)) for i in range(len(roles))]
+    features = _measure_channels(audio, roles)
+    if roles != (BOTH,):  # the stored turns carry the roles they were transcribed with
+        by_channel = {r: i for i, r in enumerate(roles)}
+        turns = [t for t in turns if t.role in by_channel]
+    return _detect(audio, roles, speech, features, turns, language, settings)
 
 
 def run_to_end(gen: Generator[Progress, None, CallAnalysis], on_progress=None) -> CallAnalysis:

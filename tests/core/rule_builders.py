@@ -83,3 +83,43 @@ def settings(**rules) -> Settings:
 
 def spans(segments) -> list[tuple[float, float]]:
     return [(s.start, s.end) for s in segments]
+
+
+def speech(start: float, end: float, inserts: dict[float, str] | None = None, step: float = 1.0,
+           phrase_step: float = 0.3) -> list[Word]:
+    """Filler words w0, w1, ... every `step` s over [start, end), with phrases put in at given times.
+
+    Each phrase's words are `phrase_step` apart; fillers that would overlap a phrase are left out.
+    """
+    inserts = inserts or {}
+    phrase_words = [w for t, text in inserts.items() for w in words_at(text, t, phrase_step)]
+    busy = [(t, t + len(text.split()) * phrase_step) for t, text in inserts.items()]
+    fillers = []
+    t, i = start, 0
+    while t < end - 1e-9:
+        if not any(s - step < t < e for s, e in busy):
+            fillers.append(Word(f"w{i}", round(t, 6), round(t + step * 0.8, 6), 0.9))
+        t, i = t + step, i + 1
+    return sorted(fillers + phrase_words, key=lambda w: w.start)
+
+
+SR = 8000
+
+
+def sine(duration: float, amplitude: float, freq: float = 200.0) -> np.ndarray:
+    t = np.arange(int(round(duration * SR))) / SR
+    return amplitude * np.sin(2 * np.pi * freq * t)
+
+
+def channel_from_audio(role: str, samples: np.ndarray, activity: Iterable[Interval] = (),
+                       pitch_hz: float = 200.0) -> ChannelSignal:
+    """Frame energy (dBFS) and clipped fraction measured from a waveform clipped to +-1, 10 ms hop."""
+    samples = np.clip(samples, -1.0, 1.0)
+    size = int(round(HOP * SR))
+    n = len(samples) // size
+    framed = samples[: n * size].reshape(n, size)
+    rms = np.sqrt(np.mean(framed ** 2, axis=1))
+    ch = channel(role, n * HOP, activity, pitch_hz=pitch_hz)
+    ch.energy_db = 20 * np.log10(np.maximum(rms, 1e-10))
+    ch.clipped = np.mean(np.abs(framed) >= 0.999, axis=1)
+    return ch

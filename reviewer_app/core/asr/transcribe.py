@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Generator
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,9 +105,11 @@ def transcribe_channel(
     role: str,
     speech: list[Interval],
     language: str | None = None,
-    on_progress: Callable[[float], None] | None = None,
-) -> ChannelTranscript:
-    """Transcribe one channel; keep only words that are real speech; group them into turns."""
+) -> Generator[float, None, ChannelTranscript]:
+    """Transcribe one channel; keep only words that are real speech; group them into turns.
+
+    A generator: yields the fraction of the channel done, returns the ChannelTranscript.
+    """
     if engine.multilingual is False and language not in (None, "en"):
         raise ModelError(f"{engine.resolved.name} is English-only; cannot transcribe language '{language}'")
     options = transcribe_options(language, engine.multilingual, engine.settings.beam_size)
@@ -116,8 +118,8 @@ def transcribe_channel(
     chinese = detected == "zh"
     kept: list[tuple[str, Word]] = []  # (raw text with its leading space, word)
     for seg in segments:
-        if on_progress is not None and info.duration > 0:
-            on_progress(min(1.0, seg.end / info.duration))
+        if info.duration > 0:
+            yield min(1.0, seg.end / info.duration)
         if is_caption(seg.text):
             continue
         silence_phrase = is_silence_phrase(seg.text) and seg.no_speech_prob > 0.3

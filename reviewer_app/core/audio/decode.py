@@ -62,7 +62,7 @@ def decode_audio(path: str | os.PathLike[str], max_channels: int = MAX_CHANNELS)
         raise AudioError(name, f"cannot open ({_short(exc)})") from None
     with container:
         if not container.streams.audio:
-            raise AudioError(name, "no audio stream (is it a video or a data file?)")
+            raise AudioError(name, "not an audio file (it holds no audio stream)")
         stream = container.streams.audio[0]
         samples, rate, channels, truncated = _decode_stream(name, container, stream, max_channels)
     if truncated:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Engine, Select, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -114,9 +114,7 @@ def load_analysis(engine: Engine, sha256: str) -> CallAnalysis | None:
             .where(WordRow.call_id == call.id)
             .order_by(WordRow.turn_index, WordRow.word_index)
         ).all()
-        segments = s.scalars(
-            _live_segments(call.id).order_by(SegmentRow.id)
-        ).all()
+        segments = s.scalars(_live_segments(call.id).order_by(SegmentRow.id)).all()
         by_turn: dict[int, list[Word]] = defaultdict(list)
         for w in words:
             by_turn[w.turn_index].append(Word(w.word, w.start, w.end, w.prob))
@@ -163,7 +161,7 @@ def list_calls(engine: Engine) -> list[CallSummary]:
         return [_summary(c, counts.get(c.id, {})) for c in calls]
 
 
-def _live_segments(call_id: int):  # type: ignore[no-untyped-def]
+def _live_segments(call_id: int) -> Select[tuple[SegmentRow]]:
     return select(SegmentRow).where(
         SegmentRow.call_id == call_id, SegmentRow.deleted_at.is_(None)
     )

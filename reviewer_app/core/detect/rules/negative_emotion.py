@@ -7,8 +7,10 @@ by 1.4826, floored at 1 dB and 1 semitone so a very steady voice does not
 divide by zero), then averaged over `rules.emotion_smooth_s`. Frames where
 both smoothed z-scores exceed `rules.emotion_loudness_z` and
 `rules.emotion_pitch_z` are aroused; runs joined across gaps under
-`rules.emotion_join_s` and lasting `rules.emotion_min_s` are kept. A speaker
-needs 5 s of voiced speech for a baseline.
+`rules.emotion_join_s` are trimmed to their first and last frame that is
+aroused before smoothing too (smoothing only bridges unvoiced gaps and
+quiets lone spikes, it does not widen a stretch), and kept when lasting
+`rules.emotion_min_s`. A speaker needs 5 s of voiced speech for a baseline.
 
 Lexicon: `lexicon.negative` matches in the same speaker's words.
 
@@ -52,14 +54,20 @@ def aroused(ch: ChannelSignal, rules: RuleSettings) -> list[Interval]:
     if voiced.sum() * hop < MIN_BASELINE_S:
         return []
     semitones = 12 * np.log2(np.where(pitch > 0, pitch, 1.0) / 100.0)
-    z_loud = _robust_z(energy, active, MIN_SPREAD_DB)
-    z_pitch = _robust_z(semitones, voiced, MIN_SPREAD_ST)
+    z_loud_raw = _robust_z(energy, active, MIN_SPREAD_DB)
+    z_pitch_raw = _robust_z(semitones, voiced, MIN_SPREAD_ST)
     width = frames(rules.emotion_smooth_s, hop)
-    z_loud = moving_mean(z_loud, active, width)
-    z_pitch = moving_mean(z_pitch, voiced, width)
+    z_loud = moving_mean(z_loud_raw, active, width)
+    z_pitch = moving_mean(z_pitch_raw, voiced, width)
     with np.errstate(invalid="ignore"):
+        raw = voiced & (z_loud_raw > rules.emotion_loudness_z) & (z_pitch_raw > rules.emotion_pitch_z)
         mask = active & (z_loud > rules.emotion_loudness_z) & (z_pitch > rules.emotion_pitch_z)
-    runs = intervals.merge(intervals.from_mask(mask, hop), gap=rules.emotion_join_s)
+    runs = []
+    for start, end in intervals.merge(intervals.from_mask(mask, hop), gap=rules.emotion_join_s):
+        idx = np.flatnonzero(raw[int(round(start / hop)):int(round(end / hop))])
+        if idx.size:  # trim the smoothing's spill-over back to frames aroused on their own
+            base = int(round(start / hop))
+            runs.append(((base + idx[0]) * hop, (base + idx[-1] + 1) * hop))
     return intervals.drop_shorter_than(runs, rules.emotion_min_s - EPS)
 
 
