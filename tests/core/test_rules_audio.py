@@ -36,7 +36,7 @@ def test_clipped_sine_is_flagged_clean_sine_is_not():
     assert (seg.start, seg.end, seg.role) == (3.0, 5.0, AGENT)
     assert (seg.category, seg.source) == ("poor_audio", "rule:poor_audio")
     pct = float(re.fullmatch(r"clipping (\d+)% of samples", seg.evidence).group(1))
-    assert pct == pytest.approx(67, abs=1)  # |2 sin| >= 1 for two thirds of the time
+    assert pct == pytest.approx(65, abs=2)  # |2 sin| >= 1 for 2/3 of the time; 13 of 20 samples at 40 per period
     assert seg.score == 1.0
     assert _poor(channel_from_audio(AGENT, sine(10.0, 0.5), [(0, 10)])) == []
 

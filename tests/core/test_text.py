@@ -34,6 +34,8 @@ def test_match_form_drops_spaces_only_next_to_cjk():
 def test_contains_phrase_latin_whole_words():
     assert contains_phrase("Hi there", "hi")
     assert not contains_phrase("this is it", "hi")
+    assert not contains_phrase("chi square", "hi")  # start boundary
+    assert not contains_phrase("hit it", "hi")  # end boundary
     assert not contains_phrase("whatsoever", "whatever")
     assert contains_phrase("THAT'S not my job.", "that's not my job")
     assert contains_phrase("thats not my job", "that’s not my job")
