@@ -22,6 +22,7 @@ GAP_FILL_S = 0.2  # pauses shorter than this inside one channel's speech are joi
 MIN_BURST_S = 0.1  # activity shorter than this is dropped
 ENERGY_SMOOTH_S = 0.05  # frame energies are averaged over this before comparing channels
 FLOOR_MARGIN_DB = 10.0  # while the other side talks, a channel this close to its noise floor is silent
+MIN_EVIDENCE_S = 0.05  # a stretch of activity needs this much audible sound of its own
 
 
 def speech_intervals(
@@ -71,11 +72,13 @@ def channel_activity(
         level = [_smoothed_db(np.asarray(e[:n_frames], dtype=np.float64), smooth) for e in energies]
         both = masks[0] & masks[1]
         diff = level[0] - level[1]
-        quiet = [both & (lv < _noise_floor_db(lv, m) + FLOOR_MARGIN_DB) for lv, m in zip(level, masks)]
+        audible = [lv >= _noise_floor_db(lv, m) + FLOOR_MARGIN_DB for lv, m in zip(level, masks)]
         masks = [
-            masks[0] & ~((diff < -margin_db) | quiet[0]),
-            masks[1] & ~((diff > margin_db) | quiet[1]),
+            masks[0] & ~(diff < -margin_db) & ~(both & ~audible[0]),
+            masks[1] & ~(diff > margin_db) & ~(both & ~audible[1]),
         ]
+        evidence = max(1, int(round(MIN_EVIDENCE_S / hop_s)))
+        masks = [_runs_with_evidence(m, m & a, evidence) for m, a in zip(masks, audible)]
     return [smooth_activity(iv.from_mask(m, hop_s)) for m in masks]
 
 
@@ -96,10 +99,29 @@ def _smoothed_db(energy_db: np.ndarray, width: int) -> np.ndarray:
 
 
 def _noise_floor_db(level_db: np.ndarray, speech: np.ndarray) -> float:
-    """The channel's background level: median of its non-speech frames (digital silence aside)."""
-    live = level_db > -100.0
-    quiet = level_db[live & ~speech]
-    if quiet.size >= 50:
-        return float(np.median(quiet))
-    live_levels = level_db[live]
-    return float(np.percentile(live_levels, 5)) if live_levels.size else -120.0
+    """The channel's background level: median of its non-speech frames (digital silence aside).
+
+    With under half a second of non-speech there is no telling; -120 dB then
+    turns the floor tests off rather than guessing.
+    """
+    quiet = level_db[(level_db > -100.0) & ~speech]
+    return float(np.median(quiet)) if quiet.size >= 50 else -120.0
+
+
+def _runs_with_evidence(mask: np.ndarray, evidence: np.ndarray, min_frames: int) -> np.ndarray:
+    """Keep only the runs of `mask` holding at least `min_frames` `evidence` frames.
+
+    A run made only of VAD hangover over the channel's noise floor (the tail of
+    the other side's leak) is not speech.
+    """
+    if not mask.any():
+        return mask
+    padded = np.concatenate([[False], mask, [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    starts, ends = edges[0::2], edges[1::2]
+    counts = np.concatenate([[0], np.cumsum(evidence)])
+    keep = (counts[ends] - counts[starts]) >= min_frames
+    out = np.zeros_like(mask)
+    for s, e in zip(starts[keep], ends[keep]):
+        out[s:e] = True
+    return out

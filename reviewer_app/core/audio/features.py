@@ -81,7 +81,7 @@ def log_mel(
     if not out:
         return np.zeros((n_mels, 0), np.float32)
     mel = np.concatenate(out).T
-    return (10.0 * np.log10(np.maximum(mel, 1e-12))).astype(np.float32)
+    return np.maximum(10.0 * np.log10(np.maximum(mel, 1e-12)), ENERGY_FLOOR_DB).astype(np.float32)
 
 
 # --- framing ----------------------------------------------------------------

@@ -95,6 +95,7 @@ class Edit(Command):
     after: dict[str, Any]
     before: dict[str, Any] = field(default_factory=dict)
     before_status: str | None = None
+    nudge: bool = False  # a keyboard nudge: merges with the nudges right after it
 
     @property
     def text(self) -> str:  # type: ignore[override]
@@ -123,6 +124,8 @@ class Edit(Command):
 
     def merge(self, later: "Edit") -> bool:
         """Fold a later edit of the same segment and fields into this one (already applied)."""
+        if not (self.nudge and later.nudge):
+            return False
         if later.segment_id != self.segment_id or set(later.after) != set(self.after):
             return False
         self.after = dict(later.after)

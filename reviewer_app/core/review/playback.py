@@ -165,10 +165,13 @@ class PlaybackRenderer:
                 else:
                     self.finished = True
                     break
+            end = self._end_sample()
             out, start = self._wsola.step(self.speed)
-            chunks.append(out)
-            times.append((start + np.arange(hop) * self.speed) / self.sample_rate)
-            have += hop
+            t = start + np.arange(hop) * self.speed
+            keep = hop if t[-1] < end else int(np.searchsorted(t, end))
+            chunks.append(out[:, :keep])
+            times.append(t[:keep] / self.sample_rate)
+            have += keep
         if len(chunks) > 1:
             self._buf = np.concatenate(chunks, axis=1)
             self._buf_t = np.concatenate(times)

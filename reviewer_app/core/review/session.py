@@ -58,6 +58,10 @@ class ReviewSession:
     def refresh(self) -> None:
         """Reload the segments and the call summary from the database."""
         self.segments = repository.load_segments(self.engine, self.call.id)
+        self.refresh_call()
+
+    def refresh_call(self) -> None:
+        """Reload the call's summary (review status, problem counts) after a change."""
         summary = repository.find_call(self.engine, self.call.sha256)
         if summary is not None:
             self.call = summary

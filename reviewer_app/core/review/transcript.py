@@ -79,6 +79,28 @@ class TranscriptIndex:
         return marked
 
 
+def turn_display(turn: Turn) -> tuple[str, list[int], list[int]]:
+    """The text shown for a turn (its stored text) and each word's [start, end) offsets in it.
+
+    Words are found in order in the text (so punctuation and spacing stay as
+    the text has them); a word the text does not contain gets (-1, -1).
+    """
+    text = turn.text.strip() or " ".join(w.word.strip() for w in turn.words)
+    lower = text.lower()
+    starts, ends, pos = [], [], 0
+    for w in turn.words:
+        token = w.word.strip().lower()
+        at = lower.find(token, pos) if token else -1
+        if at < 0:
+            starts.append(-1)
+            ends.append(-1)
+            continue
+        starts.append(at)
+        ends.append(at + len(token))
+        pos = at + len(token)
+    return text, starts, ends
+
+
 def retime_words(turn: Turn, new_text: str) -> tuple[Word, ...]:
     """Words for `new_text` keeping the timing of every word that did not change.
 
@@ -93,8 +115,8 @@ def retime_words(turn: Turn, new_text: str) -> tuple[Word, ...]:
     if not old:
         return _spread(new, turn.start, turn.end)
     out: list[Word] = []
-    matcher = difflib.SequenceMatcher(a=[w.word.lower() for w in old], b=[w.lower() for w in new],
-                                      autojunk=False)
+    matcher = difflib.SequenceMatcher(a=[w.word.strip().lower() for w in old],
+                                      b=[w.strip().lower() for w in new], autojunk=False)
     for op, a0, a1, b0, b1 in matcher.get_opcodes():
         if op == "equal":
             out.extend(Word(new[b0 + k], old[a0 + k].start, old[a0 + k].end, old[a0 + k].prob)
@@ -105,8 +127,7 @@ def retime_words(turn: Turn, new_text: str) -> tuple[Word, ...]:
             else:  # inserted between two kept words (or at an edge of the turn)
                 start = old[a0 - 1].end if a0 > 0 else turn.start
                 end = old[a0].start if a0 < len(old) else turn.end
-                if end <= start:
-                    end = start
+                end = max(end, start)
             out.extend(_spread(new[b0:b1], start, end))
     return tuple(out)
 

@@ -1,0 +1,193 @@
+"""Reviewer window on a generated 2-hour stereo 8 kHz call.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui.py [--minutes 120] [--width 1600]
+
+Measures, in one process:
+  * decode alone: core.audio.decode.decode_audio on the file (page cache warm);
+  * open -> first waveform paint: MainWindow.open_call until the signal view has
+    painted the waveform (decode + peak pyramids in the loader lane, first draw);
+  * redraw of the signal view per zoom step (1.25x, wheel/keys) and per pan step
+    (10 % of the view), at several zoom levels: draw() plus the synchronous repaint;
+  * memory: peak of tracemalloc-traced allocations (numpy reports its buffers)
+    while opening and browsing the call, and the growth of ru_maxrss, both
+    compared with the decoded float32 audio.
+Targets: first paint <= 1.5x decode; median redraw <= 50 ms; memory <= 4x audio.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+import wave
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("REVIEWER_APP_NO_AUDIO", "1")
+
+import numpy as np  # noqa: E402
+
+SR = 8000
+
+
+def make_call(path: Path, minutes: float) -> float:
+    """Alternating agent/customer 'speech' (AM noise bursts + tones) with pauses, 16-bit stereo."""
+    rng = np.random.default_rng(7)
+    n = int(minutes * 60 * SR)
+    chunk = SR * 60
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(SR)
+        for s0 in range(0, n, chunk):
+            t = np.arange(s0, min(n, s0 + chunk)) / SR
+            turn = (np.floor(t / 6.0) % 2).astype(np.float32)  # 6 s turns
+            syll = 0.5 + 0.5 * np.sin(2 * np.pi * 4 * t)
+            voice = (0.25 * rng.standard_normal(t.size) * syll + 0.1 * np.sin(2 * np.pi * 180 * t)).astype(np.float32)
+            pause = (np.sin(2 * np.pi * t / 37.0) > -0.8).astype(np.float32)
+            left = voice * turn * pause + 0.003 * rng.standard_normal(t.size)
+            right = voice * (1 - turn) * pause + 0.003 * rng.standard_normal(t.size)
+            frames = np.stack([left, right], axis=1)
+            w.writeframes((np.clip(frames, -1, 1) * 32767).astype("<i2").tobytes())
+    return n / SR
+
+
+def make_analysis(path: Path, duration: float):
+    from reviewer_app.core.audio.decode import sha256_of_file
+    from reviewer_app.core.domain import CATEGORIES, AudioInfo, CallAnalysis, CallScore, Segment, Turn, Word
+
+    turns = []
+    for k in range(int(duration // 6)):
+        start, role = k * 6.0, ("customer", "agent")[k % 2]
+        words = tuple(Word(f"word{j}", start + 0.4 * j, start + 0.4 * j + 0.35, 0.9) for j in range(12))
+        turns.append(Turn(role, start, start + 4.8, " ".join(w.word for w in words), words))
+    segments = [Segment(60.0 * k + 10, 60.0 * k + 10 + 3 + k % 7, ("agent", "customer", "both")[k % 3],
+                        CATEGORIES[k % len(CATEGORIES)], 0.3 + 0.07 * (k % 10), "bench", "generated")
+                for k in range(int(duration // 60))]
+    info = AudioInfo(str(path), sha256_of_file(path), round(duration, 3), SR, 2, ("customer", "agent"))
+    return CallAnalysis(info, "en", turns, segments, CallScore(50, "low", {}), {}, {"app": "bench"})
+
+
+def median_ms(values):
+    return statistics.median(values), sorted(values)[int(0.9 * (len(values) - 1))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--minutes", type=float, default=120.0)
+    parser.add_argument("--width", type=int, default=1600)
+    parser.add_argument("--height", type=int, default=1000)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench_gui_") as tmp:
+        tmp = Path(tmp)
+        os.environ["REVIEWER_APP_DATA_DIR"] = str(tmp / "data")
+        path = tmp / "two_hours.wav"
+        t0 = time.perf_counter()
+        duration = make_call(path, args.minutes)
+        print(f"generated {path.name}: {duration / 3600:.2f} h stereo {SR} Hz, "
+              f"{path.stat().st_size / 1e6:.0f} MB in {time.perf_counter() - t0:.1f} s")
+
+        from reviewer_app.core.audio.decode import decode_audio
+        from reviewer_app.core.storage import find_call, open_database, save_analysis
+
+        path.read_bytes()  # page cache warm for both measurements
+        t0 = time.perf_counter()
+        audio = decode_audio(path)
+        decode_s = time.perf_counter() - t0
+        audio_bytes = audio.samples.nbytes
+        del audio
+        print(f"decode alone: {decode_s:.2f} s; decoded float32 audio {audio_bytes / 1e6:.0f} MB")
+
+        engine = open_database(f"sqlite:///{tmp / 'bench.sqlite3'}")
+        analysis = make_analysis(path, duration)
+        save_analysis(engine, analysis)
+        call = find_call(engine, analysis.audio.sha256)
+
+        from PySide6.QtWidgets import QApplication
+
+        from reviewer_app.core.settings import Settings
+        from reviewer_app.gui.main_window import MainWindow
+
+        app = QApplication.instance() or QApplication([sys.argv[0]])
+        win = MainWindow(engine, Settings(), str(tmp / "settings.toml"))
+        win.resize(args.width, args.height)
+        win.show()
+        for _ in range(20):
+            app.processEvents()
+
+        rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        tracemalloc.start()
+        win.open_call(call)
+        deadline = time.perf_counter() + 120
+        while win.first_paint_s is None and time.perf_counter() < deadline:
+            app.processEvents()
+            time.sleep(0.001)
+        first_paint = win.first_paint_s
+        print(f"open -> first waveform paint: {first_paint:.2f} s "
+              f"({first_paint / decode_s:.2f}x decode; target <= 1.5x)")
+
+        view = win.signal_view
+        width = view._lanes[0].ax.bbox.width
+
+        def step(viewport) -> float:
+            win.state.set_viewport(viewport)
+            t = time.perf_counter()
+            view.draw()
+            view.repaint()
+            return (time.perf_counter() - t) * 1000
+
+        # warm: spectrogram import, glyph caches
+        step(win.state.viewport.whole_call())
+        while app.hasPendingEvents() if hasattr(app, "hasPendingEvents") else False:
+            app.processEvents()
+        for _ in range(50):
+            app.processEvents()
+            time.sleep(0.02)
+
+        zooms, pans = [], []
+        anchor = duration * 0.37
+        vp = win.state.viewport.whole_call()
+        for _ in range(40):  # whole call -> about 1 s across, one 1.25x step at a time
+            vp = vp.zoom_in(anchor)
+            zooms.append(step(vp))
+            app.processEvents()
+        for _ in range(40):
+            vp = vp.zoom_out(anchor)
+            zooms.append(step(vp))
+            app.processEvents()
+        for span in (duration, 3600.0, 600.0, 60.0, 10.0):
+            vp = win.state.viewport.set(anchor - span / 2, anchor + span / 2)
+            step(vp)
+            for _ in range(15):
+                vp = vp.pan_fraction(0.1)
+                pans.append(step(vp))
+                app.processEvents()
+        z_med, z_p90 = median_ms(zooms)
+        p_med, p_p90 = median_ms(pans)
+        print(f"signal view {width:.0f} px wide; redraw per zoom step: median {z_med:.1f} ms, p90 {z_p90:.1f} ms "
+              f"({len(zooms)} steps); per pan step: median {p_med:.1f} ms, p90 {p_p90:.1f} ms ({len(pans)} steps); "
+              f"target <= 50 ms")
+
+        for _ in range(30):  # let the spectrogram lane finish too, inside the measurement
+            app.processEvents()
+            time.sleep(0.02)
+        _current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        print(f"memory while opening and browsing: tracemalloc peak {peak / 1e6:.0f} MB = "
+              f"{peak / audio_bytes:.2f}x the decoded audio; ru_maxrss grew {(rss1 - rss0) / 1e6:.0f} MB = "
+              f"{(rss1 - rss0) / audio_bytes:.2f}x (target <= 4x)")
+        pyramid = sum(p.nbytes() for p in win.audio.pyramids)
+        print(f"peak pyramids: {pyramid / 1e6:.1f} MB ({pyramid / audio_bytes * 100:.1f} % of the audio)")
+        win.close()
+        engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""Settings dialog: reviewer name, channel roles, ASR model, rule thresholds, lexicons, scoring.
+
+Fields are generated from core.settings' dataclasses, so a new threshold shows
+up here without touching this file. `result_settings()` returns a validated
+copy; the window saves it as TOML in the data dir.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QScrollArea,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from reviewer_app.core.domain import AGENT, CATEGORIES, CUSTOMER
+from reviewer_app.core.errors import SettingsError
+from reviewer_app.core.settings import Settings
+from reviewer_app.gui.theme import CATEGORY_LABELS
+
+ASR_MODELS = ("base", "tiny.en")
+LANGUAGES = ("auto", "en", "zh")
+
+
+def _number_field(value):
+    if isinstance(value, bool):
+        raise TypeError
+    if isinstance(value, int):
+        box = QSpinBox()
+        box.setRange(0, 1_000_000)
+        box.setValue(value)
+        return box
+    box = QDoubleSpinBox()
+    box.setDecimals(3)
+    box.setRange(-1000.0, 1_000_000.0)
+    box.setSingleStep(0.1 if abs(value) < 10 else 1.0)
+    box.setValue(value)
+    return box
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: Settings, path: str, redetect_available: bool, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.resize(620, 640)
+        self._original = settings
+        self._settings = copy.deepcopy(settings)
+        self._rule_boxes: dict[str, QSpinBox | QDoubleSpinBox] = {}
+        self._weight_boxes: dict[str, QDoubleSpinBox] = {}
+        self._score_boxes: dict[str, QSpinBox | QDoubleSpinBox] = {}
+        self._lexicons: dict[str, QPlainTextEdit] = {}
+        self.rerun_requested = False
+        self.settings_result: Settings | None = None
+
+        layout = QVBoxLayout(self)
+        tabs = QTabWidget()
+        layout.addWidget(tabs)
+        tabs.addTab(self._general_tab(), "General")
+        tabs.addTab(self._scroll(self._rules_tab()), "Thresholds")
+        tabs.addTab(self._lexicon_tab(), "Lexicons")
+        tabs.addTab(self._scroll(self._score_tab()), "Scoring")
+        where = QLabel(f"Saved to {path}")
+        where.setStyleSheet("color: #666;")
+        layout.addWidget(where)
+        self.error_label = QLabel("")
+        self.error_label.setStyleSheet("color: #b00020;")
+        self.error_label.setWordWrap(True)
+        layout.addWidget(self.error_label)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.rerun_button = buttons.addButton("Save and re-run rules on this call",
+                                              QDialogButtonBox.ButtonRole.AcceptRole)
+        self.rerun_button.setEnabled(redetect_available)
+        if not redetect_available:
+            self.rerun_button.setToolTip("Needs core.pipeline.redetect (not installed yet)")
+        self.rerun_button.clicked.connect(lambda: setattr(self, "rerun_requested", True))
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    # --- tabs -------------------------------------------------------------------
+
+    @staticmethod
+    def _scroll(widget: QWidget) -> QScrollArea:
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setWidget(widget)
+        return area
+
+    def _general_tab(self) -> QWidget:
+        s = self._settings
+        page = QWidget()
+        form = QFormLayout(page)
+        self.reviewer_edit = QLineEdit(s.reviewer.name)
+        form.addRow("Reviewer name", self.reviewer_edit)
+        self.left_role = QComboBox()
+        self.right_role = QComboBox()
+        for box, role in ((self.left_role, s.channels.roles[0]), (self.right_role, s.channels.roles[1])):
+            box.addItems([CUSTOMER, AGENT])
+            box.setCurrentText(role)
+        self.left_role.currentTextChanged.connect(
+            lambda r: self.right_role.setCurrentText(AGENT if r == CUSTOMER else CUSTOMER))
+        self.right_role.currentTextChanged.connect(
+            lambda r: self.left_role.setCurrentText(AGENT if r == CUSTOMER else CUSTOMER))
+        form.addRow("Left channel", self.left_role)
+        form.addRow("Right channel", self.right_role)
+        self.model_box = QComboBox()
+        self.model_box.setEditable(True)
+        self.model_box.addItems(ASR_MODELS)
+        self.model_box.setCurrentText(s.asr.model)
+        self.model_box.setToolTip("base (bundled, multilingual), tiny.en (bundled, fast English), or a model folder")
+        form.addRow("ASR model", self.model_box)
+        self.language_box = QComboBox()
+        self.language_box.setEditable(True)
+        self.language_box.addItems(LANGUAGES)
+        self.language_box.setCurrentText(s.asr.language)
+        form.addRow("Language", self.language_box)
+        self.device_box = QComboBox()
+        self.device_box.addItems(["auto", "cpu", "cuda"])
+        self.device_box.setCurrentText(s.asr.device)
+        form.addRow("ASR device", self.device_box)
+        return page
+
+    def _rules_tab(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        for f in dataclasses.fields(self._settings.rules):
+            box = _number_field(getattr(self._settings.rules, f.name))
+            self._rule_boxes[f.name] = box
+            form.addRow(f.name.replace("_", " "), box)
+        return page
+
+    def _lexicon_tab(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addWidget(QLabel("One phrase per line."))
+        tabs = QTabWidget()
+        for f in dataclasses.fields(self._settings.lexicon):
+            edit = QPlainTextEdit("\n".join(getattr(self._settings.lexicon, f.name)))
+            self._lexicons[f.name] = edit
+            tabs.addTab(edit, f.name.title())
+        layout.addWidget(tabs)
+        return page
+
+    def _score_tab(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        score = self._settings.score
+        for cat in CATEGORIES:
+            box = QDoubleSpinBox()
+            box.setRange(0, 100)
+            box.setValue(float(score.weights.get(cat, 0)))
+            self._weight_boxes[cat] = box
+            form.addRow(f"points off: {CATEGORY_LABELS[cat]}", box)
+        for name in ("max_per_category", "high_min", "medium_min"):
+            box = _number_field(getattr(score, name))
+            self._score_boxes[name] = box
+            form.addRow(name.replace("_", " "), box)
+        return page
+
+    # --- result -----------------------------------------------------------------------
+
+    def result_settings(self) -> Settings:
+        """The edited settings, validated (raises SettingsError with a readable message)."""
+        s = copy.deepcopy(self._settings)
+        name = self.reviewer_edit.text().strip()
+        if not name:
+            raise SettingsError("reviewer name must not be empty: it is written with every label")
+        s.reviewer.name = name
+        s.channels.roles = [self.left_role.currentText(), self.right_role.currentText()]
+        s.asr.model = self.model_box.currentText().strip() or "base"
+        s.asr.language = self.language_box.currentText().strip() or "auto"
+        s.asr.device = self.device_box.currentText()
+        for key, box in self._rule_boxes.items():
+            current = getattr(s.rules, key)
+            setattr(s.rules, key, int(box.value()) if isinstance(current, int) else float(box.value()))
+        for key, edit in self._lexicons.items():
+            setattr(s.lexicon, key, [line.strip() for line in edit.toPlainText().splitlines() if line.strip()])
+        s.score.weights = {cat: box.value() for cat, box in self._weight_boxes.items()}
+        for key, box in self._score_boxes.items():
+            current = getattr(s.score, key)
+            setattr(s.score, key, int(box.value()) if isinstance(current, int) else float(box.value()))
+        return s.validate()
+
+    def accept(self) -> None:
+        try:
+            self.settings_result = self.result_settings()
+        except SettingsError as exc:
+            self.error_label.setText(str(exc))
+            self.rerun_requested = False
+            return
+        super().accept()

@@ -1,0 +1,429 @@
+"""What each window action and view signal does (mixed into MainWindow).
+
+Handlers are short: they read the shared ReviewState, call the controller or
+the player, and set new state; the views follow the state's signals.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint
+from PySide6.QtGui import QCursor
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu
+
+from reviewer_app.core.domain import AGENT, BOTH, CATEGORIES, CUSTOMER, ROLES
+from reviewer_app.core.errors import ReviewerError
+from reviewer_app.core.review.viewport import mmss
+from reviewer_app.core.settings import save_settings
+from reviewer_app.gui.theme import CATEGORY_LABELS
+
+SPEEDS = (0.5, 0.6, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0)
+SEEK_STEP_S = 5.0
+PAN_FRACTION = 0.2
+
+
+class ReviewActions:
+    """Mixin for MainWindow: expects state, controller, player, the views and `act` (name -> QAction)."""
+
+    # --- user prompts (tests replace these two) -------------------------------------------
+
+    def ask_category(self, pos: QPoint | None = None) -> str | None:
+        menu = QMenu(self)
+        menu.addSection("Category")
+        for i, cat in enumerate(CATEGORIES):
+            action = menu.addAction(f"&{i + 1}  {CATEGORY_LABELS[cat]}")
+            action.setData(cat)
+        chosen = menu.exec(pos or QCursor.pos())
+        return chosen.data() if chosen is not None else None
+
+    def ask_note(self, current: str) -> str | None:
+        text, ok = QInputDialog.getMultiLineText(self, "Note", "Note on this segment (empty clears it):", current)
+        return text if ok else None
+
+    # --- state followers ---------------------------------------------------------------
+
+    def _session(self):
+        return self.controller.session
+
+    def _selected_segment(self):
+        session = self._session()
+        return session.get(self.state.selected) if session is not None else None
+
+    def _on_playhead(self, t: float) -> None:
+        self.signal_view.set_playhead(t)
+        self.overview.set_playhead(t)
+        self.transcript.set_current_time(t)
+        self.transport.set_time(t)
+        vp = self.state.viewport
+        if self.player.playing and vp is not None and not vp.contains(t):
+            self.state.set_viewport(vp.follow(t))
+
+    def _on_selected(self, segment_id: int) -> None:
+        seg = self._selected_segment()
+        self.segment_table.show_segment(segment_id)
+        self.signal_view.set_selected(seg.id if seg else None)
+        self.transcript.show_segment(seg)
+        if seg is not None:
+            self._bring_into_view(seg.start, seg.end)
+            self.transport.set_info(f"{CATEGORY_LABELS.get(seg.category, seg.category)} · {seg.role} · "
+                                    f"{mmss(seg.start, 2)}–{mmss(seg.end, 2)} · score {seg.score:.2f} · "
+                                    f"{seg.status}" + (f" · note: {seg.note}" if seg.note else ""))
+        else:
+            self.transport.set_info("")
+
+    def _bring_into_view(self, start: float, end: float) -> None:
+        vp = self.state.viewport
+        if vp is None or (vp.start <= start and end <= vp.end):
+            return
+        if end - start < 0.8 * vp.span:
+            self.state.set_viewport(vp.centred_on((start + end) / 2))
+        else:
+            self.state.set_viewport(vp.show(start, end))
+
+    def _on_table_pick(self, segment_id: int) -> None:
+        self.state.select(segment_id)
+        seg = self._selected_segment()
+        if seg is not None and not self.player.playing:
+            self.seek(seg.start)
+
+    def _on_segments_changed(self) -> None:
+        session = self._session()
+        if session is None:
+            return
+        segments = session.segments
+        self.segment_model.set_segments(segments)
+        self.signal_view.set_segments(segments)
+        self.overview.set_segments(segments)
+        self.transcript.set_segments(segments)
+        if self.state.selected is not None and session.get(self.state.selected) is None:
+            self.state.select(None)
+        else:
+            self.segment_table.show_segment(self.state.selected if self.state.selected is not None else -1)
+            self._on_selected(self.state.selected if self.state.selected is not None else -1)
+        playing = session.get(self._playing_segment)
+        if playing is not None and self.player.region is not None:
+            self.player.set_region_bounds(playing.start, playing.end)  # never a jump, only a new end
+
+    def _on_transcript_changed(self) -> None:
+        session = self._session()
+        if session is None:
+            return
+        self.transcript.set_transcript(session.analysis.transcript, session.index)
+        self.transcript.set_segments(session.segments)
+        self.signal_view.set_turns(session.analysis.transcript)
+
+    def _on_call_changed(self, call) -> None:
+        self.library_model.update_call(call)
+        self._update_title()
+
+    def _on_playing(self, playing: bool) -> None:
+        if not playing:
+            self._playing_segment = None
+
+    # --- seeking and playback -------------------------------------------------------------
+
+    def seek(self, t: float) -> None:
+        if self.audio is not None:
+            self.player.seek(t)
+        else:
+            self.state.set_playhead(max(0.0, t))
+
+    def do_play_pause(self) -> None:
+        if self.audio is None:
+            self.show_info("The audio is still loading.")
+            return
+        self.player.toggle()
+
+    def play_segment(self, seg) -> None:
+        if self.audio is None or seg is None:
+            return
+        self._playing_segment = seg.id
+        self.player.play(seg.start, seg.end, loop=self.act["loop"].isChecked())
+
+    def do_play_segment(self) -> None:
+        seg = self._selected_segment()
+        if seg is None:
+            self.show_info("Select a segment first.")
+            return
+        self.play_segment(seg)
+
+    def do_loop(self, checked: bool) -> None:
+        self.player.set_loop(checked)
+
+    def _step_speed(self, direction: int) -> None:
+        current = self.player.speed
+        if direction > 0:
+            nxt = next((s for s in SPEEDS if s > current + 1e-6), SPEEDS[-1])
+        else:
+            nxt = next((s for s in reversed(SPEEDS) if s < current - 1e-6), SPEEDS[0])
+        self.player.set_speed(nxt)
+        self.show_info(f"Speed {self.player.speed:.2f}×")
+
+    def do_speed_up(self) -> None:
+        self._step_speed(+1)
+
+    def do_speed_down(self) -> None:
+        self._step_speed(-1)
+
+    def do_speed_reset(self) -> None:
+        self.player.set_speed(1.0)
+
+    def do_seek_back(self) -> None:
+        self.seek(max(0.0, self.state.playhead - SEEK_STEP_S))
+
+    def do_seek_forward(self) -> None:
+        self.seek(self.state.playhead + SEEK_STEP_S)
+
+    def _channel_of(self, role: str) -> int | None:
+        return self.audio.channel_of(role) if self.audio is not None else None
+
+    def _apply_channel_gains(self) -> None:
+        solo = None
+        if self.act["solo_agent"].isChecked():
+            solo = self._channel_of(AGENT)
+        elif self.act["solo_customer"].isChecked():
+            solo = self._channel_of(CUSTOMER)
+        self.player.set_solo(solo)
+        for role, name in ((AGENT, "mute_agent"), (CUSTOMER, "mute_customer")):
+            ch = self._channel_of(role)
+            if ch is not None:
+                self.player.set_mute(ch, self.act[name].isChecked())
+
+    def do_solo_agent(self, checked: bool) -> None:
+        if checked:
+            self.act["solo_customer"].setChecked(False)
+        self._apply_channel_gains()
+
+    def do_solo_customer(self, checked: bool) -> None:
+        if checked:
+            self.act["solo_agent"].setChecked(False)
+        self._apply_channel_gains()
+
+    def do_mute_agent(self, checked: bool) -> None:
+        self._apply_channel_gains()
+
+    def do_mute_customer(self, checked: bool) -> None:
+        self._apply_channel_gains()
+
+    # --- navigation ---------------------------------------------------------------------------
+
+    def _go_to(self, segment_id: int | None, play: bool = True) -> None:
+        if segment_id is None:
+            return
+        self.state.select(segment_id)
+        seg = self._selected_segment()
+        if seg is None:
+            return
+        if play and self.audio is not None:
+            self.play_segment(seg)
+        else:
+            self.seek(seg.start)
+
+    def do_next_segment(self) -> None:
+        session = self._session()
+        if session is not None:
+            self._go_to(session.next_id(self.state.selected, self.state.playhead))
+
+    def do_prev_segment(self) -> None:
+        session = self._session()
+        if session is not None:
+            self._go_to(session.previous_id(self.state.selected, self.state.playhead))
+
+    def _zoom_anchor(self) -> float | None:
+        vp = self.state.viewport
+        t = self.state.playhead
+        return t if vp is not None and vp.contains(t) else None
+
+    def do_zoom_in(self) -> None:
+        if self.state.viewport is not None:
+            self.state.set_viewport(self.state.viewport.zoom_in(self._zoom_anchor()))
+
+    def do_zoom_out(self) -> None:
+        if self.state.viewport is not None:
+            self.state.set_viewport(self.state.viewport.zoom_out(self._zoom_anchor()))
+
+    def do_zoom_segment(self) -> None:
+        seg = self._selected_segment()
+        if seg is not None and self.state.viewport is not None:
+            self.state.set_viewport(self.state.viewport.show(seg.start, seg.end))
+
+    def do_zoom_all(self) -> None:
+        if self.state.viewport is not None:
+            self.state.set_viewport(self.state.viewport.whole_call())
+
+    def do_pan_left(self) -> None:
+        if self.state.viewport is not None:
+            self.state.set_viewport(self.state.viewport.pan_fraction(-PAN_FRACTION))
+
+    def do_pan_right(self) -> None:
+        if self.state.viewport is not None:
+            self.state.set_viewport(self.state.viewport.pan_fraction(PAN_FRACTION))
+
+    # --- corrections -------------------------------------------------------------------------
+
+    def do_confirm(self) -> None:
+        self.controller.confirm(self.state.selected)
+
+    def do_reject(self) -> None:
+        self.controller.reject(self.state.selected)
+
+    def do_category(self, index: int) -> None:
+        if 0 <= index < len(CATEGORIES):
+            self.controller.set_category(self.state.selected, CATEGORIES[index])
+
+    def do_cycle_role(self) -> None:
+        seg = self._selected_segment()
+        if seg is not None:
+            self.controller.set_role(seg.id, ROLES[(ROLES.index(seg.role) + 1) % len(ROLES)])
+
+    def do_delete(self) -> None:
+        session = self._session()
+        sid = self.state.selected
+        if session is None or sid is None:
+            self.show_info("Select a segment first.")
+            return
+        row = session.row_of(sid)
+        if self.controller.delete(sid):
+            if session.segments:
+                self.state.select(session.segments[min(row, len(session.segments) - 1)].id)
+            else:
+                self.state.select(None)
+
+    def do_note(self) -> None:
+        seg = self._selected_segment()
+        if seg is None:
+            self.show_info("Select a segment first.")
+            return
+        text = self.ask_note(seg.note or "")
+        if text is not None:
+            self.controller.set_note(seg.id, text.strip() or None)
+
+    def _nudge(self, edge: str, dt: float) -> None:
+        self.controller.nudge(self.state.selected, edge, dt)
+
+    def do_nudge_start_left(self) -> None:
+        self._nudge("start", -0.05)
+
+    def do_nudge_start_right(self) -> None:
+        self._nudge("start", 0.05)
+
+    def do_nudge_end_left(self) -> None:
+        self._nudge("end", -0.05)
+
+    def do_nudge_end_right(self) -> None:
+        self._nudge("end", 0.05)
+
+    def _new_span_role(self) -> str:
+        if self.act["solo_agent"].isChecked():
+            return AGENT
+        if self.act["solo_customer"].isChecked():
+            return CUSTOMER
+        return BOTH
+
+    def add_span(self, start: float, end: float, role: str, pos: QPoint | None = None) -> int | None:
+        category = self.ask_category(pos)
+        if category is None:
+            return None
+        sid = self.controller.add(start, end, category, role)
+        if sid is not None:
+            self.state.select(sid)
+        return sid
+
+    def _on_span_drawn(self, start: float, end: float, role: str) -> None:
+        self.add_span(start, end, role)
+
+    def do_mark_in(self) -> None:
+        self._mark_in = self.state.playhead
+        self.show_info(f"New span starts at {mmss(self._mark_in, 2)}; move the playhead and press O to end it.")
+
+    def do_mark_out(self) -> None:
+        if self._mark_in is None:
+            self.show_info("Press I at the start of the new span first.")
+            return
+        start, end = sorted((self._mark_in, self.state.playhead))
+        self._mark_in = None
+        self.add_span(start, end, self._new_span_role())
+
+    def do_mark_reviewed(self) -> None:
+        self.controller.mark_reviewed()
+
+    def do_edit_turn(self) -> None:
+        session = self._session()
+        if session is None:
+            return
+        turn = session.index.turn_at(self.state.playhead)
+        self.transcript.begin_edit(0 if turn is None else turn)
+
+    def _segment_menu(self, segment_id: int, t: float, pos: QPoint) -> None:
+        menu = QMenu(self)
+        if segment_id >= 0:
+            self.state.select(segment_id)
+            for name in ("play_segment", "confirm", "reject", "note", "delete", "zoom_segment"):
+                menu.addAction(self.act[name])
+            sub = menu.addMenu("Category")
+            for i, _cat in enumerate(CATEGORIES):
+                sub.addAction(self.act[f"category_{i + 1}"])
+            menu.addAction(self.act["cycle_role"])
+        else:
+            menu.addAction(f"Seek to {mmss(t, 2)}", lambda: self.seek(t))
+        menu.exec(pos)
+
+    # --- library, settings, help --------------------------------------------------------------
+
+    def do_import_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Import calls", "",
+                                                "Audio (*.wav *.flac *.mp3 *.ogg *.opus *.m4a *.aac *.wma *.webm);;All files (*)")
+        self.import_paths(paths)
+
+    def do_import_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Import a folder of calls")
+        if folder:
+            self.import_paths([folder])
+
+    def do_focus_filter(self) -> None:
+        self.library_dock.show()
+        self.library.filter_edit.setFocus()
+        self.library.filter_edit.selectAll()
+
+    def do_toggle_library(self) -> None:
+        self.library_dock.setVisible(not self.library_dock.isVisible())
+
+    def do_reload(self) -> None:
+        self.controller.reload()
+
+    def do_rerun_rules(self) -> None:
+        session = self._session()
+        if session is None:
+            return
+        self.show_info(f"Re-running the rules on {session.call.path}…")
+        self.redetector.start(session.call, self.settings)
+
+    def _on_redetected(self, call_id: int) -> None:
+        session = self._session()
+        self.refresh_library()
+        if session is not None and session.call_id == call_id:
+            self.controller.reload()
+            self.show_info("Rules re-run; your labels were kept.")
+
+    def do_settings(self) -> None:
+        from reviewer_app.gui.dialogs.settings_dialog import SettingsDialog
+        from reviewer_app.gui.services import redetect_available
+
+        dialog = SettingsDialog(self.settings, self.settings_path, redetect_available(), self)
+        if not dialog.exec() or dialog.settings_result is None:
+            return
+        try:
+            save_settings(dialog.settings_result, self.settings_path)
+        except (OSError, ReviewerError) as exc:
+            self.show_error(f"{self.settings_path}: cannot save settings ({exc})")
+            return
+        self.settings = dialog.settings_result
+        self.show_info(f"Settings saved to {self.settings_path}")
+        if dialog.rerun_requested:
+            self.do_rerun_rules()
+
+    def do_shortcuts(self) -> None:
+        from reviewer_app.gui.dialogs.shortcuts_dialog import ShortcutsDialog
+
+        ShortcutsDialog(self).exec()
+
+    def do_quit(self) -> None:
+        self.close()

@@ -1,0 +1,1 @@
+"""Widgets: layout and drawing only; they emit signals and never write to the database."""

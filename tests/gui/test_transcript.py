@@ -1,0 +1,90 @@
+"""Transcript: click a word to seek, follow the playhead, marks in problem segments, edit a turn."""
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextCursor
+
+from reviewer_app.core.storage import LabelStore
+
+LEFT = Qt.MouseButton.LeftButton
+
+
+def word_point(view, number):
+    start, _end = view._word_span(number)
+    cursor = QTextCursor(view.document())
+    cursor.setPosition(start + 1)
+    view._ensure_visible(cursor)
+    return view.cursorRect(cursor).center()
+
+
+def test_click_a_word_to_seek(qtbot, opened):
+    w, view = opened, opened.transcript
+    index = w.controller.session.index
+    target = next(n for n, ref in enumerate(index.words) if ref.word.word == "technician")
+    qtbot.mouseClick(view.viewport(), LEFT, pos=word_point(view, target))
+    assert w.state.playhead == pytest.approx(index.words[target].word.start, abs=1e-6)
+    assert "technician" in view.current_words()  # (the customer talks over it: "that" is lit too)
+
+
+def test_current_word_follows_the_playhead(qtbot, opened):
+    w = opened
+    w.seek(0.6)
+    assert w.transcript.current_words() == ["thank"]
+    w.seek(25.0)  # agent and customer overlap here: one word of each is lit
+    assert len(w.transcript.current_words()) == 2
+
+
+def test_words_in_problem_segments_are_marked(qtbot, opened):
+    w, view = opened, opened.transcript
+    index = w.controller.session.index
+
+    def underlined(word):
+        n = next(k for k, ref in enumerate(index.words) if ref.word.word == word)
+        cursor = QTextCursor(view.document())
+        cursor.setPosition(view._word_span(n)[0] + 1)
+        return cursor.charFormat().underlineStyle() != cursor.charFormat().UnderlineStyle.NoUnderline
+
+    assert underlined("problem") and not underlined("thank")
+    sid = next(s.id for s in w.controller.session.segments if s.category == "forbidden_phrase")
+    w.state.select(sid)
+    w.do_reject()  # rejected findings are not marked any more
+    assert not underlined("problem")
+
+
+def test_edit_a_turn_in_place_and_undo(qtbot, opened):
+    w = opened
+    saved = []
+
+    def writer(engine, call_id, turn, text, words, reviewer, expected_text):
+        saved.append((turn, text, reviewer, expected_text))
+
+    w.controller.session.turn_writer = writer
+    w.transcript.editable = True
+    w.seek(30.5)  # the last agent turn
+    w.act["edit_turn"].trigger()
+    editor = w.transcript._editor
+    assert editor is not None and editor.toPlainText() == "look, that's not my problem"
+    editor.selectAll()
+    qtbot.keyClicks(editor, "look, that is not my department")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    assert saved == [(5, "look, that is not my department", "tester", "look, that's not my problem")]
+    assert "not my department" in w.transcript.toPlainText()
+    w.act["undo"].trigger()
+    assert saved[-1][1] == "look, that's not my problem"
+    assert "that's not my problem" in w.transcript.toPlainText()
+    assert LabelStore(w.engine).events(w.controller.session.call_id) == []  # no label was touched
+
+
+def test_escape_cancels_and_missing_storage_is_explained(qtbot, opened):
+    w = opened
+    w.controller.session.turn_writer = lambda *a, **k: None
+    w.transcript.editable = True
+    w.transcript.begin_edit(0)
+    qtbot.keyClick(w.transcript._editor, Qt.Key.Key_Escape)
+    assert w.transcript._editor is None
+    w.controller.session.turn_writer = None
+    errors = []
+    w.controller.error.connect(errors.append)
+    assert not w.controller.edit_turn(0, "something else")
+    assert errors and "update_turn_text" in errors[0]
