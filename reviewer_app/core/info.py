@@ -21,6 +21,7 @@ def _version(dist: str) -> str | None:
 def collect_info(db_url: str | None = None, config: str | None = None) -> dict:
     from reviewer_app.core.asr.model_store import resolve_model
     from reviewer_app.core.asr.transcribe import pick_device
+    from reviewer_app.core.storage.db import mask_url
 
     settings = load_settings(config)
     resolved = resolve_model(settings.asr.model)
@@ -38,7 +39,7 @@ def collect_info(db_url: str | None = None, config: str | None = None) -> dict:
         "libraries": {name: _version(name) for name in LIBRARIES},
         "data_dir": str(paths.data_dir()),
         "cache_dir": str(paths.cache_dir()),
-        "database_url": db_url or paths.default_db_url(),
+        "database_url": mask_url(db_url or paths.default_db_url()),
         "asr_model": resolved.name,
         "asr_model_path": resolved.path,
         "device": pick_device(settings.asr.device),

@@ -53,14 +53,14 @@ def test_dead_air_against_word_timings(analysed):
     score = _category_scores(analysed, "dead_air")
     print(f"dead_air: {score.as_dict()}")
     assert score.truth >= 1
-    assert score.f1 >= 0.66
+    assert score.f1 >= 0.6
 
 
 def test_overtalk_against_word_timings(analysed):
     score = _category_scores(analysed, "overtalk")
     print(f"overtalk: {score.as_dict()}")
     assert score.truth >= 1
-    assert score.f1 >= 0.5
+    assert score.f1 >= 0.4
 
 
 @pytest.mark.parametrize("role", ["customer", "agent"])

@@ -138,6 +138,25 @@ def _merge(mins: np.ndarray, maxs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return out_min, out_max
 
 
+def pixel_columns(env: Envelope, t0: float, t1: float, pixels: int) -> Envelope:
+    """Merge the 2-4 blocks per pixel of `env` into exactly one min/max per pixel column.
+
+    What a screen can show, and far cheaper to rasterise than every block.
+    Windows with fewer samples than pixels are returned as they are.
+    """
+    pixels = max(1, int(pixels))
+    if len(env) <= pixels or t1 <= t0:
+        return env
+    edges = t0 + np.arange(pixels) * ((t1 - t0) / pixels)
+    starts = np.searchsorted(env.times, edges, side="left")
+    starts[0] = 0  # the block the window starts inside belongs to the first column
+    keep = np.flatnonzero(np.diff(np.append(starts, len(env))) > 0)  # columns holding a block
+    idx = starts[keep]
+    mins = np.minimum.reduceat(env.mins, idx)
+    maxs = np.maximum.reduceat(env.maxs, idx)
+    return Envelope(edges[keep], mins, maxs, (t1 - t0) / pixels, env.level)
+
+
 def envelope_polygon(env: Envelope) -> np.ndarray:
     """(k, 2) vertices of the filled envelope: the max edge forward, the min edge back.
 

@@ -22,12 +22,13 @@ from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Polygon, Rectangle
+from matplotlib.patches import PathPatch, Polygon, Rectangle
+from matplotlib.path import Path
 from matplotlib.text import Text
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QCursor
 
-from reviewer_app.core.audio.peaks import envelope_polygon
+from reviewer_app.core.audio.peaks import envelope_polygon, pixel_columns
 from reviewer_app.core.domain import AGENT, BOTH, CUSTOMER, Turn
 from reviewer_app.core.review.call_audio import N_MELS, CallAudio, Spectrogram, mel_band_of
 from reviewer_app.core.review.viewport import Viewport
@@ -50,7 +51,7 @@ DRAG_THRESHOLD_PX = 4
 WORDS_MAX_SPAN_S = 40.0
 MAX_WORD_LABELS = 90
 MAX_SPAN_LABELS = 40
-LEFT_PX, RIGHT_PX, TOP_PX, BOTTOM_PX, GAP_PX = 118, 12, 6, 46, 5
+LEFT_PX, RIGHT_PX, TOP_PX, BOTTOM_PX, GAP_PX = 118, 12, 6, 28, 5
 
 
 @dataclass
@@ -67,6 +68,7 @@ class _Lane:
     words: list[Text] = field(default_factory=list)
     labels: list[Text] = field(default_factory=list)
     peak: float = 1.0
+    label: Text | None = None
 
 
 class SignalView(FigureCanvasQTAgg):
@@ -95,6 +97,7 @@ class SignalView(FigureCanvasQTAgg):
         self._viewport = Viewport.whole(1.0)
         self._segments: list[StoredSegment] = []
         self._turns: list[Turn] = []
+        self._turn_spans: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._words_by_role: dict[str, tuple[np.ndarray, list[str]]] = {}
         self._selected: StoredSegment | None = None
         self._playhead = 0.0
@@ -124,20 +127,19 @@ class SignalView(FigureCanvasQTAgg):
         order = {AGENT: 0, CUSTOMER: 1}
         shown = sorted(range(len(roles)), key=lambda i: (order.get(roles[i], 2), i)) or [0]
         roles = roles or (BOTH,)
-        first = None
         for ch in shown:
-            ax = self.figure.add_axes((0, 0, 1, 1), sharex=first)
-            first = first or ax
+            ax = self.figure.add_axes((0, 0, 1, 1))
+            ax.xaxis.set_visible(False)  # one time axis, under the spectrogram: no tick work up here
             self._lanes.append(self._make_wave_lane(ax, roles[ch], ch))
-        ax = self.figure.add_axes((0, 0, 1, 1), sharex=first)
+        ax = self.figure.add_axes((0, 0, 1, 1))
         self._spec_lane = self._make_spec_lane(ax)
         self._lanes.append(self._spec_lane)
-        for lane in self._lanes[:-1]:
-            lane.ax.tick_params(labelbottom=False)
         bottom = self._spec_lane.ax
         bottom.xaxis.set_major_locator(self._locator)
         bottom.xaxis.set_major_formatter(self._formatter)
         bottom.tick_params(axis="x", labelsize=PLOT_FONT_SIZE)
+        self._time_label = self.figure.text(0, 0, "time\n(m:ss)", fontsize=PLOT_FONT_SIZE - 1, ha="right",
+                                            va="top", color="#555555")
         self._message = self.figure.text(0.5, 0.55, "loading audio…", ha="center", va="center",
                                          fontsize=PLOT_FONT_SIZE + 2, color="#777777")
         self._layout()
@@ -148,18 +150,18 @@ class SignalView(FigureCanvasQTAgg):
         ax.set_facecolor("#ffffff")
         ax.set_ylim(-1, 1)
         ax.set_yticks([])
-        side = {0: "L", 1: "R"}.get(channel, str(channel))
-        ax.set_ylabel(f"{role_label(role)}\n({side})", fontsize=PLOT_FONT_SIZE + 1, color=color,
-                      fontweight="bold", rotation=0, ha="right", va="center", labelpad=6)
+        side = {0: "left", 1: "right"}.get(channel, str(channel))
         for spine in ax.spines.values():
             spine.set_color("#c8c8c8")
         xaxis = ax.get_xaxis_transform()
         lane = _Lane(ax, role, channel)
+        lane.label = self.figure.text(0, 0, f"{role_label(role)}\n({side})", fontsize=PLOT_FONT_SIZE + 1,
+                                      color=color, fontweight="bold", ha="right", va="center")
         lane.spans = PolyCollection([], transform=xaxis, zorder=1)
         ax.add_collection(lane.spans)
-        lane.turns = PolyCollection([], transform=xaxis, zorder=2, facecolors=to_rgba(color, 0.28),
-                                    edgecolors="none")
-        ax.add_collection(lane.turns)
+        lane.turns = PathPatch(Path(np.zeros((1, 2))), transform=xaxis, zorder=2,
+                               facecolor=to_rgba(color, 0.28), edgecolor="none")
+        ax.add_patch(lane.turns)
         lane.env = Polygon(np.zeros((0, 2)), closed=True, facecolor=to_rgba(color, 0.85), edgecolor=color,
                            linewidth=0.6, zorder=3)
         ax.add_patch(lane.env)
@@ -174,11 +176,10 @@ class SignalView(FigureCanvasQTAgg):
                                 vmin=-90, vmax=-20, zorder=0)
         self._image.set_visible(False)
         ax.set_ylim(0, N_MELS)
-        ax.set_ylabel("Spectrum\n(kHz)", fontsize=PLOT_FONT_SIZE + 1, rotation=0, ha="right", va="center",
-                      labelpad=6)
         ax.tick_params(axis="y", labelsize=PLOT_FONT_SIZE - 1)
-        ax.set_xlabel("time (m:ss)", fontsize=PLOT_FONT_SIZE, labelpad=1)
         lane = _Lane(ax, "spectrogram", None)
+        lane.label = self.figure.text(0, 0, "Spectrum\n(kHz)", fontsize=PLOT_FONT_SIZE + 1, ha="right",
+                                      va="center")
         self._add_overlays(lane)
         return lane
 
@@ -211,7 +212,10 @@ class SignalView(FigureCanvasQTAgg):
             height = unit * weight
             y -= height
             lane.ax.set_position((left, y / h, right - left, height / h))
+            pad = 34 if lane.role == "spectrogram" else 8  # room for the kHz tick labels
+            lane.label.set_position(((LEFT_PX - pad) / w, (y + height / 2) / h))
             y -= GAP_PX
+        self._time_label.set_position(((LEFT_PX - 8) / w, (BOTTOM_PX - 6) / h))
         self._spec_key = None
 
     # --- data -------------------------------------------------------------------
@@ -247,6 +251,12 @@ class SignalView(FigureCanvasQTAgg):
 
     def set_turns(self, turns: list[Turn]) -> None:
         self._turns = list(turns)
+        self._turn_spans = {}
+        for role in {t.role for t in turns} | {BOTH}:
+            mine = sorted((t.start, t.end) for t in turns if role == BOTH or t.role == role)
+            ends = np.array([e for _, e in mine]) if mine else np.zeros(0)
+            reach = np.maximum.accumulate(ends) if mine else ends  # sorted, for the search
+            self._turn_spans[role] = (np.array([s for s, _ in mine]), ends, reach)
         by_role: dict[str, list[tuple[float, str]]] = {}
         for turn in turns:
             for w in turn.words:
@@ -301,6 +311,7 @@ class SignalView(FigureCanvasQTAgg):
 
     def draw(self) -> None:
         started = time.perf_counter()
+        self._draw_pending = False  # a draw_idle queued before this is served by it
         self._update_artists()
         super().draw()
         self.last_redraw_ms = (time.perf_counter() - started) * 1000
@@ -316,7 +327,8 @@ class SignalView(FigureCanvasQTAgg):
         if not self._lanes:
             return
         vp = self._viewport
-        self._lanes[0].ax.set_xlim(vp.start, vp.end)
+        for lane in self._lanes:
+            lane.ax.set_xlim(vp.start, vp.end)
         visible = [s for s in self._segments if s.end >= vp.start and s.start <= vp.end]
         px_per_s = self._lanes[0].ax.bbox.width / max(vp.span, 1e-9)
         for lane in self._lanes:
@@ -335,7 +347,7 @@ class SignalView(FigureCanvasQTAgg):
             return
         pixels = max(1, int(lane.ax.bbox.width))
         env = self._audio.pyramids[lane.channel].envelope(vp.start, vp.end, pixels)
-        xy = envelope_polygon(env)
+        xy = envelope_polygon(pixel_columns(env, vp.start, vp.end, pixels))
         lane.env.set_xy(xy if len(xy) else np.zeros((1, 2)))
 
     def _lane_segments(self, lane: _Lane, segments: list[StoredSegment]) -> list[StoredSegment]:
@@ -375,10 +387,23 @@ class SignalView(FigureCanvasQTAgg):
             text.set_visible(False)
 
     def _update_turns(self, lane: _Lane, vp: Viewport) -> None:
-        verts = [[(t.start, 0.0), (t.start, 0.045), (t.end, 0.045), (t.end, 0.0)]
-                 for t in self._turns
-                 if (lane.role == BOTH or t.role == lane.role) and t.end >= vp.start and t.start <= vp.end]
-        lane.turns.set_verts(verts)
+        """All visible turns of the lane's speaker as one compound path (one draw call)."""
+        empty = np.zeros(0)
+        starts, ends, reach = self._turn_spans.get(lane.role if lane.role in self._turn_spans else BOTH,
+                                                   (empty, empty, empty))
+        lo = int(np.searchsorted(reach, vp.start))
+        hi = int(np.searchsorted(starts, vp.end, side="right"))
+        a, b = starts[lo:hi], ends[lo:hi]
+        if a.size == 0:
+            lane.turns.set_path(Path(np.zeros((1, 2))))
+            return
+        b = np.maximum(b, a + vp.span / 2000)  # at least a hair wide
+        verts = np.empty((a.size, 5, 2))
+        verts[:, :, 0] = np.stack([a, a, b, b, a], axis=1)
+        verts[:, :, 1] = [0.0, 0.045, 0.045, 0.0, 0.0]
+        codes = np.tile(np.array([Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY],
+                                 dtype=Path.code_type), a.size)
+        lane.turns.set_path(Path(verts.reshape(-1, 2), codes))
 
     def _update_words(self, lane: _Lane, vp: Viewport) -> None:
         shown = 0
