@@ -5,11 +5,11 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
 # Debian packages: venv, Qt's X11/EGL libraries and Xvfb for the window, espeak-ng and sox for
-# fixture generation, poppler for looking at PDF reports.
+# fixture generation, poppler for looking at PDF reports, PostgreSQL for the team-backend tests.
 DEBIAN_PACKAGES := python3-venv espeak-ng sox xvfb xdotool imagemagick poppler-utils \
 	libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libxcb-image0 \
 	libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libegl1 libgl1 \
-	libfontconfig1 libdbus-1-3
+	libfontconfig1 libdbus-1-3 postgresql
 
 .PHONY: install system-deps run test test-all bench clean
 

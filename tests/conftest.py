@@ -32,3 +32,24 @@ def app_env(tmp_path):
     env = dict(os.environ)
     env["REVIEWER_APP_DATA_DIR"] = str(tmp_path / "appdata")
     return env
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server on loopback for the whole run, or a skip saying why not."""
+    from tests.pg_server import PostgresServer, Unavailable
+
+    try:
+        server = PostgresServer().start()
+    except Unavailable as why:
+        pytest.skip(f"PostgreSQL tests skipped: {why}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """Each storage test runs on a SQLite file and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'data' / 'nested' / 'reviewer.sqlite3'}"
+    return request.getfixturevalue("postgres_server").new_database()

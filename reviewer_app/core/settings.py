@@ -122,6 +122,43 @@ class ReviewerSettings:
     name: str = field(default_factory=lambda: os.environ.get("USER", "reviewer"))
 
 
+FUSIONS = ("early", "late", "cross_attention")
+FREEZES = ("encoder", "heads_only")
+
+
+@dataclass
+class ModelSettings:
+    """The learned problem-segment model and its fine-tuning (see reviewer_app/core/training/)."""
+
+    fusion: str = "cross_attention"  # early | late | cross_attention (a new fusion trains new layers)
+    freeze: str = "encoder"  # encoder: only Whisper's encoder is frozen | heads_only: train the heads only
+    min_labels_per_category: int = 20  # reviewed labels a category needs before the model replaces its rule
+    epochs: int = 20
+    lr: float = 1e-3
+    weight_decay: float = 0.01
+    dropout: float = 0.2
+    patience: int = 4  # epochs without a better validation macro-F1 before stopping
+    batch_size: int = 32
+    val_fraction: float = 0.25  # share of the labelled calls kept for validation (whole calls)
+    threshold: float = 0.5  # window probability at which a category is flagged
+    device: str = "auto"  # auto (CUDA, then MPS, then CPU) | cpu | cuda | mps
+    seed: int = 0
+
+    def check(self) -> "ModelSettings":
+        if self.fusion not in FUSIONS:
+            raise SettingsError(f"model.fusion must be one of {', '.join(FUSIONS)}, got {self.fusion!r}")
+        if self.freeze not in FREEZES:
+            raise SettingsError(f"model.freeze must be one of {', '.join(FREEZES)}, got {self.freeze!r}")
+        if self.device not in ("auto", "cpu", "cuda", "mps"):
+            raise SettingsError(f"model.device must be auto, cpu, cuda or mps, got {self.device!r}")
+        for name in ("epochs", "batch_size", "lr"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"model.{name} must be positive")
+        if not 0 < self.val_fraction < 1 or not 0 < self.threshold < 1 or not 0 <= self.dropout < 1:
+            raise SettingsError("model.val_fraction and model.threshold must be in (0, 1), model.dropout in [0, 1)")
+        return self
+
+
 @dataclass
 class Settings:
     channels: ChannelSettings = field(default_factory=ChannelSettings)
@@ -130,6 +167,7 @@ class Settings:
     lexicon: LexiconSettings = field(default_factory=LexiconSettings)
     score: ScoreSettings = field(default_factory=ScoreSettings)
     reviewer: ReviewerSettings = field(default_factory=ReviewerSettings)
+    model: ModelSettings = field(default_factory=ModelSettings)
 
     def validate(self) -> "Settings":
         roles = self.channels.roles

@@ -9,6 +9,7 @@ every view. What each action does lives in review_actions.py.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.review.call_audio import CallAudio
+from reviewer_app.core.review.transcript import TranscriptIndex
 from reviewer_app.core.review.viewport import Viewport
 from reviewer_app.core.settings import Settings
 from reviewer_app.core.storage import repository
@@ -294,20 +296,23 @@ class MainWindow(QMainWindow, ReviewActions):
     # --- opening a call ----------------------------------------------------------------------
 
     def open_call(self, call: CallSummary) -> bool:
+        """Open a call: its audio decodes in the loading lane while its labels and transcript load here."""
         self.open_started = time.perf_counter()
         self.first_paint_s = None
         self.player.set_audio(None)
+        self.audio = None
+        self.spectrograms.set_audio(None)
         self._playing_segment = None
         self._mark_in = None
+        self.loader.load(call, ())  # first, so decoding overlaps the database reads below
         try:
             session = self.controller.open_call(call)
         except ReviewerError as exc:
+            self.loader.forget()
             self.show_error(f"Cannot open {call.path}: {exc}")
             return False
         roles = session.analysis.audio.roles or ("both",)
         duration = session.call.duration_s or session.analysis.audio.duration_s
-        self.audio = None
-        self.spectrograms.set_audio(None)
         self.signal_view.set_call(duration, tuple(roles))
         self.overview.set_call(duration)
         self.state.reset(duration)
@@ -319,13 +324,30 @@ class MainWindow(QMainWindow, ReviewActions):
         self._set_session_enabled(True)
         self._update_title()
         self.library.select_call(call.id)
-        self.loader.load(session.call, tuple(roles))
         return True
+
+    def close_call(self) -> None:
+        """Close the open call and free its audio (its undo history stays for a later reopen)."""
+        self.loader.forget()
+        self.player.set_audio(None)
+        self.spectrograms.set_audio(None)
+        self.audio = None
+        self.controller.close_call()
+        self.state.reset(None)
+        self.signal_view.set_call(1.0, ())
+        self.overview.set_call(1.0)
+        self.transcript.set_transcript([], TranscriptIndex([]))
+        self.segment_model.set_segments([])
+        self._set_session_enabled(False)
+        self._update_title()
 
     def _on_audio_loaded(self, call_id: int, audio: CallAudio) -> None:
         session = self.controller.session
         if session is None or session.call_id != call_id:
             return
+        roles = tuple(session.analysis.audio.roles)
+        if len(roles) == audio.samples.shape[0]:
+            audio = replace(audio, roles=roles)
         self.audio = audio
         self.signal_view.set_audio(audio)
         self.overview.set_audio(audio)

@@ -41,6 +41,12 @@ class CallLoader(QObject):
         self._keep(worker)
         self._lanes.loading.start(worker)
 
+    def forget(self) -> None:
+        """Drop the request in flight (the call could not be opened)."""
+        if self._cancel is not None:
+            self._cancel.cancel()
+        self._latest = 0
+
     def _keep(self, worker) -> None:
         self._workers.add(worker.signals)
         worker.signals.finished.connect(lambda s=worker.signals: self._workers.discard(s))

@@ -164,3 +164,18 @@ def test_keyboard_span_with_marks_and_mute(qtbot, opened):
     w.act["solo_customer"].trigger()
     w.act["mute_agent"].trigger()
     assert w.player.gains() == [1.0, 0.0]
+
+
+def test_close_call_frees_audio_and_keeps_history(qtbot, opened, calls):
+    w = opened
+    sid = w.controller.session.segments[0].id
+    w.state.select(sid)
+    w.do_confirm()
+    w.close_call()
+    assert w.audio is None and w.controller.session is None and w.player.duration == 0
+    assert w.segment_model.rowCount() == 0 and not w.act["confirm"].isEnabled()
+    w.do_next_segment()  # nothing open: nothing happens
+    with qtbot.waitSignal(w.loader.loaded, timeout=20_000):
+        w.open_call(calls["basic"])
+    w.act["undo"].trigger()
+    assert stored(w)[sid]["status"] == "predicted"

@@ -1,6 +1,7 @@
 """Per-channel transcription with faster-whisper, word timestamps and Silero VAD."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 from collections.abc import Generator
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reviewer_app.core.asr.encoder_cache import EncoderCapture, EncoderStates
 from reviewer_app.core.asr.hallucinations import is_caption, is_silence_phrase, keep_word
 from reviewer_app.core.asr.model_store import ResolvedModel, resolve_model
 from reviewer_app.core.domain import Interval, Turn, Word
@@ -86,6 +88,7 @@ class ChannelTranscript:
     turns: list[Turn]
     language: str
     language_probability: float
+    encoder_states: EncoderStates | None = None  # when asked for: captured while transcribing
 
 
 @functools.lru_cache(maxsize=1)
@@ -105,19 +108,24 @@ def transcribe_channel(
     role: str,
     speech: list[Interval],
     language: str | None = None,
+    capture_encoder: bool = False,
 ) -> Generator[float, None, ChannelTranscript]:
     """Transcribe one channel; keep only words that are real speech; group them into turns.
 
     A generator: yields the fraction of the channel done, returns the ChannelTranscript.
+    With `capture_encoder` the Whisper encoder states computed on the way are kept
+    (see asr/encoder_cache.py): the encoder never runs twice for the model's speech branch.
     """
     if engine.multilingual is False and language not in (None, "en"):
         raise ModelError(f"{engine.resolved.name} is English-only; cannot transcribe language '{language}'")
     options = transcribe_options(language, engine.multilingual, engine.settings.beam_size)
-    segments, info = engine.model.transcribe(samples_16k.astype(np.float32, copy=False), **options)
+    capture = EncoderCapture(engine.model, engine.resolved.name) if capture_encoder else None
+    with capture.active() if capture else contextlib.nullcontext():
+        segments, info = engine.model.transcribe(samples_16k.astype(np.float32, copy=False), **options)
     detected = info.language if language is None else language
     chinese = detected == "zh"
     kept: list[tuple[str, Word]] = []  # (raw text with its leading space, word)
-    for seg in segments:
+    for seg in _stepped(segments, capture):
         if info.duration > 0:
             yield min(1.0, seg.end / info.duration)
         if is_caption(seg.text):
@@ -130,7 +138,21 @@ def transcribe_channel(
                 continue
             if keep_word(word, speech, engine.settings.min_word_prob):
                 kept.append((raw, word))
-    return ChannelTranscript(_group_turns(kept, role, chinese), detected, float(info.language_probability))
+    states = None
+    if capture is not None:
+        states = capture.states(samples_16k.size / SAMPLE_RATE)
+    return ChannelTranscript(_group_turns(kept, role, chinese), detected, float(info.language_probability), states)
+
+
+def _stepped(segments, capture: EncoderCapture | None):
+    """faster-whisper's lazy segments, each step run with the encoder capture active."""
+    iterator = iter(segments)
+    while True:
+        with capture.active() if capture else contextlib.nullcontext():
+            seg = next(iterator, None)
+        if seg is None:
+            return
+        yield seg
 
 
 def _group_turns(kept: list[tuple[str, Word]], role: str, chinese: bool) -> list[Turn]:

@@ -86,6 +86,8 @@ def mask_url(url: str) -> str:
 
 
 def _create_engine(url: URL) -> Engine:
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")  # the driver we ship (psycopg 3)
     if url.get_backend_name() != "sqlite":
         engine = create_engine(url, pool_pre_ping=True)
         with engine.connect():
@@ -114,7 +116,8 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
+        # FULL: a committed label survives a power cut, not only a killed process.
+        cursor.execute("PRAGMA synchronous = FULL")
     finally:
         cursor.close()
 

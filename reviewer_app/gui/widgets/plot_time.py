@@ -21,7 +21,7 @@ def nice_step(span: float, max_ticks: int) -> float:
 class TimeLocator(Locator):
     """Ticks every nice step so that about one label fits per `px_per_tick` pixels."""
 
-    def __init__(self, px_per_tick: float = 90.0) -> None:
+    def __init__(self, px_per_tick: float = 125.0) -> None:
         self.px_per_tick = px_per_tick
         self.step = 1.0
 

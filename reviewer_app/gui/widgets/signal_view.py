@@ -16,6 +16,7 @@ import bisect
 import time
 from dataclasses import dataclass, field
 
+import matplotlib
 import numpy as np
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.collections import PolyCollection
@@ -25,7 +26,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import PathPatch, Polygon, Rectangle
 from matplotlib.path import Path
 from matplotlib.text import Text
-from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QCursor
 
 from reviewer_app.core.audio.peaks import envelope_polygon, pixel_columns
@@ -48,9 +49,9 @@ from reviewer_app.gui.widgets.plot_time import TimeFormatter, TimeLocator
 
 EDGE_GRAB_PX = 7
 DRAG_THRESHOLD_PX = 4
-WORDS_MAX_SPAN_S = 40.0
-MAX_WORD_LABELS = 90
-MAX_SPAN_LABELS = 40
+WORDS_MAX_SPAN_S = 15.0
+MAX_WORD_LABELS = 45
+MAX_SPAN_LABELS = 24
 LEFT_PX, RIGHT_PX, TOP_PX, BOTTOM_PX, GAP_PX = 118, 12, 6, 28, 5
 
 
@@ -69,6 +70,7 @@ class _Lane:
     labels: list[Text] = field(default_factory=list)
     peak: float = 1.0
     label: Text | None = None
+    line: Line2D | None = None
 
 
 class SignalView(FigureCanvasQTAgg):
@@ -101,7 +103,13 @@ class SignalView(FigureCanvasQTAgg):
         self._words_by_role: dict[str, tuple[np.ndarray, list[str]]] = {}
         self._selected: StoredSegment | None = None
         self._playhead = 0.0
-        self._background = None
+        self._background = None  # static + data layers: what the overlays are blitted over
+        self._static = None  # frames, labels, axes faces: redrawn only when they change
+        self._static_dirty = True
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(0)
+        self._redraw_timer.timeout.connect(self.redraw)
         self._drag: dict | None = None
         self._announce_paint = False
         self._drawn_with_audio = False
@@ -121,12 +129,17 @@ class SignalView(FigureCanvasQTAgg):
         self.figure.clear()
         self._lanes, self._spec_lane, self._image, self._audio = [], None, None, None
         self._background, self._drag, self._selected, self._spec_key = None, None, None, None
+        self._static, self._static_dirty = None, True
         self._drawn_with_audio = False
         self._duration = max(float(duration), 1e-3)
         self._viewport = Viewport.whole(self._duration)
+        if not roles:  # no call: just the hint
+            self._message = self.figure.text(0.5, 0.5, "Open a call from the library", ha="center",
+                                             va="center", fontsize=PLOT_FONT_SIZE + 2, color="#777777")
+            self.draw_idle()
+            return
         order = {AGENT: 0, CUSTOMER: 1}
-        shown = sorted(range(len(roles)), key=lambda i: (order.get(roles[i], 2), i)) or [0]
-        roles = roles or (BOTH,)
+        shown = sorted(range(len(roles)), key=lambda i: (order.get(roles[i], 2), i))
         for ch in shown:
             ax = self.figure.add_axes((0, 0, 1, 1))
             ax.xaxis.set_visible(False)  # one time axis, under the spectrogram: no tick work up here
@@ -138,6 +151,7 @@ class SignalView(FigureCanvasQTAgg):
         bottom.xaxis.set_major_locator(self._locator)
         bottom.xaxis.set_major_formatter(self._formatter)
         bottom.tick_params(axis="x", labelsize=PLOT_FONT_SIZE)
+        bottom.xaxis.set_animated(True)  # the time ticks move with the view: data layer
         self._time_label = self.figure.text(0, 0, "time\n(m:ss)", fontsize=PLOT_FONT_SIZE - 1, ha="right",
                                             va="top", color="#555555")
         self._message = self.figure.text(0.5, 0.55, "loading audio…", ha="center", va="center",
@@ -157,14 +171,16 @@ class SignalView(FigureCanvasQTAgg):
         lane = _Lane(ax, role, channel)
         lane.label = self.figure.text(0, 0, f"{role_label(role)}\n({side})", fontsize=PLOT_FONT_SIZE + 1,
                                       color=color, fontweight="bold", ha="right", va="center")
-        lane.spans = PolyCollection([], transform=xaxis, zorder=1)
+        lane.spans = PolyCollection([], transform=xaxis, zorder=1, animated=True)
         ax.add_collection(lane.spans)
         lane.turns = PathPatch(Path(np.zeros((1, 2))), transform=xaxis, zorder=2,
-                               facecolor=to_rgba(color, 0.28), edgecolor="none")
+                               facecolor=to_rgba(color, 0.28), edgecolor="none", animated=True)
         ax.add_patch(lane.turns)
-        lane.env = Polygon(np.zeros((0, 2)), closed=True, facecolor=to_rgba(color, 0.85), edgecolor=color,
-                           linewidth=0.6, zorder=3)
+        lane.env = Polygon(np.zeros((0, 2)), closed=True, facecolor=to_rgba(color, 0.9), edgecolor="none",
+                           linewidth=0, zorder=3, animated=True)
         ax.add_patch(lane.env)
+        lane.line = Line2D([], [], color=color, linewidth=1.0, zorder=3, animated=True, visible=False)
+        ax.add_line(lane.line)  # zoomed in to single samples: the waveform as a line
         ax.axhline(0, color="#d0d0d0", linewidth=0.5, zorder=2)
         self._add_overlays(lane)
         return lane
@@ -173,8 +189,9 @@ class SignalView(FigureCanvasQTAgg):
         ax.set_facecolor("#000000")
         self._image = ax.imshow(np.full((N_MELS, 2), -100.0, np.float32), origin="lower", aspect="auto",
                                 cmap="magma", interpolation="nearest", extent=(0, 1e-6, 0, N_MELS),
-                                vmin=-90, vmax=-20, zorder=0)
+                                vmin=-90, vmax=-20, zorder=0, animated=True)
         self._image.set_visible(False)
+        self._cmap = matplotlib.colormaps["magma"]
         ax.set_ylim(0, N_MELS)
         ax.tick_params(axis="y", labelsize=PLOT_FONT_SIZE - 1)
         lane = _Lane(ax, "spectrogram", None)
@@ -215,6 +232,7 @@ class SignalView(FigureCanvasQTAgg):
             pad = 34 if lane.role == "spectrogram" else 8  # room for the kHz tick labels
             lane.label.set_position(((LEFT_PX - pad) / w, (y + height / 2) / h))
             y -= GAP_PX
+        self._static_dirty = True
         self._time_label.set_position(((LEFT_PX - 8) / w, (BOTTOM_PX - 6) / h))
         self._spec_key = None
 
@@ -236,11 +254,13 @@ class SignalView(FigureCanvasQTAgg):
         else:
             self._message.set_text("audio not available")
             self._message.set_visible(True)
+        self._static_dirty = True
         self.refresh()
 
     def set_message(self, text: str) -> None:
         self._message.set_text(text)
         self._message.set_visible(bool(text))
+        self._static_dirty = True
         self.refresh()
 
     def set_segments(self, segments: list[StoredSegment]) -> None:
@@ -283,10 +303,10 @@ class SignalView(FigureCanvasQTAgg):
     def set_spectrogram(self, spec: Spectrogram) -> None:
         if self._image is None:
             return
-        self._image.set_data(spec.image)
-        self._image.set_extent((spec.start, spec.end, 0, N_MELS))
         hi = float(np.percentile(spec.image, 99.5)) if spec.image.size else -20.0
-        self._image.set_clim(hi - 65.0, hi)
+        scaled = np.clip((spec.image - (hi - 65.0)) / 65.0, 0.0, 1.0)
+        self._image.set_data(self._cmap(scaled, bytes=True))  # coloured once here, not on every draw
+        self._image.set_extent((spec.start, spec.end, 0, N_MELS))
         self._image.set_visible(True)
         self._set_freq_ticks(spec.sample_rate)
         self.refresh()
@@ -296,8 +316,11 @@ class SignalView(FigureCanvasQTAgg):
         freqs = [f for f in (500, 1000, 2000, 3000, 4000, 6000, 8000, 12000, 16000) if f < sample_rate / 2 * 0.97]
         if len(freqs) > 5:
             freqs = [f for f in freqs if f in (500, 1000, 2000, 4000, 8000, 16000)]
-        ax.set_yticks([mel_band_of(f, sample_rate) for f in freqs])
-        ax.set_yticklabels([f"{f / 1000:g}" for f in freqs])
+        ticks = [mel_band_of(f, sample_rate) for f in freqs]
+        if list(ax.get_yticks()) != ticks:
+            ax.set_yticks(ticks)
+            ax.set_yticklabels([f"{f / 1000:g}" for f in freqs])
+            self._static_dirty = True
 
     @property
     def viewport(self) -> Viewport:
@@ -306,14 +329,36 @@ class SignalView(FigureCanvasQTAgg):
     # --- drawing ------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Redraw soon (coalesces many changes into one draw)."""
-        self.draw_idle()
+        """Redraw soon; many changes in one event-loop turn cost one redraw."""
+        if not self._redraw_timer.isActive():
+            self._redraw_timer.start()
+
+    def redraw(self) -> None:
+        """Redraw now: only the data layer over the cached static layer when that is valid."""
+        self._redraw_timer.stop()
+        if self._static_dirty or self._static is None or not self._lanes:
+            self.draw()
+            return
+        started = time.perf_counter()
+        self._update_artists()
+        self.restore_region(self._static)
+        self._draw_dynamic()
+        self._background = self.copy_from_bbox(self.figure.bbox)
+        self._draw_overlays()
+        self.update()
+        self._finish_timing(started)
 
     def draw(self) -> None:
+        """Full draw (new call, resize, new axes limits): static layer, then the data layer."""
         started = time.perf_counter()
         self._draw_pending = False  # a draw_idle queued before this is served by it
+        self._redraw_timer.stop()
         self._update_artists()
-        super().draw()
+        super().draw()  # animated artists are skipped here; _on_draw adds them
+        self._static_dirty = False
+        self._finish_timing(started)
+
+    def _finish_timing(self, started: float) -> None:
         self.last_redraw_ms = (time.perf_counter() - started) * 1000
         self.redrawn.emit(self.last_redraw_ms)
 
@@ -322,6 +367,26 @@ class SignalView(FigureCanvasQTAgg):
         if self._announce_paint and self._drawn_with_audio:
             self._announce_paint = False
             self.waveformPainted.emit()
+
+    def _dynamic_artists(self):
+        for lane in self._lanes:
+            if lane.env is not None:
+                yield lane.ax, lane.spans
+                yield lane.ax, lane.turns
+                yield lane.ax, lane.env
+                if lane.line.get_visible():
+                    yield lane.ax, lane.line
+                for text in lane.labels + lane.words:
+                    if text.get_visible():
+                        yield lane.ax, text
+        if self._spec_lane is not None:
+            if self._image is not None and self._image.get_visible():
+                yield self._spec_lane.ax, self._image
+            yield self._spec_lane.ax, self._spec_lane.ax.xaxis
+
+    def _draw_dynamic(self) -> None:
+        for ax, artist in self._dynamic_artists():
+            ax.draw_artist(artist)
 
     def _update_artists(self) -> None:
         if not self._lanes:
@@ -344,9 +409,16 @@ class SignalView(FigureCanvasQTAgg):
     def _update_wave(self, lane: _Lane, vp: Viewport) -> None:
         if self._audio is None or lane.channel is None or lane.channel >= len(self._audio.pyramids):
             lane.env.set_xy(np.zeros((1, 2)))
+            lane.line.set_visible(False)
             return
         pixels = max(1, int(lane.ax.bbox.width))
         env = self._audio.pyramids[lane.channel].envelope(vp.start, vp.end, pixels)
+        if env.block_s == 0 and len(env):  # fewer samples than pixels: draw the samples
+            lane.line.set_data(env.times, env.maxs)
+            lane.line.set_visible(True)
+            lane.env.set_xy(np.zeros((1, 2)))
+            return
+        lane.line.set_visible(False)
         xy = envelope_polygon(pixel_columns(env, vp.start, vp.end, pixels))
         lane.env.set_xy(xy if len(xy) else np.zeros((1, 2)))
 
@@ -376,7 +448,8 @@ class SignalView(FigureCanvasQTAgg):
         wide = [s for s in segs if (s.end - s.start) * px_per_s >= 64][:MAX_SPAN_LABELS]
         while len(lane.labels) < len(wide):
             lane.labels.append(lane.ax.text(0, 0.97, "", transform=lane.ax.get_xaxis_transform(), va="top",
-                                            ha="left", fontsize=PLOT_FONT_SIZE - 1, zorder=5, clip_on=True))
+                                            ha="left", fontsize=PLOT_FONT_SIZE - 1, zorder=5, clip_on=True,
+                                            animated=True))
         for text, s in zip(lane.labels, wide):
             mark = {"confirmed": " ✔", "rejected": " ✘", "edited": " ✎", "added": " +"}.get(s.status, "")
             text.set_text(CATEGORY_LABELS.get(s.category, s.category) + mark)
@@ -418,9 +491,7 @@ class SignalView(FigureCanvasQTAgg):
                 while len(lane.words) < hi - lo:
                     lane.words.append(lane.ax.text(0, 0.06, "", transform=lane.ax.get_xaxis_transform(),
                                                    fontsize=PLOT_FONT_SIZE - 1, color="#222222", va="bottom",
-                                                   ha="left", zorder=5, clip_on=True,
-                                                   bbox=dict(boxstyle="square,pad=0.1", fc=(1, 1, 1, 0.7),
-                                                             ec="none")))
+                                                   ha="left", zorder=5, clip_on=True, animated=True))
                 for text, k in zip(lane.words, range(lo, hi)):
                     text.set_text(words[k])
                     text.set_x(starts[k])
@@ -439,6 +510,8 @@ class SignalView(FigureCanvasQTAgg):
             self.spectrogramWanted.emit(vp.start, vp.end, columns)
 
     def _on_draw(self, _event) -> None:
+        self._static = self.copy_from_bbox(self.figure.bbox)
+        self._draw_dynamic()
         self._background = self.copy_from_bbox(self.figure.bbox)
         self._draw_overlays()
 

@@ -1,0 +1,95 @@
+"""Run a model over a call's candidate windows and turn window probabilities into segments.
+
+Each window's probability is spread over its span on a 100 ms grid and the
+windows covering a moment are averaged: per channel for a speaker's problems,
+over both channels for dead air and overtalk (role `both`). Runs above the
+threshold become segments (dead air and overtalk keep the rules' minimum
+lengths); a segment's score is its highest averaged probability.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from reviewer_app.core import intervals
+from reviewer_app.core.detect.model import WINDOW_CATEGORIES, window_probabilities
+from reviewer_app.core.domain import BOTH, Segment
+from reviewer_app.core.settings import Settings
+from reviewer_app.core.training.batching import CallInputs, make_batch
+from reviewer_app.core.training.windows import BOTH_SIDES, Window
+
+GRID_S = 0.1
+MIN_SEGMENT_S = 0.3
+
+
+@torch.no_grad()
+def predict_windows(model, items: list[tuple[CallInputs, Window]], device: str = "cpu",
+                    batch_size: int = 64) -> np.ndarray:
+    """(len(items), len(WINDOW_CATEGORIES)) probabilities."""
+    model.eval()
+    speech_dim = model.config.speech_dim
+    out = []
+    for lo in range(0, len(items), batch_size):
+        batch = make_batch(items[lo:lo + batch_size], speech_dim).to(device)
+        with _autocast(device):
+            out.append(window_probabilities(model(batch)).float().cpu().numpy())
+    if not out:
+        return np.zeros((0, len(WINDOW_CATEGORIES)), np.float32)
+    return np.concatenate(out)
+
+
+def _autocast(device: str):
+    import contextlib
+
+    if device.startswith("cuda"):
+        return torch.autocast("cuda", dtype=torch.float16)
+    return contextlib.nullcontext()
+
+
+def _min_length(category: str, settings: Settings) -> float:
+    if category == "dead_air":
+        return settings.rules.dead_air_min_s
+    if category == "overtalk":
+        return settings.rules.overtalk_min_s
+    return MIN_SEGMENT_S
+
+
+def segments_from_windows(windows: list[Window], probs: np.ndarray, duration_s: float,
+                          roles: tuple[str, ...], settings: Settings, source: str,
+                          threshold: float | None = None) -> list[Segment]:
+    threshold = settings.model.threshold if threshold is None else threshold
+    n = max(1, int(np.ceil(duration_s / GRID_S - 1e-9)))
+    mono = len(roles) == 1
+    out: list[Segment] = []
+    for j, category in enumerate(WINDOW_CATEGORIES):
+        groups = [(BOTH, list(range(len(roles))))] if category in BOTH_SIDES else [
+            (BOTH if mono else role, [ch]) for ch, role in enumerate(roles)]
+        for role, channels in groups:
+            total = np.zeros(n)
+            count = np.zeros(n)
+            for w, p in zip(windows, probs[:, j]):
+                if w.channel in channels:
+                    lo = int(round(w.start / GRID_S))
+                    hi = max(lo + 1, min(n, int(round(w.end / GRID_S))))
+                    total[lo:hi] += p
+                    count[lo:hi] += 1
+            mean = np.where(count > 0, total / np.maximum(count, 1), 0.0)
+            runs = intervals.from_mask(mean >= threshold, GRID_S)
+            for start, end in intervals.drop_shorter_than(runs, _min_length(category, settings) - 1e-6):
+                end = min(end, duration_s)
+                score = float(mean[int(round(start / GRID_S)):int(round(end / GRID_S))].max())
+                out.append(Segment(round(start, 2), round(end, 2), role, category, round(score, 3),
+                                   source, f"{source}: p={score:.2f}"))
+    return sorted(out, key=lambda s: (s.start, s.category))
+
+
+def predict_call(loaded, inputs: CallInputs, turns, settings: Settings, device: str = "cpu") -> list[Segment]:
+    """The model's segments for one call (every window category; the merge picks what is used)."""
+    from reviewer_app.core.training.windows import candidate_windows, tokenize
+
+    feats = inputs.features
+    vocab = loaded.config.vocab_size
+    windows = candidate_windows(feats.duration_s, feats.roles, turns, lambda t: tokenize(t, vocab))
+    probs = predict_windows(loaded.model, [(inputs, w) for w in windows], device)
+    return segments_from_windows(windows, probs, feats.duration_s, feats.roles, settings,
+                                 f"model:{loaded.version}")
