@@ -6,8 +6,14 @@ drives it with a terminal bar, the GUI with a worker that emits signals.
 
 Each channel's own speech (VAD with crosstalk removed) is found before
 Whisper runs, so words Whisper hears in the other side's leakage or in
-silence are dropped. Nothing here imports torch: transcription dominates the
-time and the rest stays small next to it.
+silence are dropped. Whisper's encoder states are captured while it
+transcribes and cached for the learned model (asr/encoder_cache.py).
+
+Detection is the rules, merged per category with the learned model where the
+model in use was trained on enough reviewed labels (detect/merge.py). Pass
+`db` (the library's engine) so the model promoted there is used; without it
+the bundled default model's policy applies. torch is imported only when a
+category actually uses the model.
 """
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ from pathlib import Path
 from reviewer_app import __version__
 from reviewer_app.core.audio.decode import DecodedAudio, decode_audio, sha256_of_file
 from reviewer_app.core.domain import AGENT, BOTH, AudioInfo, CallAnalysis, CallScore, Segment, Turn
+from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.progress import CancelToken, Progress
 from reviewer_app.core.settings import Settings
 
@@ -43,6 +50,8 @@ def analyze(
     settings: Settings,
     cancel: CancelToken | None = None,
     sha256: str | None = None,
+    *,
+    db=None,
 ) -> Generator[Progress, None, CallAnalysis]:
     from reviewer_app.core.asr.transcribe import load_engine, transcribe_channel
     from reviewer_app.core.audio.signals import analyse_channels, channels_16k
@@ -74,6 +83,7 @@ def analyze(
     engine = load_engine(settings.asr)
     language = None if settings.asr.language == "auto" else settings.asr.language
     turns: list[Turn] = []
+    captured = [None] * len(signals)
     order = _asr_order(signals)
     for n, i in enumerate(order):
         base, span = 10 + 85 * n / len(order), 85 / len(order)
@@ -81,7 +91,8 @@ def analyze(
         yield Progress(base, 100, message)
         if not signals[i].activity:
             continue  # nothing said: no ASR, so nothing can be invented
-        channel = transcribe_channel(engine, pcm_16k[i], roles[i], signals[i].activity, language)
+        channel = transcribe_channel(engine, pcm_16k[i], roles[i], signals[i].activity, language,
+                                     capture_encoder=True)
         while True:
             try:
                 fraction = next(channel)
@@ -92,38 +103,99 @@ def analyze(
             cancel.raise_if_cancelled()
         language = language or result.language
         turns.extend(result.turns)
+        captured[i] = result.encoder_states
     turns.sort(key=lambda t: (t.start, t.role))
     timings["asr"] = time.perf_counter() - t0
+    states = _cache_encoder_states(sha, captured, audio.duration_s, warnings)
 
     yield Progress(95, 100, "detecting problems")
     t0 = time.perf_counter()
-    segments, score = _detect(audio, signals, turns, language or "unknown", settings)
+    segments, score, detector = _detect(
+        audio, signals, turns, language or "unknown", settings,
+        _ModelInputs(sha, pcm_16k, states, db), warnings,
+    )
     timings["rules"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - started
 
-    yield Progress(100, 100, "done")
+    yield Progress(100, 100, "analysed")
     info = AudioInfo(path, sha, round(audio.duration_s, 3), audio.sample_rate, audio.source_channels, roles)
-    versions = {"app": __version__, "asr_model": engine.resolved.name, "detector": "rules"}
+    versions = {"app": __version__, "asr_model": engine.resolved.name, "detector": detector}
     return CallAnalysis(
         info, language or "unknown", turns, segments, score,
         {k: round(v, 3) for k, v in timings.items()}, versions, warnings,
     )
 
 
-def _detect(audio: DecodedAudio, signals, turns, language: str, settings: Settings):
-    """Rules and score from what was measured and transcribed."""
+class _ModelInputs:
+    """What the learned model needs beyond the rules' context (all optional)."""
+
+    def __init__(self, sha256=None, pcm_16k=None, captured=None, db=None) -> None:
+        self.sha256, self.pcm_16k, self.captured, self.db = sha256, pcm_16k, captured, db
+
+
+def _cache_encoder_states(sha: str, captured: list, duration_s: float, warnings: list[str]):
+    """Store the captured states (channels with nothing said get empty ones); None if none."""
+    from reviewer_app.core.asr import encoder_cache
+
+    done = [c for c in captured if c is not None]
+    if not done:
+        return None
+    full = [c if c is not None else encoder_cache.empty_states(done[0].model, done[0].dim, duration_s)
+            for c in captured]
+    try:
+        encoder_cache.save_states(sha, full)
+    except OSError as exc:
+        warnings.append(f"could not cache encoder states ({exc})")
+    return full
+
+
+def _detect(audio: DecodedAudio, signals, turns, language: str, settings: Settings,
+            inputs: _ModelInputs | None = None, warnings: list[str] | None = None):
+    """Rules, merged with the learned model where its policy says so; and the score."""
     from reviewer_app.core.detect.context import CallContext
     from reviewer_app.core.detect.detector import detect_problems
     from reviewer_app.core.scoring import score_call
 
     segments = detect_problems(CallContext(audio.duration_s, language, turns, signals), settings)
-    return segments, score_call(segments, settings.score)
+    detector = "rules"
+    if inputs is not None:
+        try:
+            segments, detector = _merge_model(audio, signals, turns, settings, inputs, segments)
+        except ReviewerError as exc:  # a missing or damaged model: the rules still stand
+            if warnings is not None:
+                warnings.append(f"learned model not used: {exc}")
+    return segments, score_call(segments, settings.score), detector
 
 
-def redetect(path: str | Path, turns: list[Turn], language: str, settings: Settings) -> tuple[list[Segment], CallScore]:
-    """Run the rules again on a stored transcript (new thresholds or lexicons), without ASR.
+def _merge_model(audio: DecodedAudio, signals, turns, settings: Settings, inputs: _ModelInputs,
+                 rule_segments: list[Segment]) -> tuple[list[Segment], str]:
+    from reviewer_app.core.detect.merge import active_policy, merge_segments, uses_model
 
-    The audio is decoded and measured again; Whisper is not run.
+    policy = active_policy(inputs.db, settings)
+    if not uses_model(policy):
+        return rule_segments, "rules"
+    from reviewer_app.core.audio.signals import channels_16k
+    from reviewer_app.core.training.device import pick_torch_device
+    from reviewer_app.core.training.inputs import inputs_from_analysis
+    from reviewer_app.core.training.predict import predict_call
+    from reviewer_app.core.training.registry import load_active
+
+    device = pick_torch_device(settings.model.check().device)
+    loaded = load_active(inputs.db, device)
+    pcm = inputs.pcm_16k if inputs.pcm_16k is not None else channels_16k(audio)
+    sha = inputs.sha256 or "unsaved"
+    model_inputs = inputs_from_analysis(sha, audio.duration_s, signals, pcm, loaded.config.encoder_model
+                                        if loaded.config.speech_dim else "", inputs.captured, settings)
+    model_segments = predict_call(loaded, model_inputs, turns, settings, device)
+    return merge_segments(rule_segments, model_segments, policy), f"rules + model {loaded.version}"
+
+
+def redetect(path: str | Path, turns: list[Turn], language: str, settings: Settings,
+             *, db=None, sha256: str | None = None) -> tuple[list[Segment], CallScore]:
+    """Run the detection again on a stored transcript (new thresholds or lexicons), without ASR.
+
+    The audio is decoded and measured again; Whisper is not run. With `db`, the
+    model promoted there is merged in as `analyze` does.
     """
     from reviewer_app.core.audio.signals import analyse_channels
 
@@ -132,7 +204,11 @@ def redetect(path: str | Path, turns: list[Turn], language: str, settings: Setti
     signals = analyse_channels(audio, roles, settings.rules.crosstalk_margin_db, HOP_S)
     if roles != (BOTH,):  # keep the turns of the channels analysed
         turns = [t for t in turns if t.role in roles]
-    return _detect(audio, signals, turns, language, settings)
+    inputs = None
+    if db is not None:
+        inputs = _ModelInputs(sha256 or sha256_of_file(str(path)), None, None, db)
+    segments, score, _ = _detect(audio, signals, turns, language, settings, inputs)
+    return segments, score
 
 
 def run_to_end(gen: Generator[Progress, None, CallAnalysis], on_progress=None) -> CallAnalysis:

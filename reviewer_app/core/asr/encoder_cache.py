@@ -292,9 +292,15 @@ def compute_states(model, model_name: str, samples_16k: np.ndarray, duration_s: 
 # --- the cache --------------------------------------------------------------------
 
 
+def cache_root() -> Path:
+    """Where per-call encoder states and model features are cached (REVIEWER_APP_FEATURE_CACHE overrides)."""
+    override = os.environ.get("REVIEWER_APP_FEATURE_CACHE")
+    return Path(override) if override else paths.cache_dir()
+
+
 def cache_path(sha256: str, model_name: str, cache: Path | None = None) -> Path:
     safe = hashlib.sha1(model_name.encode()).hexdigest()[:10]
-    root = (cache or paths.cache_dir()) / "encoder"
+    root = (cache or cache_root()) / "encoder"
     return root / sha256[:2] / f"{sha256}-{safe}.safetensors"
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reviewer_app.core import intervals, paths
+from reviewer_app.core import intervals
 from reviewer_app.core.detect.model import FRAME_HOP_S, N_MELS, PROSODY_FEATURES
 
 FEATURE_FORMAT = "1"
@@ -117,7 +117,9 @@ def features_from_audio(path: str, sha256: str, settings) -> tuple[CallFeatures,
 
 
 def cache_path(sha256: str, cache: Path | None = None) -> Path:
-    return (cache or paths.cache_dir()) / "features" / sha256[:2] / f"{sha256}-f{FEATURE_FORMAT}.safetensors"
+    from reviewer_app.core.asr.encoder_cache import cache_root
+
+    return (cache or cache_root()) / "features" / sha256[:2] / f"{sha256}-f{FEATURE_FORMAT}.safetensors"
 
 
 def save_call_features(features: CallFeatures, cache: Path | None = None) -> Path:
