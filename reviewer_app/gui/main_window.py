@@ -88,6 +88,7 @@ class MainWindow(QMainWindow, ReviewActions):
         self.statusBar().addPermanentWidget(QLabel(f"Reviewer: {settings.reviewer.name}  ·  {db_label}"))
         self.refresh_library()
         self._restore_geometry()
+        self.spectrograms.warm_up()
 
     # --- layout ------------------------------------------------------------------------
 
@@ -98,7 +99,7 @@ class MainWindow(QMainWindow, ReviewActions):
         self.transcript = TranscriptView()
         self.segment_table = SegmentTable(self.segment_model)
         self.library = LibraryPanel(self.library_model)
-        self.library.setMinimumWidth(400)
+        self.library.setMinimumWidth(440)
 
         top = QWidget()
         top_layout = QVBoxLayout(top)

@@ -79,6 +79,16 @@ class SpectrogramService(QObject):
         self._timer.timeout.connect(self._start)
         self._workers: set = set()
 
+    def warm_up(self) -> None:
+        """Import the spectrogram code (torchaudio) in the background now, not when a call opens."""
+        import numpy as np
+
+        silence = np.zeros((1, 8000), np.float32)
+        worker = FunctionWorker(lambda _c: visible_spectrogram(silence, 8000, 0.0, 1.0, 16))
+        self._workers.add(worker.signals)
+        worker.signals.finished.connect(lambda s=worker.signals: self._workers.discard(s))
+        self._lanes.drawing.start(worker)
+
     def set_audio(self, audio: CallAudio | None) -> None:
         self._audio = audio
         self._want = None

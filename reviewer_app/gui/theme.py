@@ -38,7 +38,7 @@ def span_alpha(score: float, status: str) -> float:
     """Span opacity from the prediction's score (0..1); rejected spans fade out."""
     if status == "rejected":
         return 0.08
-    return 0.18 + 0.42 * min(max(float(score), 0.0), 1.0)
+    return 0.15 + 0.35 * min(max(float(score), 0.0), 1.0)
 
 
 def role_label(role: str) -> str:

@@ -195,6 +195,8 @@ def _decode_stream(
 ) -> tuple[np.ndarray, int, int, str]:
     """(samples, rate, source_channels, why decoding stopped early or "")."""
     ctx = stream.codec_context
+    if ctx is None:  # FFmpeg found a stream but no decoder for it (e.g. a damaged format field)
+        raise AudioError(name, "unsupported or damaged audio encoding (no decoder for it)")
     rate = int(ctx.sample_rate or 0)
     source_channels = int(ctx.channels or 0)
     chunks: list[np.ndarray] = []

@@ -94,6 +94,33 @@ def parse_label_text(text: str, default_role: str = BOTH) -> tuple[str, str]:
     return category, role
 
 
+WHOLE_CALL_CATEGORIES = ("dead_air", "overtalk")  # about both sides at once: role "both"
+
+
+def default_role(category: str, roles: tuple[str, ...], channel: int | None = None) -> str:
+    """The role of an imported label that names none: `both` on a mono call and for dead air or
+    overtalk, else the role of the label's channel, else the agent's (the one being scored)."""
+    if len(roles) < 2 or category in WHOLE_CALL_CATEGORIES:
+        return BOTH
+    if channel is not None and 0 <= channel < len(roles):
+        return roles[channel]
+    return "agent" if "agent" in roles else roles[0]
+
+
+def channel_of(role: str, roles: tuple[str, ...]) -> int:
+    """The audio channel a role speaks on (0 for `both` or a mono call)."""
+    return roles.index(role) if role in roles else 0
+
+
+def write_text(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    """Write a whole file through a temporary name, so a reader never sees half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding=encoding, newline="")
+    tmp.replace(path)
+    return path
+
+
 def load_record(engine: Engine, call: CallSummary) -> CallRecord:
     analysis = repository.load_analysis(engine, call.sha256)
     if analysis is None:

@@ -152,8 +152,10 @@ class SignalView(FigureCanvasQTAgg):
         bottom.xaxis.set_major_formatter(self._formatter)
         bottom.tick_params(axis="x", labelsize=PLOT_FONT_SIZE)
         bottom.xaxis.set_animated(True)  # the time ticks move with the view: data layer
-        self._time_label = self.figure.text(0, 0, "time\n(m:ss)", fontsize=PLOT_FONT_SIZE - 1, ha="right",
+        self._time_label = self.figure.text(0, 0, "time (m:ss)", fontsize=PLOT_FONT_SIZE - 1, ha="right",
                                             va="top", color="#555555")
+        self._spec_hint = bottom.text(0.5, 0.5, "computing the spectrogram…", transform=bottom.transAxes,
+                                      ha="center", va="center", color="#dddddd", fontsize=PLOT_FONT_SIZE + 1)
         self._message = self.figure.text(0.5, 0.55, "loading audio…", ha="center", va="center",
                                          fontsize=PLOT_FONT_SIZE + 2, color="#777777")
         self._layout()
@@ -233,7 +235,7 @@ class SignalView(FigureCanvasQTAgg):
             lane.label.set_position(((LEFT_PX - pad) / w, (y + height / 2) / h))
             y -= GAP_PX
         self._static_dirty = True
-        self._time_label.set_position(((LEFT_PX - 8) / w, (BOTTOM_PX - 6) / h))
+        self._time_label.set_position(((LEFT_PX - 12) / w, (BOTTOM_PX - 5) / h))
         self._spec_key = None
 
     # --- data -------------------------------------------------------------------
@@ -308,6 +310,9 @@ class SignalView(FigureCanvasQTAgg):
         self._image.set_data(self._cmap(scaled, bytes=True))  # coloured once here, not on every draw
         self._image.set_extent((spec.start, spec.end, 0, N_MELS))
         self._image.set_visible(True)
+        if self._spec_hint.get_visible():
+            self._spec_hint.set_visible(False)
+            self._static_dirty = True
         self._set_freq_ticks(spec.sample_rate)
         self.refresh()
 
