@@ -73,6 +73,10 @@ def create_window(files: list[str], db_url: str | None, settings_path: str | Non
     elif window.library_model.rowCount() == 0 and paths.demo_calls():
         window.show_info("The library is empty: importing the bundled demo calls.")
         window.import_paths([str(p) for p in paths.demo_calls()], open_first=True)
+    else:  # the user picks a call in a moment: load the spectrogram code meanwhile, not when it opens
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(800, window.spectrograms.warm_up)
     return app, window
 
 

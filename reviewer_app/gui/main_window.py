@@ -85,10 +85,12 @@ class MainWindow(QMainWindow, ReviewActions):
         self._build_actions()
         self._wire()
         self._set_session_enabled(False)
-        self.statusBar().addPermanentWidget(QLabel(f"Reviewer: {settings.reviewer.name}  ·  {db_label}"))
+        self._db_label = db_label
+        self.reviewer_label = QLabel()
+        self.statusBar().addPermanentWidget(self.reviewer_label)
+        self.update_reviewer_label()
         self.refresh_library()
         self._restore_geometry()
-        self.spectrograms.warm_up()
 
     # --- layout ------------------------------------------------------------------------
 
@@ -251,6 +253,9 @@ class MainWindow(QMainWindow, ReviewActions):
             edit_tip = "" if self.transcript.editable else \
                 " (needs the storage function repository.update_turn_text)"
             self.act["edit_turn"].setText("Edit the current turn's text" + edit_tip)
+
+    def update_reviewer_label(self) -> None:
+        self.reviewer_label.setText(f"Reviewer: {self.settings.reviewer.name}  ·  {self._db_label}")
 
     # --- library -------------------------------------------------------------------------
 

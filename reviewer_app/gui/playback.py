@@ -122,21 +122,24 @@ class Player(QObject):
         return fmt.sampleRate()
 
     def _teardown_sink(self) -> None:
-        if self._sink is not None:
-            self._sink.stop()
-            self._sink.deleteLater()
-        self._sink, self._device, self._format = None, None, None
+        sink, self._sink, self._device, self._format = self._sink, None, None, None
+        if sink is not None:
+            sink.stop()
+            sink.deleteLater()
 
-    def _sink_state(self, state) -> None:
-        if self._sink is None:
+    def _sink_state(self, _state) -> None:
+        self._check_sink()
+
+    def _check_sink(self) -> None:
+        """On a device error, drop the device and go on with the clock from where we are."""
+        if self._sink is None or self._sink.error() in (QAudio.Error.NoError, QAudio.Error.UnderrunError):
             return
-        if self._sink.error() not in (QAudio.Error.NoError, QAudio.Error.UnderrunError):
-            pos = self._position
-            self.message.emit(f"Audio device error ({self._sink.error().name}): playback continues silently.")
-            self._teardown_sink()
-            if self.playing and self._renderer is not None:
-                self._renderer.seek(pos)
-                self._start_clock(pos)
+        pos = self._position
+        self.message.emit(f"Audio device error ({self._sink.error().name}): playback continues silently.")
+        self._teardown_sink()
+        if self.playing and self._renderer is not None:
+            self._renderer.seek(pos)
+            self._start_clock(pos)
 
     # --- controls ----------------------------------------------------------------
 
@@ -163,7 +166,8 @@ class Player(QObject):
             self._sink.stop()
             self._frames_base = self._renderer.frames_out
             self._sink.start(self._device)
-        else:
+            self._check_sink()  # a device that fails to open reports it at once
+        if self._sink is None:
             self._start_clock(pos)
         self._timer.start()
         self.playingChanged.emit(True)
@@ -292,6 +296,7 @@ class Player(QObject):
     def _tick(self) -> None:
         if not self.playing or self._renderer is None:
             return
+        self._check_sink()
         self._position, done = self._measure()
         self.positionChanged.emit(self._position)
         if done:

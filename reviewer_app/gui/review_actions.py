@@ -212,6 +212,9 @@ class ReviewActions:
         seg = self._selected_segment()
         if seg is None:
             return
+        vp = self.state.viewport
+        if vp is not None and seg.end - seg.start < 0.03 * vp.span:  # too thin to judge: zoom in around it
+            self.state.set_viewport(vp.show(seg.start, seg.end, margin=1.0))
         if play and self.audio is not None:
             self.play_segment(seg)
         else:
@@ -416,6 +419,7 @@ class ReviewActions:
             self.show_error(f"{self.settings_path}: cannot save settings ({exc})")
             return
         self.settings = dialog.settings_result
+        self.update_reviewer_label()
         self.show_info(f"Settings saved to {self.settings_path}")
         if dialog.rerun_requested:
             self.do_rerun_rules()

@@ -73,3 +73,16 @@ def test_empty_window():
     assert len(pyr.envelope(5, 6, 100)) == 0
     with pytest.raises(ValueError):
         PeakPyramid.build(np.zeros((2, 10), np.float32), 8000)
+
+
+def test_pixel_columns_merge_blocks_without_losing_peaks(signal):
+    from reviewer_app.core.audio.peaks import pixel_columns
+
+    pyr = PeakPyramid.build(signal, 8000)
+    env = pyr.envelope(100.0, 200.0, 700)
+    cols = pixel_columns(env, 100.0, 200.0, 700)
+    assert len(cols) == 700 and len(env) > len(cols)
+    assert cols.maxs.max() == env.maxs.max() and cols.mins.min() == env.mins.min()
+    assert cols.times[0] == pytest.approx(100.0) and cols.block_s == pytest.approx(100.0 / 700)
+    close = pyr.envelope(10, 10.05, 1000)
+    assert pixel_columns(close, 10, 10.05, 1000) is close  # fewer samples than pixels: unchanged

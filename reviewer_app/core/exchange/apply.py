@@ -18,7 +18,7 @@ same labels twice changes nothing the second time.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 from sqlalchemy import Engine
 
@@ -39,6 +39,7 @@ class ImportReport:
     rejected: int = 0
     deleted: int = 0
     unchanged: int = 0
+    problems: list[str] = field(default_factory=list)  # one line each: what could not be imported
 
     def __iadd__(self, other: "ImportReport") -> "ImportReport":
         for f in fields(self):

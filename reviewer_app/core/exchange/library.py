@@ -83,13 +83,13 @@ _LABEL_TEXT = re.compile(r"^\s*([A-Za-z_ ]+?)\s*(?:\[\s*([A-Za-z]+)\s*\])?\s*$")
 
 
 def parse_label_text(text: str, default_role: str = BOTH) -> tuple[str, str]:
-    """(category, role) from `category [role]` or a bare `category`."""
+    """(category, role) from `category [role]` or a bare `category` (role `default_role`)."""
     match = _LABEL_TEXT.match(text)
     category = match.group(1).strip().lower().replace(" ", "_") if match else ""
     if category not in CATEGORIES:
         raise ReviewerError(f"label {text!r} is not a problem category ({', '.join(CATEGORIES)})")
     role = (match.group(2) or default_role).lower()
-    if role not in ROLES:
+    if role not in ROLES and role != default_role:
         raise ReviewerError(f"label {text!r}: unknown role {role!r} (use {', '.join(ROLES)})")
     return category, role
 

@@ -19,7 +19,7 @@ from reviewer_app.core.domain import CATEGORIES, ROLES
 from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.storage.db import writer
 from reviewer_app.core.storage.models import CallRow, LabelEventRow, SegmentRow, utcnow
-from reviewer_app.core.storage.repository import StoredSegment, _stored
+from reviewer_app.core.storage.repository import StoredSegment, _stored, refresh_problem_counts
 
 _SNAPSHOT_FIELDS = (
     "start", "end", "role", "category", "score", "source", "evidence",
@@ -104,6 +104,7 @@ class LabelStore:
             s.add(row)
             s.flush()
             _start_review(call)
+            refresh_problem_counts(s, call)
             s.add(LabelEventRow(call_id=call_id, segment_id=row.id, reviewer=reviewer, at=now,
                                 action="add", before=None, after=_snapshot(row)))
             return row.id
@@ -152,7 +153,11 @@ class LabelStore:
             row.reviewer = reviewer
             row.version += 1
             row.updated_at = now
-            _start_review(_call(s, row.call_id))
+            call = _call(s, row.call_id)
+            _start_review(call)
+            if {"status", "category", "deleted_at"} & changes.keys():
+                s.flush()
+                refresh_problem_counts(s, call)
             s.add(LabelEventRow(call_id=row.call_id, segment_id=row.id, reviewer=reviewer,
                                 at=now, action=action, before=before,
                                 after=None if action == "delete" else _snapshot(row)))

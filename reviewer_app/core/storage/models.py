@@ -83,6 +83,9 @@ class CallRow(Base):
     timings: Mapped[dict[str, float]] = mapped_column(JSON)
     versions: Mapped[dict[str, str]] = mapped_column(JSON)
     review_status: Mapped[str] = mapped_column(String(16), default="new")
+    # Live, not rejected segments per category; kept up to date in the transaction of every
+    # change, so the library view reads one row per call instead of counting all segments.
+    problem_counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict, server_default="{}")
     analysed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -94,6 +94,8 @@ def save_analysis(engine: Engine, analysis: CallAnalysis) -> int:
             for seg in analysis.segments:
                 if not any(_same_finding(seg, k) for k in kept):
                     s.add(_segment_row(call.id, seg, now))
+            s.flush()
+            refresh_problem_counts(s, call)
             return call.id
     except SQLAlchemyError as exc:
         cause = str(getattr(exc, "orig", None) or exc).splitlines()[0]
@@ -150,15 +152,40 @@ def find_call(engine: Engine, sha256: str) -> CallSummary | None:
         call = s.scalars(select(CallRow).where(CallRow.sha256 == sha256)).one_or_none()
         if call is None:
             return None
-        return _summary(call, _problem_counts(s, [call.id]).get(call.id, {}))
+        return _summary(call)
 
 
-def list_calls(engine: Engine) -> list[CallSummary]:
-    """Every stored call, oldest first."""
+def list_calls(
+    engine: Engine,
+    *,
+    review_status: str | None = None,
+    grade: str | None = None,
+    category: str | None = None,
+    path_contains: str | None = None,
+    max_score: int | None = None,
+) -> list[CallSummary]:
+    """Stored calls, oldest first, narrowed by any filters given (all done in SQL).
+
+    `category` keeps calls with at least one live, not rejected segment of it.
+    """
+    query = select(CallRow).order_by(CallRow.id)
+    if review_status is not None:
+        query = query.where(CallRow.review_status == review_status)
+    if grade is not None:
+        query = query.where(CallRow.score_grade == grade)
+    if path_contains:
+        query = query.where(CallRow.path.contains(path_contains, autoescape=True))
+    if max_score is not None:
+        query = query.where(CallRow.score_value <= max_score)
+    if category is not None:
+        query = query.where(
+            select(SegmentRow.id).where(
+                SegmentRow.call_id == CallRow.id, SegmentRow.category == category,
+                SegmentRow.status != "rejected", SegmentRow.deleted_at.is_(None),
+            ).exists()
+        )
     with Session(engine) as s, s.begin():
-        calls = s.scalars(select(CallRow).order_by(CallRow.id)).all()
-        counts = _problem_counts(s, None)
-        return [_summary(c, counts.get(c.id, {})) for c in calls]
+        return [_summary(c) for c in s.scalars(query).all()]
 
 
 def _live_segments(call_id: int) -> Select[tuple[SegmentRow]]:
@@ -237,24 +264,20 @@ def _stored(r: SegmentRow) -> StoredSegment:
     )
 
 
-def _problem_counts(s: Session, call_ids: list[int] | None) -> dict[int, dict[str, int]]:
-    query = (
-        select(SegmentRow.call_id, SegmentRow.category, func.count())
-        .where(SegmentRow.status != "rejected", SegmentRow.deleted_at.is_(None))
-        .group_by(SegmentRow.call_id, SegmentRow.category)
-    )
-    if call_ids is not None:
-        query = query.where(SegmentRow.call_id.in_(call_ids))
-    counts: dict[int, dict[str, int]] = defaultdict(dict)
-    for call_id, category, n in s.execute(query):
-        counts[call_id][category] = n
-    return counts
+def refresh_problem_counts(s: Session, call: CallRow) -> None:
+    """Recount `call`'s live, not rejected segments per category (inside the caller's transaction)."""
+    rows = s.execute(
+        select(SegmentRow.category, func.count())
+        .where(SegmentRow.call_id == call.id, SegmentRow.status != "rejected", SegmentRow.deleted_at.is_(None))
+        .group_by(SegmentRow.category)
+    ).all()
+    call.problem_counts = dict(sorted((category, n) for category, n in rows))
 
 
-def _summary(call: CallRow, counts: dict[str, int]) -> CallSummary:
+def _summary(call: CallRow) -> CallSummary:
     return CallSummary(
         id=call.id, sha256=call.sha256, path=call.path, duration_s=call.duration_s,
         score_value=call.score_value, score_grade=call.score_grade,
-        review_status=call.review_status, problem_counts=dict(sorted(counts.items())),
+        review_status=call.review_status, problem_counts=dict(call.problem_counts or {}),
         analysed_at=call.analysed_at,
     )

@@ -15,13 +15,13 @@ def shortcuts_html() -> str:
             groups.setdefault(a.group, []).append(a)
     parts = ["<style>td{padding:2px 10px 2px 0;} kbd{background:#eee;border:1px solid #bbb;"
              "border-radius:3px;padding:0 4px;font-family:monospace;}</style>"]
+    parts.append("<table>")
     for group, actions in groups.items():
-        parts.append(f"<h3>{escape(group)}</h3><table>")
+        parts.append(f"<tr><td colspan=2><h3>{escape(group)}</h3></td></tr>")
         for a in actions:
             keys = " or ".join(f"<kbd>{escape(k)}</kbd>" for k in a.keys)
             parts.append(f"<tr><td>{keys}</td><td>{escape(a.text)}</td></tr>")
-        parts.append("</table>")
-    parts.append("<h3>Mouse</h3><table>")
+    parts.append("<tr><td colspan=2><h3>Mouse</h3></td></tr>")
     for what, does in MOUSE_HELP:
         parts.append(f"<tr><td><b>{escape(what)}</b></td><td>{escape(does)}</td></tr>")
     parts.append("</table>")

@@ -29,7 +29,8 @@ from reviewer_app.gui.theme import (
 )
 from reviewer_app.gui.widgets.plot_time import TimeFormatter, TimeLocator
 
-LEFT_PX, RIGHT_PX = 118, 12
+LEFT_PX, RIGHT_PX = 118, 30
+MIN_SPAN_PX = 2
 LEGEND_ROWS_PX = 24
 
 
@@ -82,6 +83,7 @@ class OverviewStrip(FigureCanvasQTAgg):
         bottom, top = 22 / h, 1 - LEGEND_ROWS_PX * 2 / h
         self.ax.set_position((LEFT_PX / w, bottom, 1 - (LEFT_PX + RIGHT_PX) / w, max(0.1, top - bottom)))
         self._update_env()
+        self._update_spans()
 
     # --- data -----------------------------------------------------------------------
 
@@ -124,10 +126,12 @@ class OverviewStrip(FigureCanvasQTAgg):
 
     def _update_spans(self) -> None:
         verts, faces = [], []
+        min_w = MIN_SPAN_PX * self._duration / max(self.ax.bbox.width, 1.0)
         for s in self._segments:
             if s.status == "rejected":
                 continue
-            verts.append([(s.start, 0), (s.start, 1), (s.end, 1), (s.end, 0)])
+            a, b = s.start, max(s.end, s.start + min_w)
+            verts.append([(a, 0), (a, 1), (b, 1), (b, 0)])
             faces.append(to_rgba(CATEGORY_COLORS.get(s.category, "#888888"), min(1.0, span_alpha(s.score, s.status) + 0.3)))
         self._spans.set_verts(verts)
         self._spans.set_facecolors(faces or "none")

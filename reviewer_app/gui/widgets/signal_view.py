@@ -3,74 +3,47 @@ with the problem spans, the turns, the selected segment and the playhead.
 
 Drawing only. Waveforms come from the peak pyramids (core.audio.peaks), the
 spectrogram image from core.review.call_audio; the view never reads more
-than the visible window. Artists are created once per call and only get new
-data on a redraw; the playhead, the selection outline and drag previews are
-animated artists blitted over a cached background, so they cost no redraw.
+than the visible window. Three layers keep redraws cheap: a static layer
+(frames, labels) drawn once per call or resize, the data layer (envelopes,
+spans, turns, image, time ticks: animated artists from signal_lanes.py that
+only get new data), and the overlays (playhead, selection outline, drag
+previews) blitted over both, so moving the playhead costs no redraw at all.
 
 User intents leave as signals (seek, select, edit bounds, draw a span, new
 viewport); the window decides what they do.
 """
 from __future__ import annotations
 
-import bisect
 import time
-from dataclasses import dataclass, field
 
 import matplotlib
 import numpy as np
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-from matplotlib.collections import PolyCollection
-from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import PathPatch, Polygon, Rectangle
-from matplotlib.path import Path
-from matplotlib.text import Text
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QCursor
 
-from reviewer_app.core.audio.peaks import envelope_polygon, pixel_columns
 from reviewer_app.core.domain import AGENT, BOTH, CUSTOMER, Turn
 from reviewer_app.core.review.call_audio import N_MELS, CallAudio, Spectrogram, mel_band_of
 from reviewer_app.core.review.viewport import Viewport
 from reviewer_app.core.storage.repository import StoredSegment
-from reviewer_app.gui.theme import (
-    BACKGROUND,
-    CATEGORY_COLORS,
-    CATEGORY_LABELS,
-    PLAYHEAD_COLOR,
-    PLOT_FONT_SIZE,
-    ROLE_COLORS,
-    SELECTION_COLOR,
-    role_label,
-    span_alpha,
-)
+from reviewer_app.gui.theme import BACKGROUND, PLOT_FONT_SIZE
 from reviewer_app.gui.widgets.plot_time import TimeFormatter, TimeLocator
+from reviewer_app.gui.widgets.signal_lanes import (
+    SPECTROGRAM,
+    Lane,
+    TurnIndex,
+    make_spectrogram_lane,
+    make_wave_lane,
+    update_spans,
+    update_turns,
+    update_wave,
+    update_words,
+)
 
 EDGE_GRAB_PX = 7
 DRAG_THRESHOLD_PX = 4
-WORDS_MAX_SPAN_S = 15.0
-MAX_WORD_LABELS = 45
-MAX_SPAN_LABELS = 24
-LEFT_PX, RIGHT_PX, TOP_PX, BOTTOM_PX, GAP_PX = 118, 12, 6, 28, 5
-
-
-@dataclass
-class _Lane:
-    ax: object
-    role: str  # agent / customer / both, or "spectrogram"
-    channel: int | None
-    env: Polygon | None = None
-    spans: PolyCollection | None = None
-    turns: PolyCollection | None = None
-    selection: Rectangle | None = None
-    preview: Rectangle | None = None
-    playhead: Line2D | None = None
-    words: list[Text] = field(default_factory=list)
-    labels: list[Text] = field(default_factory=list)
-    peak: float = 1.0
-    label: Text | None = None
-    line: Line2D | None = None
+LEFT_PX, RIGHT_PX, TOP_PX, BOTTOM_PX, GAP_PX = 118, 30, 6, 28, 5
 
 
 class SignalView(FigureCanvasQTAgg):
@@ -91,16 +64,14 @@ class SignalView(FigureCanvasQTAgg):
         self.setMinimumHeight(240)
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        self._lanes: list[_Lane] = []
-        self._spec_lane: _Lane | None = None
+        self._lanes: list[Lane] = []
+        self._spec_lane: Lane | None = None
         self._image = None
         self._audio: CallAudio | None = None
         self._duration = 1.0
         self._viewport = Viewport.whole(1.0)
         self._segments: list[StoredSegment] = []
-        self._turns: list[Turn] = []
-        self._turn_spans: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        self._words_by_role: dict[str, tuple[np.ndarray, list[str]]] = {}
+        self._turn_index = TurnIndex.of([])
         self._selected: StoredSegment | None = None
         self._playhead = 0.0
         self._background = None  # static + data layers: what the overlays are blitted over
@@ -115,6 +86,7 @@ class SignalView(FigureCanvasQTAgg):
         self._drawn_with_audio = False
         self._spec_key = None
         self.last_redraw_ms = 0.0
+        self._cmap = matplotlib.colormaps["magma"]
         self._locator = TimeLocator()
         self._formatter = TimeFormatter(self._locator)
         self._message = self.figure.text(0.5, 0.5, "Open a call from the library", ha="center", va="center",
@@ -141,13 +113,14 @@ class SignalView(FigureCanvasQTAgg):
         order = {AGENT: 0, CUSTOMER: 1}
         shown = sorted(range(len(roles)), key=lambda i: (order.get(roles[i], 2), i))
         for ch in shown:
-            ax = self.figure.add_axes((0, 0, 1, 1))
-            ax.xaxis.set_visible(False)  # one time axis, under the spectrogram: no tick work up here
-            self._lanes.append(self._make_wave_lane(ax, roles[ch], ch))
-        ax = self.figure.add_axes((0, 0, 1, 1))
-        self._spec_lane = self._make_spec_lane(ax)
+            self._lanes.append(make_wave_lane(self.figure, self.figure.add_axes((0, 0, 1, 1)), roles[ch], ch))
+        self._spec_lane = make_spectrogram_lane(self.figure, self.figure.add_axes((0, 0, 1, 1)))
         self._lanes.append(self._spec_lane)
         bottom = self._spec_lane.ax
+        self._image = bottom.imshow(np.zeros((N_MELS, 2, 4), np.uint8), origin="lower", aspect="auto",
+                                    interpolation="nearest", extent=(0, 1e-6, 0, N_MELS), zorder=0,
+                                    animated=True, visible=False)
+        bottom.set_ylim(0, N_MELS)
         bottom.xaxis.set_major_locator(self._locator)
         bottom.xaxis.set_major_formatter(self._formatter)
         bottom.tick_params(axis="x", labelsize=PLOT_FONT_SIZE)
@@ -160,60 +133,6 @@ class SignalView(FigureCanvasQTAgg):
                                          fontsize=PLOT_FONT_SIZE + 2, color="#777777")
         self._layout()
         self.refresh()
-
-    def _make_wave_lane(self, ax, role: str, channel: int) -> _Lane:
-        color = ROLE_COLORS.get(role, "#555555")
-        ax.set_facecolor("#ffffff")
-        ax.set_ylim(-1, 1)
-        ax.set_yticks([])
-        side = {0: "left", 1: "right"}.get(channel, str(channel))
-        for spine in ax.spines.values():
-            spine.set_color("#c8c8c8")
-        xaxis = ax.get_xaxis_transform()
-        lane = _Lane(ax, role, channel)
-        lane.label = self.figure.text(0, 0, f"{role_label(role)}\n({side})", fontsize=PLOT_FONT_SIZE + 1,
-                                      color=color, fontweight="bold", ha="right", va="center")
-        lane.spans = PolyCollection([], transform=xaxis, zorder=1, animated=True)
-        ax.add_collection(lane.spans)
-        lane.turns = PathPatch(Path(np.zeros((1, 2))), transform=xaxis, zorder=2,
-                               facecolor=to_rgba(color, 0.28), edgecolor="none", animated=True)
-        ax.add_patch(lane.turns)
-        lane.env = Polygon(np.zeros((0, 2)), closed=True, facecolor=to_rgba(color, 0.9), edgecolor="none",
-                           linewidth=0, zorder=3, animated=True)
-        ax.add_patch(lane.env)
-        lane.line = Line2D([], [], color=color, linewidth=1.0, zorder=3, animated=True, visible=False)
-        ax.add_line(lane.line)  # zoomed in to single samples: the waveform as a line
-        ax.axhline(0, color="#d0d0d0", linewidth=0.5, zorder=2)
-        self._add_overlays(lane)
-        return lane
-
-    def _make_spec_lane(self, ax) -> _Lane:
-        ax.set_facecolor("#000000")
-        self._image = ax.imshow(np.full((N_MELS, 2), -100.0, np.float32), origin="lower", aspect="auto",
-                                cmap="magma", interpolation="nearest", extent=(0, 1e-6, 0, N_MELS),
-                                vmin=-90, vmax=-20, zorder=0, animated=True)
-        self._image.set_visible(False)
-        self._cmap = matplotlib.colormaps["magma"]
-        ax.set_ylim(0, N_MELS)
-        ax.tick_params(axis="y", labelsize=PLOT_FONT_SIZE - 1)
-        lane = _Lane(ax, "spectrogram", None)
-        lane.label = self.figure.text(0, 0, "Spectrum\n(kHz)", fontsize=PLOT_FONT_SIZE + 1, ha="right",
-                                      va="center")
-        self._add_overlays(lane)
-        return lane
-
-    def _add_overlays(self, lane: _Lane) -> None:
-        xaxis = lane.ax.get_xaxis_transform()
-        lane.selection = Rectangle((0, 0.005), 0, 0.99, transform=xaxis, fill=False, linewidth=2.2,
-                                   edgecolor=SELECTION_COLOR, animated=True, visible=False, zorder=6)
-        lane.ax.add_patch(lane.selection)
-        lane.preview = Rectangle((0, 0), 0, 1, transform=xaxis, facecolor=to_rgba("#333333", 0.18),
-                                 edgecolor="#333333", linestyle="--", linewidth=1.2, animated=True,
-                                 visible=False, zorder=6)
-        lane.ax.add_patch(lane.preview)
-        lane.playhead = Line2D([0, 0], [0, 1], transform=xaxis, color=PLAYHEAD_COLOR, linewidth=1.6,
-                               animated=True, zorder=7)
-        lane.ax.add_line(lane.playhead)
 
     def _layout(self) -> None:
         """Axes positions in pixels: fixed margins for labels whatever the window size."""
@@ -231,11 +150,11 @@ class SignalView(FigureCanvasQTAgg):
             height = unit * weight
             y -= height
             lane.ax.set_position((left, y / h, right - left, height / h))
-            pad = 34 if lane.role == "spectrogram" else 8  # room for the kHz tick labels
+            pad = 34 if lane.role == SPECTROGRAM else 8  # room for the kHz tick labels
             lane.label.set_position(((LEFT_PX - pad) / w, (y + height / 2) / h))
             y -= GAP_PX
         self._static_dirty = True
-        self._time_label.set_position(((LEFT_PX - 12) / w, (BOTTOM_PX - 5) / h))
+        self._time_label.set_position(((LEFT_PX - 26) / w, (BOTTOM_PX - 5) / h))
         self._spec_key = None
 
     # --- data -------------------------------------------------------------------
@@ -250,8 +169,7 @@ class SignalView(FigureCanvasQTAgg):
                 if lane.channel is not None and lane.channel < len(audio.pyramids):
                     top_min, top_max = audio.pyramids[lane.channel].levels[-1]
                     peak = float(max(abs(top_min.min(initial=0)), abs(top_max.max(initial=0))))
-                    lane.peak = max(peak * 1.08, 0.02)
-                    lane.ax.set_ylim(-lane.peak, lane.peak)
+                    lane.ax.set_ylim(-max(peak * 1.08, 0.02), max(peak * 1.08, 0.02))
             self._announce_paint = True
         else:
             self._message.set_text("audio not available")
@@ -272,21 +190,7 @@ class SignalView(FigureCanvasQTAgg):
         self.refresh()
 
     def set_turns(self, turns: list[Turn]) -> None:
-        self._turns = list(turns)
-        self._turn_spans = {}
-        for role in {t.role for t in turns} | {BOTH}:
-            mine = sorted((t.start, t.end) for t in turns if role == BOTH or t.role == role)
-            ends = np.array([e for _, e in mine]) if mine else np.zeros(0)
-            reach = np.maximum.accumulate(ends) if mine else ends  # sorted, for the search
-            self._turn_spans[role] = (np.array([s for s, _ in mine]), ends, reach)
-        by_role: dict[str, list[tuple[float, str]]] = {}
-        for turn in turns:
-            for w in turn.words:
-                by_role.setdefault(turn.role, []).append((w.start, w.word.strip()))
-        self._words_by_role = {}
-        for role, items in by_role.items():
-            items.sort()
-            self._words_by_role[role] = (np.array([t for t, _ in items]), [w for _, w in items])
+        self._turn_index = TurnIndex.of(turns)
         self.refresh()
 
     def set_selected(self, segment_id: int | None) -> None:
@@ -375,15 +279,9 @@ class SignalView(FigureCanvasQTAgg):
 
     def _dynamic_artists(self):
         for lane in self._lanes:
-            if lane.env is not None:
-                yield lane.ax, lane.spans
-                yield lane.ax, lane.turns
-                yield lane.ax, lane.env
-                if lane.line.get_visible():
-                    yield lane.ax, lane.line
-                for text in lane.labels + lane.words:
-                    if text.get_visible():
-                        yield lane.ax, text
+            if lane.is_wave:
+                for artist in lane.data_artists():
+                    yield lane.ax, artist
         if self._spec_lane is not None:
             if self._image is not None and self._image.get_visible():
                 yield self._spec_lane.ax, self._image
@@ -402,108 +300,13 @@ class SignalView(FigureCanvasQTAgg):
         visible = [s for s in self._segments if s.end >= vp.start and s.start <= vp.end]
         px_per_s = self._lanes[0].ax.bbox.width / max(vp.span, 1e-9)
         for lane in self._lanes:
-            if lane.env is None:
-                continue
-            self._update_wave(lane, vp)
-            self._update_spans(lane, visible, px_per_s)
-            self._update_turns(lane, vp)
-            self._update_words(lane, vp)
+            if lane.is_wave:
+                update_wave(lane, self._audio, vp)
+                update_spans(lane, visible, vp, px_per_s)
+                update_turns(lane, self._turn_index, vp)
+                update_words(lane, self._turn_index, vp)
         self._drawn_with_audio = self._audio is not None
         self._request_spectrogram(vp)
-
-    def _update_wave(self, lane: _Lane, vp: Viewport) -> None:
-        if self._audio is None or lane.channel is None or lane.channel >= len(self._audio.pyramids):
-            lane.env.set_xy(np.zeros((1, 2)))
-            lane.line.set_visible(False)
-            return
-        pixels = max(1, int(lane.ax.bbox.width))
-        env = self._audio.pyramids[lane.channel].envelope(vp.start, vp.end, pixels)
-        if env.block_s == 0 and len(env):  # fewer samples than pixels: draw the samples
-            lane.line.set_data(env.times, env.maxs)
-            lane.line.set_visible(True)
-            lane.env.set_xy(np.zeros((1, 2)))
-            return
-        lane.line.set_visible(False)
-        xy = envelope_polygon(pixel_columns(env, vp.start, vp.end, pixels))
-        lane.env.set_xy(xy if len(xy) else np.zeros((1, 2)))
-
-    def _lane_segments(self, lane: _Lane, segments: list[StoredSegment]) -> list[StoredSegment]:
-        if lane.role == BOTH:
-            return segments
-        return [s for s in segments if s.role in (lane.role, BOTH)]
-
-    def _update_spans(self, lane: _Lane, visible: list[StoredSegment], px_per_s: float) -> None:
-        segs = self._lane_segments(lane, visible)
-        verts, faces, edges, widths, styles = [], [], [], [], []
-        for s in segs:
-            verts.append([(s.start, 0), (s.start, 1), (s.end, 1), (s.end, 0)])
-            color = CATEGORY_COLORS.get(s.category, "#888888")
-            faces.append(to_rgba(color if s.status != "rejected" else "#9a9a9a", span_alpha(s.score, s.status)))
-            if s.status == "rejected":
-                edges.append(to_rgba("#7a7a7a", 0.9)), widths.append(1.0), styles.append("--")
-            elif s.status == "predicted":
-                edges.append(to_rgba(color, 0.0)), widths.append(0.0), styles.append("-")
-            else:
-                edges.append(to_rgba(color, 1.0)), widths.append(1.6), styles.append("-")
-        lane.spans.set_verts(verts)
-        lane.spans.set_facecolors(faces or "none")
-        lane.spans.set_edgecolors(edges or "none")
-        lane.spans.set_linewidths(widths or [0])
-        lane.spans.set_linestyles(styles or ["-"])
-        wide = [s for s in segs if (s.end - s.start) * px_per_s >= 64][:MAX_SPAN_LABELS]
-        while len(lane.labels) < len(wide):
-            lane.labels.append(lane.ax.text(0, 0.97, "", transform=lane.ax.get_xaxis_transform(), va="top",
-                                            ha="left", fontsize=PLOT_FONT_SIZE - 1, zorder=5, clip_on=True,
-                                            animated=True))
-        for text, s in zip(lane.labels, wide):
-            mark = {"confirmed": " ✔", "rejected": " ✘", "edited": " ✎", "added": " +"}.get(s.status, "")
-            text.set_text(CATEGORY_LABELS.get(s.category, s.category) + mark)
-            text.set_x(max(s.start, self._viewport.start))
-            text.set_color("#444444" if s.status == "rejected" else CATEGORY_COLORS.get(s.category, "#333333"))
-            text.set_visible(True)
-        for text in lane.labels[len(wide):]:
-            text.set_visible(False)
-
-    def _update_turns(self, lane: _Lane, vp: Viewport) -> None:
-        """All visible turns of the lane's speaker as one compound path (one draw call)."""
-        empty = np.zeros(0)
-        starts, ends, reach = self._turn_spans.get(lane.role if lane.role in self._turn_spans else BOTH,
-                                                   (empty, empty, empty))
-        lo = int(np.searchsorted(reach, vp.start))
-        hi = int(np.searchsorted(starts, vp.end, side="right"))
-        a, b = starts[lo:hi], ends[lo:hi]
-        if a.size == 0:
-            lane.turns.set_path(Path(np.zeros((1, 2))))
-            return
-        b = np.maximum(b, a + vp.span / 2000)  # at least a hair wide
-        verts = np.empty((a.size, 5, 2))
-        verts[:, :, 0] = np.stack([a, a, b, b, a], axis=1)
-        verts[:, :, 1] = [0.0, 0.045, 0.045, 0.0, 0.0]
-        codes = np.tile(np.array([Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY],
-                                 dtype=Path.code_type), a.size)
-        lane.turns.set_path(Path(verts.reshape(-1, 2), codes))
-
-    def _update_words(self, lane: _Lane, vp: Viewport) -> None:
-        shown = 0
-        data = self._words_by_role.get(lane.role) if lane.role != BOTH else None
-        if lane.role == BOTH and self._words_by_role:
-            data = next(iter(self._words_by_role.values()))
-        if data is not None and vp.span <= WORDS_MAX_SPAN_S:
-            starts, words = data
-            lo = bisect.bisect_left(starts, vp.start - 0.5)
-            hi = bisect.bisect_right(starts, vp.end)
-            if hi - lo <= MAX_WORD_LABELS:
-                while len(lane.words) < hi - lo:
-                    lane.words.append(lane.ax.text(0, 0.06, "", transform=lane.ax.get_xaxis_transform(),
-                                                   fontsize=PLOT_FONT_SIZE - 1, color="#222222", va="bottom",
-                                                   ha="left", zorder=5, clip_on=True, animated=True))
-                for text, k in zip(lane.words, range(lo, hi)):
-                    text.set_text(words[k])
-                    text.set_x(starts[k])
-                    text.set_visible(True)
-                shown = hi - lo
-        for text in lane.words[shown:]:
-            text.set_visible(False)
 
     def _request_spectrogram(self, vp: Viewport) -> None:
         if self._audio is None or self._spec_lane is None:
@@ -524,7 +327,7 @@ class SignalView(FigureCanvasQTAgg):
         sel = self._selected
         drag = self._drag or {}
         for lane in self._lanes:
-            show = sel is not None and (lane.role in ("spectrogram", BOTH) or sel.role in (lane.role, BOTH))
+            show = sel is not None and (lane.role in (SPECTROGRAM, BOTH) or sel.role in (lane.role, BOTH))
             if show:
                 start, end = sel.start, sel.end
                 if drag.get("kind") == "edge":
@@ -536,7 +339,7 @@ class SignalView(FigureCanvasQTAgg):
                 a, b = sorted((drag["t0"], drag["t1"]))
                 lane.preview.set_x(a)
                 lane.preview.set_width(b - a)
-                lane.preview.set_visible(lane.role in (drag["role"], "spectrogram") or drag["role"] == BOTH)
+                lane.preview.set_visible(lane.role in (drag["role"], SPECTROGRAM) or drag["role"] == BOTH)
             else:
                 lane.preview.set_visible(False)
             lane.playhead.set_xdata([self._playhead, self._playhead])
@@ -553,7 +356,7 @@ class SignalView(FigureCanvasQTAgg):
 
     # --- mouse ---------------------------------------------------------------------------
 
-    def _hit(self, event) -> tuple[_Lane | None, float, float]:
+    def _hit(self, event) -> tuple[Lane | None, float, float]:
         """(lane under the pointer, time there, x in display pixels)."""
         x, y = self.mouseEventCoords(event)
         if not self._lanes:
@@ -577,8 +380,8 @@ class SignalView(FigureCanvasQTAgg):
             return None
         return "start" if d_start < d_end else "end"
 
-    def segment_at(self, lane: _Lane | None, t: float) -> StoredSegment | None:
-        pool = self._segments if lane is None or lane.role == "spectrogram" else self._lane_segments(lane, self._segments)
+    def segment_at(self, lane: Lane | None, t: float) -> StoredSegment | None:
+        pool = self._segments if lane is None else lane.segments_of(self._segments)
         hits = [s for s in pool if s.start <= t <= s.end]
         if not hits:
             return None
@@ -597,7 +400,7 @@ class SignalView(FigureCanvasQTAgg):
         if event.button() != Qt.MouseButton.LeftButton:
             return
         edge = self._edge_at(x)
-        role = lane.role if lane.role != "spectrogram" else BOTH
+        role = lane.role if lane.role != SPECTROGRAM else BOTH
         if edge is not None:
             sel = self._selected
             self._drag = {"kind": "edge", "edge": edge, "start": sel.start, "end": sel.end, "id": sel.id,

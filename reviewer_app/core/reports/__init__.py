@@ -1,0 +1,1 @@
+"""PDF reports made with matplotlib (Agg, no Qt): the call scorecard and the agent dashboard."""

@@ -1,0 +1,133 @@
+"""Colours, page sizes, fonts and text helpers shared by the PDF reports (matplotlib, Agg only; no pyplot).
+
+Fonts fall back to a CJK font when one is installed, so Mandarin transcripts
+print as characters, not boxes.
+"""
+from __future__ import annotations
+
+import contextlib
+import unicodedata
+
+CATEGORY_COLOURS = {
+    "dead_air": "#7f7f7f", "overtalk": "#e6550d", "fast_speech": "#fdae6b", "forbidden_phrase": "#d62728",
+    "missing_greeting": "#9467bd", "missing_closing": "#6a51a3", "poor_audio": "#8c564b",
+    "repetition": "#17becf", "negative_emotion": "#e377c2",
+}
+GRADE_COLOURS = {"high": "#2ca02c", "medium": "#e6a100", "low": "#d62728"}
+ROLE_COLOURS = {"agent": "#3b75af", "customer": "#72a36b", "both": "#8a8a8a"}
+INK, MUTED, RULE = "#222222", "#666666", "#cccccc"
+
+A4_PORTRAIT = (8.27, 11.69)
+A4_LANDSCAPE = (11.69, 8.27)
+
+_FALLBACK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei",
+                   "WenQuanYi Micro Hei", "Droid Sans Fallback", "AR PL UMing CN")
+
+
+def pretty(category: str) -> str:
+    return category.replace("_", " ")
+
+
+def mmss(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    return f"{seconds // 60}:{seconds % 60:02d}" if seconds < 3600 else \
+        f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def font_family() -> list[str]:
+    """DejaVu Sans, then the first installed CJK font."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return ["DejaVu Sans"] + [name for name in _FALLBACK_FONTS if name in installed][:1]
+
+
+@contextlib.contextmanager
+def report_style():
+    """matplotlib settings for the reports, for the duration of one report."""
+    import logging
+
+    import matplotlib
+
+    # A CJK fallback font has no bold face; matplotlib says so for every bold line.
+    font_log = logging.getLogger("matplotlib.font_manager")
+    level = font_log.level
+    font_log.setLevel(logging.ERROR)
+    try:
+        with _rc(matplotlib):
+            yield
+    finally:
+        font_log.setLevel(level)
+
+
+def _rc(matplotlib):
+    return matplotlib.rc_context({
+        "font.family": font_family(), "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 8.5,
+        "xtick.labelsize": 8, "ytick.labelsize": 8, "axes.edgecolor": "#999999", "axes.linewidth": 0.6,
+        "pdf.fonttype": 42, "axes.spines.top": False, "axes.spines.right": False, "legend.fontsize": 7.5,
+        "legend.frameon": False,
+    })
+
+
+def new_page(size=A4_PORTRAIT):
+    """A figure not tied to any GUI backend (Agg canvas); add it to a PdfPages."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Greedy wrap by display width: CJK characters count double and may break anywhere."""
+    lines: list[str] = []
+    line = ""
+    for token in _tokens(" ".join(text.split())):
+        candidate = line + token
+        if display_width(candidate.rstrip()) <= width or not line.strip():
+            line = candidate
+            continue
+        lines.append(line.rstrip())
+        line = token.lstrip()
+    if line.strip():
+        lines.append(line.rstrip())
+    out = []
+    for ln in lines or [""]:  # a single over-long word is cut
+        while display_width(ln) > width:
+            cut = _cut(ln, width)
+            out.append(ln[:cut])
+            ln = ln[cut:]
+        out.append(ln)
+    return out
+
+
+def _tokens(text: str) -> list[str]:
+    tokens, word = [], ""
+    for ch in text:
+        if unicodedata.east_asian_width(ch) in "WF":
+            if word:
+                tokens.append(word)
+                word = ""
+            tokens.append(ch)
+        elif ch == " ":
+            tokens.append(word + " ")
+            word = ""
+        else:
+            word += ch
+    if word:
+        tokens.append(word)
+    return tokens
+
+
+def _cut(text: str, width: int) -> int:
+    used = 0
+    for i, ch in enumerate(text):
+        used += display_width(ch)
+        if used > width:
+            return max(1, i)
+    return len(text)
