@@ -142,6 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pred", required=True, metavar="DIR")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_evaluate)
+    from reviewer_app.cli_team import add_commands
+    add_commands(sub)
+    from reviewer_app.cli_learning import add_commands as add_learning_commands
+    add_learning_commands(sub)
     return parser
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 
 from reviewer_app.core.domain import AudioInfo, CallAnalysis, CallScore, Segment

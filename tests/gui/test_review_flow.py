@@ -179,3 +179,47 @@ def test_close_call_frees_audio_and_keeps_history(qtbot, opened, calls):
         w.open_call(calls["basic"])
     w.act["undo"].trigger()
     assert stored(w)[sid]["status"] == "predicted"
+
+
+def test_undo_that_conflicts_reloads_and_clears_history(qtbot, opened):
+    w = opened
+    sid = w.controller.session.segments[0].id
+    w.state.select(sid)
+    w.do_confirm()
+    LabelStore(w.engine).set_note(sid, "someone_else", "I was here")  # another reviewer, meanwhile
+    errors = []
+    w.controller.error.connect(errors.append)
+    w.act["undo"].trigger()
+    assert errors and "someone_else" in errors[0]
+    qtbot.waitUntil(lambda: w.controller.undo_group.activeStack().count() == 0, timeout=2000)
+    assert stored(w)[sid]["status"] == "confirmed" and stored(w)[sid]["note"] == "I was here"
+    assert w.controller.session.get(sid).note == "I was here"  # the window shows what is stored
+
+
+def test_rerun_rules_keeps_human_labels(qtbot, opened, monkeypatch):
+    from reviewer_app.core import pipeline
+    from reviewer_app.core.domain import CallScore, Segment
+
+    calls = []
+
+    def fake_redetect(path, turns, language, settings):
+        calls.append((path, len(turns), language))
+        return ([Segment(15.0, 22.0, "both", "dead_air", 0.95, "rule:dead_air", "silence 7 s"),
+                 Segment(2.0, 3.0, "agent", "fast_speech", 0.7, "rule:fast_speech", "240 wpm")],
+                CallScore(80, "medium", {}))
+
+    monkeypatch.setattr(pipeline, "redetect", fake_redetect, raising=False)
+    w = opened
+    dead_air = w.controller.session.segments[0].id
+    w.state.select(dead_air)
+    w.do_confirm()
+    w._set_session_enabled(True)
+    assert w.act["rerun_rules"].isEnabled()
+    with qtbot.waitSignal(w.redetector.finished, timeout=20_000):
+        w.act["rerun_rules"].trigger()
+    qtbot.waitUntil(lambda: any(s.category == "fast_speech" for s in w.controller.session.segments), timeout=5000)
+    db = stored(w)
+    assert calls == [(w.controller.session.call.path, 6, "en")]
+    assert db[dead_air]["status"] == "confirmed"  # the reviewer's judgement survives
+    assert sorted(s["category"] for s in db.values()) == ["dead_air", "fast_speech"]
+    assert w.controller.session.call.score_value == 80

@@ -115,6 +115,11 @@ def draw_score_trend(ax, agents: Sequence[AgentStats], score: ScoreSettings, lab
         ax.legend(loc="lower left", ncols=min(5, len(agents)))
 
 
+def _legend_below(ax) -> None:
+    """A legend under the x-axis label, so it never hides a bar."""
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=4)
+
+
 def draw_category_mix(ax, agents: Sequence[AgentStats]) -> None:
     """Problems per call by category, a stacked horizontal bar per agent."""
     names = [a.agent for a in agents]
@@ -130,29 +135,41 @@ def draw_category_mix(ax, agents: Sequence[AgentStats]) -> None:
     ax.grid(axis="x", color="#e5e5e5", linewidth=0.5)
     ax.set_axisbelow(True)
     if any(left):
-        ax.legend(loc="lower right")
+        _legend_below(ax)
 
 
-def draw_shares(ax, agents: Sequence[AgentStats]) -> None:
-    """Talk share, dead-air share and overtalk share in percent, grouped bars per agent."""
+def _hbars(ax, agents, series, xlabel: str, xmax: float | None = None) -> None:
     import numpy as np
 
-    names = [a.agent for a in agents]
     y = np.arange(len(agents))
-    series = [("agent talk share", [100 * (a.talk_share or 0) for a in agents], ROLE_COLOURS[AGENT]),
-              ("dead air", [100 * a.dead_air_share for a in agents], CATEGORY_COLOURS["dead_air"]),
-              ("overtalk", [100 * a.overtalk_share for a in agents], CATEGORY_COLOURS["overtalk"])]
-    h = 0.26
+    h = 0.8 / len(series)
     for k, (label, values, colour) in enumerate(series):
-        bars = ax.barh(y + (k - 1) * h, values, height=h, color=colour, label=label)
-        ax.bar_label(bars, fmt="%.0f%%", fontsize=6.5, padding=2, color=MUTED)
-    ax.set_yticks(y, names)
+        bars = ax.barh(y + (k - (len(series) - 1) / 2) * h, values, height=h, color=colour, label=label)
+        if len(agents) <= 10:  # more bars than that leave no room for numbers
+            ax.bar_label(bars, fmt="%.0f%%" if max(values, default=0) >= 10 else "%.1f%%", fontsize=6.5,
+                         padding=2, color=MUTED)
+    ax.set_yticks(y, [a.agent for a in agents])
     ax.invert_yaxis()
-    ax.set_xlabel("% of call time (talk share: % of speaking time)")
-    ax.set_xlim(0, 105)
+    ax.set_xlabel(xlabel)
+    top = max((v for _, values, _ in series for v in values), default=0)
+    ax.set_xlim(0, xmax if xmax is not None else max(1.0, top * 1.25))
     ax.grid(axis="x", color="#e5e5e5", linewidth=0.5)
     ax.set_axisbelow(True)
-    ax.legend(loc="lower right")
+
+
+def draw_talk_share(ax, agents: Sequence[AgentStats]) -> None:
+    """The agent's share of the speaking time, in percent (mono calls have none)."""
+    _hbars(ax, agents, [("agent talk share", [100 * (a.talk_share or 0) for a in agents], ROLE_COLOURS[AGENT])],
+           "% of the time either side speaks", 105)
+    ax.axvline(50, color="#999999", linewidth=0.8, linestyle=":")
+
+
+def draw_dead_air_overtalk(ax, agents: Sequence[AgentStats]) -> None:
+    """Dead air and overtalk as percent of call time, side by side per agent."""
+    _hbars(ax, agents, [("dead air", [100 * a.dead_air_share for a in agents], CATEGORY_COLOURS["dead_air"]),
+                        ("overtalk", [100 * a.overtalk_share for a in agents], CATEGORY_COLOURS["overtalk"])],
+           "% of call time")
+    _legend_below(ax)
 
 
 def draw_speech_rate(ax, agents: Sequence[AgentStats], limit_wpm: float, limit_cpm: float) -> None:
@@ -167,7 +184,8 @@ def draw_speech_rate(ax, agents: Sequence[AgentStats], limit_wpm: float, limit_c
         colours.append(CATEGORY_COLOURS["fast_speech"] if rate and rate > limit else ROLE_COLOURS[AGENT])
         units.add(unit)
     bars = ax.barh(names, values, color=colours, height=0.6)
-    ax.bar_label(bars, fmt="%.0f", fontsize=6.5, padding=2, color=MUTED)
+    if len(agents) <= 12:
+        ax.bar_label(bars, fmt="%.0f", fontsize=6.5, padding=2, color=MUTED)
     for unit in units:
         ax.axvline(limit_cpm if unit == "cpm" else limit_wpm, color="#d62728", linewidth=0.8, linestyle="--")
     ax.invert_yaxis()

@@ -12,7 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from reviewer_app.core.reports.charts import (
-    agent_colour, date_axis, draw_category_mix, draw_grade_bands, draw_score_trend, draw_shares, draw_speech_rate,
+    agent_colour, date_axis, draw_category_mix, draw_dead_air_overtalk, draw_grade_bands, draw_score_trend,
+    draw_speech_rate, draw_talk_share,
 )
 from reviewer_app.core.reports.style import (
     A4_LANDSCAPE, GRADE_COLOURS, INK, MUTED, RULE, new_page, pretty, report_style,
@@ -114,13 +115,17 @@ def _mix_page(pdf, board: Dashboard, settings: Settings) -> None:
         fig = new_page(A4_LANDSCAPE)
         _title(fig, "Problems, talk and pace", "problems per call by category; shares of call time; "
                                                 "agent speech rate")
-        ax = fig.add_axes((0.12, 0.08, 0.36, 0.76))
+        ax = fig.add_axes((0.12, 0.15, 0.36, 0.69))
         draw_category_mix(ax, agents)
         ax.set_title("Problem mix", loc="left", fontsize=10, weight="bold")
-        ax = fig.add_axes((0.62, 0.50, 0.34, 0.34))
-        draw_shares(ax, agents)
-        ax.set_title("Talk share, dead air, overtalk", loc="left", fontsize=10, weight="bold")
-        ax = fig.add_axes((0.62, 0.08, 0.34, 0.32))
+        ax = fig.add_axes((0.58, 0.53, 0.17, 0.31))
+        draw_talk_share(ax, agents)
+        ax.set_title("Agent talk share", loc="left", fontsize=10, weight="bold")
+        ax = fig.add_axes((0.80, 0.53, 0.17, 0.31))
+        draw_dead_air_overtalk(ax, agents)
+        ax.set_yticks(ax.get_yticks(), [])
+        ax.set_title("Dead air, overtalk", loc="left", fontsize=10, weight="bold")
+        ax = fig.add_axes((0.58, 0.08, 0.39, 0.30))
         draw_speech_rate(ax, agents, settings.rules.fast_speech_wpm, settings.rules.fast_speech_cpm)
         ax.set_title("Speech rate", loc="left", fontsize=10, weight="bold")
         pdf.savefig(fig)

@@ -133,10 +133,12 @@ def load_checkpoint(weights: Path, device: str = "cpu") -> LoadedModel:
 
 
 def transfer_weights(target: ProblemSegmentModel, source: ProblemSegmentModel) -> list[str]:
-    """Copy every parameter whose name and shape match (another fusion keeps its branches)."""
+    """Copy the branches' parameters whose name and shape match (another fusion: new heads)."""
     mine = target.state_dict()
     copied = []
     for name, value in source.state_dict().items():
+        if name.startswith("head"):
+            continue
         if name in mine and mine[name].shape == value.shape:
             mine[name] = value.detach().clone().to(mine[name].dtype)
             copied.append(name)

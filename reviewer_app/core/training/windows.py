@@ -92,7 +92,7 @@ def _slide_spans(duration_s: float) -> list[tuple[float, float]]:
     if duration_s <= WINDOW_S:
         return [(0.0, duration_s)]
     spans = [(s, s + WINDOW_S) for s in np.arange(0.0, duration_s - WINDOW_S + 1e-6, HOP_S)]
-    if duration_s - spans[-1][1] > 0.25 * WINDOW_S:
+    if duration_s - spans[-1][1] > 0.01:
         spans.append((duration_s - WINDOW_S, duration_s))
     return [(round(float(s), 3), round(float(e), 3)) for s, e in spans]
 

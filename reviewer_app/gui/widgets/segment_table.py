@@ -1,7 +1,7 @@
 """The segment table view: follows and sets the shared selection."""
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from reviewer_app.gui.models.segment_model import COLUMNS, ID_ROLE, SegmentTableModel

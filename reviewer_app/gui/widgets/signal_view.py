@@ -121,6 +121,7 @@ class SignalView(FigureCanvasQTAgg):
                                     interpolation="nearest", extent=(0, 1e-6, 0, N_MELS), zorder=0,
                                     animated=True, visible=False)
         bottom.set_ylim(0, N_MELS)
+        bottom.set_yticks([])  # kHz ticks come with the first spectrogram (they depend on its rate)
         bottom.xaxis.set_major_locator(self._locator)
         bottom.xaxis.set_major_formatter(self._formatter)
         bottom.tick_params(axis="x", labelsize=PLOT_FONT_SIZE)
