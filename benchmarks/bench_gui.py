@@ -7,7 +7,8 @@ Measures, in one process (after one untimed warm-up open):
   * open -> first waveform paint: MainWindow.open_call until the signal view has
     painted the waveform (decode + peak pyramids in the loader lane, first draw);
   * redraw of the signal view per zoom step (1.25x, wheel/keys) and per pan step
-    (10 % of the view), at several zoom levels: SignalView.redraw() plus a synchronous repaint;
+    (10 % of the view), at several zoom levels: the new viewport reaching every view, the
+    signal view's redraw and a synchronous repaint;
   * memory: peak of tracemalloc-traced allocations (numpy reports its buffers)
     while opening and browsing the call (a separate pass: tracemalloc slows
     Python down), and the growth of ru_maxrss over the first open, both
@@ -162,8 +163,8 @@ def main() -> int:
         width = view._lanes[0].ax.bbox.width
 
         def step(viewport) -> float:
-            win.state.set_viewport(viewport)
             t = time.perf_counter()
+            win.state.set_viewport(viewport)  # the overview strip moves its window (blit) here
             view.redraw()  # what a viewport change runs (coalesced on the event loop in the app)
             view.repaint()
             return (time.perf_counter() - t) * 1000

@@ -115,8 +115,8 @@ def import_labels(engine, path: str | Path, reviewer: str, settings: Settings,
     for audio in by_audio:
         try:
             summary = repository.find_call(engine, sha256_of_file(audio))
-        except OSError as exc:
-            report.errors.append(f"{audio}: {exc.strerror or exc}")
+        except ReviewerError as exc:  # missing or unreadable: the other files still count
+            report.errors.append(str(exc))
             continue
         if summary is None:
             missing.append(audio)

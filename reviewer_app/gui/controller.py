@@ -79,14 +79,20 @@ class ReviewController(QObject):
     def reviewer(self) -> str:
         return self._reviewer()
 
-    def open_call(self, call: CallSummary) -> ReviewSession:
-        """Load the call's analysis and segments (raises ReviewerError) and make its history active."""
-        session = ReviewSession(self.engine, call, self.reviewer, turn_writer=self.turn_writer)
+    def new_session(self, call: CallSummary) -> ReviewSession:
+        """Load a call's analysis and segments (raises ReviewerError); safe on a worker thread."""
+        return ReviewSession(self.engine, call, self.reviewer, turn_writer=self.turn_writer)
+
+    def adopt(self, session: ReviewSession) -> ReviewSession:
+        """Make a loaded session the open call, with its undo history active."""
         self.session = session
-        stack = self.stack_for(call.id)
-        self.undo_group.setActiveStack(stack)
+        self.undo_group.setActiveStack(self.stack_for(session.call_id))
         self.sessionChanged.emit(session)
         return session
+
+    def open_call(self, call: CallSummary) -> ReviewSession:
+        """Load and adopt in one go (on the calling thread)."""
+        return self.adopt(self.new_session(call))
 
     def close_call(self) -> None:
         self.session = None

@@ -12,7 +12,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -55,6 +55,8 @@ SESSION_ACTIONS = {"play_pause", "play_segment", "seek_back", "seek_forward", "n
 
 
 class MainWindow(QMainWindow, ReviewActions):
+    callReady = Signal(int)  # a call's labels and transcript are shown (its audio loaded or failed)
+
     def __init__(self, engine, settings: Settings, settings_path: str, db_label: str = "") -> None:
         super().__init__()
         self.engine = engine
@@ -74,8 +76,11 @@ class MainWindow(QMainWindow, ReviewActions):
         self.audio: CallAudio | None = None
         self.open_started: float | None = None
         self.first_paint_s: float | None = None
-        self._open_after_import: list[str] = []  # what was imported to be opened when ready
+        self._open_after_import = False  # open the first imported call when the import ends
         self._mark_in: float | None = None
+        self._opening: CallSummary | None = None  # the call being (or last) opened
+        self._roles: tuple[str, ...] = ()  # channel roles the lanes were built for
+        self._audio_error: str | None = None
         self._playing_segment: int | None = None
         self._last_error = None
 
@@ -227,8 +232,10 @@ class MainWindow(QMainWindow, ReviewActions):
         c.error.connect(self.show_error)
         c.info.connect(self.show_info)
 
-        self.loader.loaded.connect(self._on_audio_loaded)
-        self.loader.failed.connect(self._on_audio_failed)
+        self.loader.audioLoaded.connect(self._on_audio_loaded)
+        self.loader.audioFailed.connect(self._on_audio_failed)
+        self.loader.sessionLoaded.connect(self._on_session_loaded)
+        self.loader.failed.connect(self._on_open_failed)
         self.library.callActivated.connect(self.open_call)
         self.library.cancelRequested.connect(self.importer.cancel)
         self.importer.progress.connect(self.library.show_progress)
@@ -276,8 +283,7 @@ class MainWindow(QMainWindow, ReviewActions):
             self.show_error("An import is already running; wait for it or cancel it.")
             return
         self.library.show_failures([])
-        if open_first:
-            self._open_after_import = [str(Path(p).resolve()) for p in paths]
+        self._open_after_import = open_first
         self.importer.start(list(paths), self.settings)
 
     def _on_import_file_done(self, message: str) -> None:
@@ -293,7 +299,7 @@ class MainWindow(QMainWindow, ReviewActions):
         if failures:
             self.show_error(f"{len(failures)} file(s) failed: " + "; ".join(failures[:3]))
         if self._open_after_import:
-            self._open_after_import = []
+            self._open_after_import = False
             first = next((o for o in outcomes if o.analysis is not None), None)
             call = repository.find_call(self.engine, first.analysis.audio.sha256) if first else None
             if call is not None:
@@ -302,39 +308,98 @@ class MainWindow(QMainWindow, ReviewActions):
     # --- opening a call ----------------------------------------------------------------------
 
     def open_call(self, call: CallSummary) -> bool:
-        """Open a call: its audio decodes in the loading lane while its labels and transcript load here."""
+        """Open a call. Its audio and then its labels and transcript load in the loading lane;
+        the waveform shows as soon as the audio is decoded, the rest right after."""
         self.open_started = time.perf_counter()
         self.first_paint_s = None
-        self.player.set_audio(None)
+        self.player.set_audio(None)  # the previous call's audio is freed before the next one decodes
         self.audio = None
         self.spectrograms.set_audio(None)
+        self.signal_view.forget_audio()
+        self.overview.forget_audio()
         self._playing_segment = None
         self._mark_in = None
-        self.loader.load(call, ())  # first, so decoding overlaps the database reads below
-        try:
-            session = self.controller.open_call(call)
-        except ReviewerError as exc:
-            self.loader.forget()
-            self.show_error(f"Cannot open {call.path}: {exc}")
-            return False
-        roles = session.analysis.audio.roles or ("both",)
-        duration = session.call.duration_s or session.analysis.audio.duration_s
-        self.signal_view.set_call(duration, tuple(roles))
-        self.overview.set_call(duration)
-        self.state.reset(duration)
+        self.controller.close_call()  # its undo history stays for when it is reopened
+        self._opening = call
+        self._roles = ()
+        self._set_session_enabled(False)
+        self.state.reset(call.duration_s)
+        self.signal_view.set_call(call.duration_s, ())
+        self.signal_view.set_message(f"Opening {Path(call.path).name}…")
+        self.overview.set_call(call.duration_s)
+        self.transcript.set_transcript([], TranscriptIndex([]))
+        self.segment_model.set_segments([])
+        self.transport.set_duration(call.duration_s)
+        self.setWindowTitle(f"{Path(call.path).name} — opening… — Call review")
+        self.library.select_call(call.id)
+        self.loader.load(call, lambda: self.controller.new_session(call))
+        return True
+
+    def _guess_roles(self, channels: int) -> tuple[str, ...]:
+        return ("both",) if channels == 1 else tuple(self.settings.channels.roles[:channels])
+
+    def _lay_out(self, roles: tuple[str, ...]) -> None:
+        """(Re)build the lanes for these channel roles and give the views what has arrived."""
+        session = self.controller.session
+        duration = self.audio.duration_s if self.audio is not None else self._opening.duration_s
+        self._roles = roles
+        self.signal_view.set_call(duration, roles)
+        if self.audio is not None:
+            self.signal_view.set_audio(self.audio)
+        if session is not None:
+            self.signal_view.set_turns(session.analysis.transcript)
+            self.signal_view.set_segments(session.segments)
+            self.signal_view.set_selected(self.state.selected)
+        vp = self.state.viewport
+        if vp is None or abs(vp.duration - duration) > 0.05:
+            self.state.reset(duration)
         self.signal_view.set_viewport(self.state.viewport)
-        self.transport.set_duration(duration)
+        self.signal_view.set_playhead(self.state.playhead)
+
+    def _on_audio_loaded(self, call_id: int, audio: CallAudio) -> None:
+        session = self.controller.session
+        roles = tuple(session.analysis.audio.roles) if session is not None else ()
+        if len(roles) != audio.samples.shape[0]:
+            roles = self._guess_roles(audio.samples.shape[0])
+        self.audio = replace(audio, roles=roles)
+        self._lay_out(roles)
+        self.overview.set_call(audio.duration_s)
+        self.overview.set_audio(self.audio)
+        self.spectrograms.set_audio(self.audio)
+        self.player.set_audio(self.audio.samples, self.audio.sample_rate)
+        self._apply_channel_gains()
+        self.transport.set_duration(audio.duration_s)
+
+    def _on_audio_failed(self, call_id: int, message: str) -> None:
+        self._audio_error = message
+        self.show_error(f"Cannot load the audio: {message} — the transcript and segments are still shown.")
+
+    def _on_session_loaded(self, call_id: int, session) -> None:
+        self.controller.adopt(session)
+        roles = tuple(session.analysis.audio.roles) or ("both",)
+        if self.audio is not None and len(roles) == self.audio.samples.shape[0] and roles != self._roles:
+            self.audio = replace(self.audio, roles=roles)  # the stored roles win over the guess
+            self._lay_out(roles)
+            self._apply_channel_gains()
+        elif self.audio is None:
+            self._lay_out(roles)
+            self.signal_view.set_message(f"Audio not available: {self._audio_error}" if self._audio_error else "")
         self.signal_view.set_turns(session.analysis.transcript)
         self.transcript.set_transcript(session.analysis.transcript, session.index)
         self._on_segments_changed()
         self._set_session_enabled(True)
         self._update_title()
-        self.library.select_call(call.id)
-        return True
+        self._audio_error = None
+        self.callReady.emit(call_id)
+
+    def _on_open_failed(self, call_id: int, message: str) -> None:
+        self.show_error(f"Cannot open {self._opening.path if self._opening else 'the call'}: {message}")
+        self.close_call()
 
     def close_call(self) -> None:
         """Close the open call and free its audio (its undo history stays for a later reopen)."""
         self.loader.forget()
+        self._opening = None
         self.player.set_audio(None)
         self.spectrograms.set_audio(None)
         self.audio = None
@@ -346,30 +411,6 @@ class MainWindow(QMainWindow, ReviewActions):
         self.segment_model.set_segments([])
         self._set_session_enabled(False)
         self._update_title()
-
-    def _on_audio_loaded(self, call_id: int, audio: CallAudio) -> None:
-        session = self.controller.session
-        if session is None or session.call_id != call_id:
-            return
-        roles = tuple(session.analysis.audio.roles)
-        if len(roles) == audio.samples.shape[0]:
-            audio = replace(audio, roles=roles)
-        self.audio = audio
-        self.signal_view.set_audio(audio)
-        self.overview.set_audio(audio)
-        self.spectrograms.set_audio(audio)
-        self.player.set_audio(audio.samples, audio.sample_rate)
-        self._apply_channel_gains()
-        if abs(audio.duration_s - (self.state.viewport.duration if self.state.viewport else 0)) > 0.05:
-            self.state.set_viewport(Viewport.whole(audio.duration_s))
-        self.transport.set_duration(audio.duration_s)
-
-    def _on_audio_failed(self, call_id: int, message: str) -> None:
-        session = self.controller.session
-        if session is None or session.call_id != call_id:
-            return
-        self.signal_view.set_message(f"Audio not available: {message}")
-        self.show_error(f"Cannot load the audio: {message} — the transcript and segments are still shown.")
 
     def _on_waveform_painted(self) -> None:
         if self.open_started is not None and self.first_paint_s is None:

@@ -1,9 +1,10 @@
-"""Playback: a QAudioSink pulling frames from core.review.playback.PlaybackRenderer.
+"""Playback: a QAudioSink fed from core.review.playback.PlaybackRenderer.
 
 The renderer does speed (pitch kept), solo/mute and the live region end; this
-class only moves bytes and reports the playhead ~30 times a second from what
-the device has actually played. With no audio device (offscreen tests, a
-server under Xvfb) or when the device fails, the same API runs on a clock:
+class only moves bytes (push mode: every few milliseconds it tops the
+device's short buffer up) and reports the playhead ~30 times a second from
+what the device has actually played. With no audio device (offscreen tests,
+a server under Xvfb) or when the device fails, the same API runs on a clock:
 the playhead still advances at the chosen speed and regions still end and loop.
 """
 from __future__ import annotations
@@ -12,33 +13,16 @@ import os
 import time
 
 import numpy as np
-from PySide6.QtCore import QIODevice, QObject, QTimer, Signal
-from PySide6.QtMultimedia import QAudio, QAudioFormat, QAudioSink, QMediaDevices
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtMultimedia import QAudioFormat, QAudioSink, QMediaDevices
 
 from reviewer_app.core.review.playback import MAX_SPEED, MIN_SPEED, PlaybackRenderer, to_int16_bytes
 
-TICK_MS = 33
-BUFFER_S = 0.12  # device buffer: short, so seeks and mute are heard at once
-
-
-class _PullDevice(QIODevice):
-    """A read-only QIODevice that the sink pulls; each read renders more frames."""
-
-    def __init__(self, player: "Player") -> None:
-        super().__init__(player)
-        self._player = player
-
-    def readData(self, maxlen: int) -> bytes:  # noqa: N802 - Qt override
-        return self._player._render_bytes(maxlen)
-
-    def writeData(self, data) -> int:  # noqa: N802 - Qt override
-        return -1
-
-    def bytesAvailable(self) -> int:  # noqa: N802 - Qt override
-        return 1 << 16 if self._player.playing else 0
-
-    def isSequential(self) -> bool:  # noqa: N802 - Qt override
-        return True
+TICK_MS = 33  # playhead updates
+FEED_MS = 15  # device buffer top-ups
+BUFFER_S = 0.15  # device buffer: short, so seeks, mute and speed are heard at once
+BYTES_PER_FRAME = 4  # stereo int16
+STALL_S = 1.5  # a device that has played nothing this long after starting is given up on
 
 
 class Player(QObject):
@@ -51,8 +35,9 @@ class Player(QObject):
         super().__init__(parent)
         self._renderer: PlaybackRenderer | None = None
         self._sink: QAudioSink | None = None
-        self._device: _PullDevice | None = None
+        self._io = None  # the sink's QIODevice in push mode
         self._format: QAudioFormat | None = None
+        self._audio_device = None
         self.playing = False
         self.speed = 1.0
         self._mute = [False, False]
@@ -63,6 +48,7 @@ class Player(QObject):
         self._clock_t0 = 0.0  # clock mode: wall time when the current run started
         self._clock_pos0 = 0.0
         self._frames_base = 0  # device mode: renderer frames written before the sink (re)started
+        self._sink_started = 0.0
         if use_device is None:
             use_device = os.environ.get("QT_QPA_PLATFORM") not in ("offscreen", "minimal") \
                 and os.environ.get("REVIEWER_APP_NO_AUDIO") is None
@@ -70,12 +56,15 @@ class Player(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
+        self._feeder = QTimer(self)
+        self._feeder.setInterval(FEED_MS)
+        self._feeder.timeout.connect(self._feed)
 
     # --- set-up -----------------------------------------------------------------
 
     @property
     def has_device(self) -> bool:
-        return self._sink is not None
+        return self._format is not None
 
     @property
     def position(self) -> float:
@@ -91,13 +80,17 @@ class Player(QObject):
         if samples is None:
             self._renderer = None
             return
-        out_rate = self._open_sink(sample_rate)
+        out_rate = self._choose_format(sample_rate)
         self._renderer = PlaybackRenderer(samples, sample_rate, out_rate or sample_rate)
         self._renderer.set_speed(self.speed)
         self._apply_gains()
         self._position = 0.0
 
-    def _open_sink(self, sample_rate: int) -> int | None:
+    def use_device(self, device, fmt: QAudioFormat) -> None:
+        """Play on this device in this format (tests; the default output is chosen otherwise)."""
+        self._audio_device, self._format = device, fmt
+
+    def _choose_format(self, sample_rate: int) -> int | None:
         if not self._want_device:
             return None
         device = QMediaDevices.defaultAudioOutput()
@@ -113,29 +106,45 @@ class Player(QObject):
             if not device.isFormatSupported(fmt):
                 self.message.emit(f"Audio device {device.description()} cannot play 16-bit stereo: silent playback.")
                 return None
-        self._format = fmt
-        self._sink = QAudioSink(device, fmt, self)
-        self._sink.setBufferSize(int(fmt.bytesForDuration(int(BUFFER_S * 1e6))))
-        self._sink.stateChanged.connect(self._sink_state)
-        self._device = _PullDevice(self)
-        self._device.open(QIODevice.OpenModeFlag.ReadOnly)
+        self.use_device(device, fmt)
         return fmt.sampleRate()
 
-    def _teardown_sink(self) -> None:
-        sink, self._sink, self._device, self._format = self._sink, None, None, None
+    def _start_sink(self) -> None:
+        """A fresh sink per run: a stopped QAudioSink that is started again does not resume reliably."""
+        self._stop_sink()
+        self._sink = QAudioSink(self._audio_device, self._format, self)
+        self._sink.setBufferSize(int(self._format.bytesForDuration(int(BUFFER_S * 1e6))))
+        self._frames_base = self._renderer.frames_out
+        self._sink_started = time.perf_counter()
+        self._io = self._sink.start()
+        self._check_sink()  # a device that fails to open reports it at once
+        if self._sink is not None:
+            self._feed()
+            self._feeder.start()
+
+    def _stop_sink(self) -> None:
+        self._feeder.stop()
+        sink, self._sink, self._io = self._sink, None, None
         if sink is not None:
             sink.stop()
             sink.deleteLater()
 
-    def _sink_state(self, _state) -> None:
-        self._check_sink()
+    def _teardown_sink(self) -> None:
+        self._stop_sink()
+        self._format, self._audio_device = None, None
 
     def _check_sink(self) -> None:
-        """On a device error, drop the device and go on with the clock from where we are."""
-        if self._sink is None or self._sink.error() in (QAudio.Error.NoError, QAudio.Error.UnderrunError):
+        """On a device error or a stalled device, drop it and go on with the clock from where we are."""
+        if self._sink is None:
+            return
+        # By name: Qt 6 has both QAudio.Error and QtAudio.Error, and they do not compare equal.
+        error = self._sink.error().name
+        stalled = self._sink.processedUSecs() == 0 and time.perf_counter() - self._sink_started > STALL_S
+        if error in ("NoError", "UnderrunError") and not stalled:
             return
         pos = self._position
-        self.message.emit(f"Audio device error ({self._sink.error().name}): playback continues silently.")
+        why = "it plays nothing" if stalled and error in ("NoError", "UnderrunError") else error
+        self.message.emit(f"Audio device error ({why}): playback continues silently.")
         self._teardown_sink()
         if self.playing and self._renderer is not None:
             self._renderer.seek(pos)
@@ -162,12 +171,9 @@ class Player(QObject):
         self._position = pos
         self._sync_region()
         self.playing = True
-        if self._sink is not None:
-            self._sink.stop()
-            self._frames_base = self._renderer.frames_out
-            self._sink.start(self._device)
-            self._check_sink()  # a device that fails to open reports it at once
-        if self._sink is None:
+        if self._format is not None:
+            self._start_sink()
+        if self._format is None:
             self._start_clock(pos)
         self._timer.start()
         self.playingChanged.emit(True)
@@ -183,8 +189,7 @@ class Player(QObject):
         self._position, _done = self._measure()
         self.playing = False
         self._timer.stop()
-        if self._sink is not None:
-            self._sink.stop()
+        self._stop_sink()
         self.positionChanged.emit(self._position)
         self.playingChanged.emit(False)
 
@@ -264,16 +269,18 @@ class Player(QObject):
             start, end = self._region
             self._renderer.set_region(end, start if self._loop else None)
 
-    # --- the clock -----------------------------------------------------------------
+    # --- feeding the device and the clock ------------------------------------------------
 
-    def _render_bytes(self, maxlen: int) -> bytes:
-        if self._renderer is None or self._format is None or not self.playing:
-            return b""
-        frames = max(0, maxlen // 4)  # 2 channels x int16
+    def _feed(self) -> None:
+        """Top the device buffer up with freshly rendered frames."""
+        if self._io is None or self._renderer is None or not self.playing:
+            return
+        frames = self._sink.bytesFree() // BYTES_PER_FRAME
+        if frames <= 0 or self._renderer.finished:
+            return
         out = self._renderer.read(frames)
-        if out.shape[0] == 0:
-            return b""
-        return to_int16_bytes(out)
+        if out.shape[0]:
+            self._io.write(to_int16_bytes(out))
 
     def _clock_position(self) -> float:
         return self._clock_pos0 + (time.perf_counter() - self._clock_t0) * self.speed

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from shiboken6 import isValid
 
+from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.progress import CancelToken, Progress
 from reviewer_app.core.review.call_audio import CallAudio, load_call_audio, visible_spectrogram
 from reviewer_app.core.storage.repository import CallSummary
@@ -18,10 +20,18 @@ SPECTROGRAM_DEBOUNCE_MS = 60
 
 
 class CallLoader(QObject):
-    """Decode a call and build its peak pyramids off the GUI thread; only the latest request counts."""
+    """Open a call off the GUI thread: first its audio (decode + peak pyramids), then its
+    labels and transcript (a ReviewSession), one after the other in the loading lane.
 
-    loaded = Signal(int, object)  # call id, CallAudio
-    failed = Signal(int, str)  # call id, one line naming the file and the cause
+    The waveform can be drawn as soon as the audio is ready; running the two
+    loads side by side instead makes both slower (the database reads hold the
+    GIL the decoder keeps asking for). Only the latest request reports.
+    """
+
+    audioLoaded = Signal(int, object)  # call id, CallAudio
+    audioFailed = Signal(int, str)  # call id, one line naming the file and the cause
+    sessionLoaded = Signal(int, object)  # call id, core.review.session.ReviewSession
+    failed = Signal(int, str)  # call id, why the call could not be opened at all
 
     def __init__(self, lanes: Lanes, parent=None) -> None:
         super().__init__(parent)
@@ -30,19 +40,29 @@ class CallLoader(QObject):
         self._cancel: CancelToken | None = None
         self._workers: set = set()
 
-    def load(self, call: CallSummary, roles: tuple[str, ...]) -> None:
+    def load(self, call: CallSummary, make_session: Callable[[], object]) -> None:
         if self._cancel is not None:
             self._cancel.cancel()
         self._latest = call.id
-        worker = FunctionWorker(lambda cancel: load_call_audio(call.path, roles, cancel))
+
+        def job(cancel: CancelToken):
+            try:
+                yield ("audio", load_call_audio(call.path, (), cancel))
+            except ReviewerError as exc:  # no audio: the labels and transcript still open
+                yield ("audio_error", str(exc))
+            cancel.raise_if_cancelled()
+            return make_session()
+
+        worker = GeneratorWorker(job)
         self._cancel = worker.cancel
-        worker.signals.result.connect(lambda audio, cid=call.id: self._done(cid, audio))
+        worker.signals.progress.connect(lambda step, cid=call.id: self._step(cid, step))
+        worker.signals.result.connect(lambda session, cid=call.id: self._done(cid, session))
         worker.signals.error.connect(lambda msg, cid=call.id: self._fail(cid, msg))
         self._keep(worker)
         self._lanes.loading.start(worker)
 
     def forget(self) -> None:
-        """Drop the request in flight (the call could not be opened)."""
+        """Drop the request in flight."""
         if self._cancel is not None:
             self._cancel.cancel()
         self._latest = 0
@@ -51,12 +71,20 @@ class CallLoader(QObject):
         self._workers.add(worker.signals)
         worker.signals.finished.connect(lambda s=worker.signals: self._workers.discard(s))
 
-    def _done(self, call_id: int, audio: CallAudio) -> None:
-        if isValid(self) and call_id == self._latest:
-            self.loaded.emit(call_id, audio)
+    def _current(self, call_id: int) -> bool:
+        return isValid(self) and call_id == self._latest
+
+    def _step(self, call_id: int, step) -> None:
+        if self._current(call_id):
+            kind, value = step
+            (self.audioLoaded if kind == "audio" else self.audioFailed).emit(call_id, value)
+
+    def _done(self, call_id: int, session) -> None:
+        if self._current(call_id):
+            self.sessionLoaded.emit(call_id, session)
 
     def _fail(self, call_id: int, message: str) -> None:
-        if isValid(self) and call_id == self._latest:
+        if self._current(call_id):
             self.failed.emit(call_id, message)
 
 

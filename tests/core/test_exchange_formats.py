@@ -132,8 +132,9 @@ def test_csv_round_trip_and_formula_injection(library, tmp_path):
 def test_json_round_trip_and_evaluate_reads_it(library, tmp_path):
     engine, _ = library
     export_library(engine, "json", tmp_path / "json")
+    by_sha = records(engine)
     for sha, labels in human(engine).items():
-        r = records(engine)[sha]
+        r = by_sha[sha]
         got_sha, got = json_export.read_labels(tmp_path / "json" / f"{r.stem}.json")
         assert got_sha == sha and got == labels
     data = json.loads((tmp_path / "json" / "call_basic.json").read_text())

@@ -9,7 +9,7 @@ import pytest
 from reviewer_app.core.domain import CATEGORIES
 from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.exchange import export_library, import_labels
-from reviewer_app.core.exchange.labelstudio import CONFIG_FILE, TASKS_FILE
+from reviewer_app.core.exchange.labelstudio import CONFIG_FILE, TASKS_FILE, find_task_call
 from reviewer_app.core.exchange.library import iter_records
 from reviewer_app.core.storage import repository
 from reviewer_app.core.storage.db import open_database
@@ -145,6 +145,9 @@ def test_annotation_made_in_label_studio_is_imported(library, fresh, tmp_path):
     report = import_labels(fresh, "labelstudio", path, reviewer="ls-user")
     assert report.calls == 1 and report.added == 2  # fast speech (reviewer-added) and the closing
     labels = {(lb.category, lb.role) for lb in human(fresh)[by_sha_of(engine, ids["basic"])]}
+    calls = repository.list_calls(fresh)
+    uploaded = find_task_call(fresh, {"audio": "/data/upload/3/5f2e9c1a-call_basic.wav"}, calls)
+    assert uploaded is not None and uploaded.path.endswith("call_basic.wav")
     assert labels == {("fast_speech", "agent"), ("dead_air", "both"), ("overtalk", "both"),
                       ("missing_closing", "agent")}  # channel 1 of a customer/agent call is the agent
 
@@ -154,9 +157,8 @@ def test_bad_exports_name_the_problem(fresh, tmp_path):
     path.write_text('{"not": "tasks"}')
     with pytest.raises(ReviewerError, match="no 'data' object"):
         import_labels(fresh, "labelstudio", path, reviewer="x")
-    path.write_text(json.dumps([{"data": {"audio": "nowhere.wav"},
-                                 "annotations": [{"result": [{"id": "a", "from_name": "label", "type": "labels",
-                                                              "value": {"start": 0, "end": 1, "labels": ["Speech"]}}]}]}]))
+    speech = {"id": "a", "from_name": "label", "type": "labels", "value": {"start": 0, "end": 1, "labels": ["Speech"]}}
+    path.write_text(json.dumps([{"data": {"audio": "nowhere.wav"}, "annotations": [{"result": [speech]}]}]))
     with pytest.raises(ReviewerError, match="'Speech' is not a problem category"):
         import_labels(fresh, "labelstudio", path, reviewer="x")
     path.write_text(json.dumps([{"data": {"audio": "nowhere.wav"}, "annotations": [{"result": []}]}]))

@@ -24,9 +24,12 @@ CALL_FILES = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _private_feature_cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("REVIEWER_APP_FEATURE_CACHE", str(tmp_path_factory.mktemp("features")))
+@pytest.fixture(scope="module", autouse=True)
+def _private_feature_cache(tmp_path_factory):
+    """Features and encoder states go to a folder of the test module's own (computed once per module)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("REVIEWER_APP_FEATURE_CACHE", str(tmp_path_factory.mktemp("features")))
+        yield
 
 
 def truth_of(wav: Path) -> dict:

@@ -35,7 +35,7 @@ def test_columns_filter_and_sort(qtbot, window):
 def test_activating_a_row_opens_the_call(qtbot, window):
     panel = window.library
     panel.filter_edit.setText("mono")
-    with qtbot.waitSignal(window.loader.loaded, timeout=20_000):
+    with qtbot.waitSignal(window.callReady, timeout=20_000):
         panel.table.doubleClicked.emit(panel.proxy.index(0, 0))
     assert window.controller.session.call.path.endswith("call_noisy_mono.wav")
     assert [lane.role for lane in window.signal_view._lanes] == ["both", "spectrogram"]

@@ -69,19 +69,14 @@ def test_window_playhead_follows_in_every_view(qtbot, opened):
 
 def test_a_failing_audio_device_falls_back_to_the_clock(qtbot, player):
     """A sink that cannot open (no server, unplugged) must not stop the playhead."""
-    from PySide6.QtCore import QIODevice
-    from PySide6.QtMultimedia import QAudioDevice, QAudioFormat, QAudioSink
-
-    from reviewer_app.gui.playback import _PullDevice
+    from PySide6.QtMultimedia import QAudioDevice, QAudioFormat
 
     fmt = QAudioFormat()
     fmt.setSampleRate(8000)
     fmt.setChannelCount(2)
     fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
-    player._format, player._sink = fmt, QAudioSink(QAudioDevice(), fmt, player)  # as _open_sink would
-    player._device = _PullDevice(player)
-    player._device.open(QIODevice.OpenModeFlag.ReadOnly)
-    assert len(player._render_bytes(4000)) == 0  # not playing yet: nothing to pull
+    player.use_device(QAudioDevice(), fmt)  # a device that cannot be opened
+    assert player.has_device
     messages = []
     player.message.connect(messages.append)
     player.play(1.0)

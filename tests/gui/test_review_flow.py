@@ -117,10 +117,10 @@ def test_undo_after_closing_and_reopening(qtbot, opened, calls):
     w.act["nudge_end_right"].trigger()
     w.act["nudge_end_right"].trigger()  # two nudges merge into one undo step
     assert stored(w)[sid]["end"] == pytest.approx(22.48)
-    with qtbot.waitSignal(w.loader.loaded, timeout=20_000):
+    with qtbot.waitSignal(w.callReady, timeout=20_000):
         w.open_call(calls["mono"])
     assert w.controller.undo_group.activeStack().count() == 0
-    with qtbot.waitSignal(w.loader.loaded, timeout=20_000):
+    with qtbot.waitSignal(w.callReady, timeout=20_000):
         w.open_call(calls["basic"])
     stack = w.controller.undo_group.activeStack()
     assert stack.count() == 2
@@ -175,7 +175,7 @@ def test_close_call_frees_audio_and_keeps_history(qtbot, opened, calls):
     assert w.audio is None and w.controller.session is None and w.player.duration == 0
     assert w.segment_model.rowCount() == 0 and not w.act["confirm"].isEnabled()
     w.do_next_segment()  # nothing open: nothing happens
-    with qtbot.waitSignal(w.loader.loaded, timeout=20_000):
+    with qtbot.waitSignal(w.callReady, timeout=20_000):
         w.open_call(calls["basic"])
     w.act["undo"].trigger()
     assert stored(w)[sid]["status"] == "predicted"
@@ -223,3 +223,24 @@ def test_rerun_rules_keeps_human_labels(qtbot, opened, monkeypatch):
     assert db[dead_air]["status"] == "confirmed"  # the reviewer's judgement survives
     assert sorted(s["category"] for s in db.values()) == ["dead_air", "fast_speech"]
     assert w.controller.session.call.score_value == 80
+
+
+def test_missing_audio_still_opens_labels_and_transcript(qtbot, window, engine, tmp_path):
+    from dataclasses import replace
+
+    from reviewer_app.core.storage import find_call, save_analysis
+    from gui_builders import basic_analysis
+
+    moved = replace(basic_analysis(), audio=replace(basic_analysis().audio, path=str(tmp_path / "gone.wav"),
+                                                    sha256="0" * 64))
+    save_analysis(engine, moved)
+    errors = []
+    window.controller.error.connect(errors.append)
+    with qtbot.waitSignal(window.callReady, timeout=20_000):
+        window.open_call(find_call(engine, "0" * 64))
+    assert window.audio is None and window.segment_model.rowCount() == 3
+    assert "gone.wav" in window.statusBar().currentMessage() and "no such file" in window.statusBar().currentMessage()
+    assert "Audio not available" in window.signal_view._message.get_text()
+    window.state.select(window.controller.session.segments[0].id)
+    window.do_confirm()  # reviewing the labels works without the audio
+    assert stored(window)[window.controller.session.segments[0].id]["status"] == "confirmed"

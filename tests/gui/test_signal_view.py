@@ -123,7 +123,8 @@ def test_redraw_uses_the_pyramid_and_updates_artists_in_place(qtbot, opened):
     w.state.set_viewport(w.state.viewport.set(10, 10.05))
     view.draw()
     assert view._lanes[0].env is env_artist  # same artist, new data
-    with qtbot.waitSignal(w.spectrograms.ready, timeout=20_000):
+    with qtbot.waitSignal(w.spectrograms.ready, timeout=20_000,
+                          check_params_cb=lambda spec: abs(spec.start - 5) < 0.02):
         w.state.set_viewport(w.state.viewport.set(5, 15))
         view.draw()
     image = view._image.get_array()

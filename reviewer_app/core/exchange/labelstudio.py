@@ -18,6 +18,7 @@ judgement of that call, and is applied with exchange.apply.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +48,8 @@ FROM_NAME, ROLE_NAME, TO_NAME = "label", "role", "audio"
 
 
 def labeling_config() -> str:
-    labels = "\n".join(f"    <Label value={quoteattr(c)} background={quoteattr(CATEGORY_COLOURS[c])}/>" for c in CATEGORIES)
+    labels = "\n".join(f"    <Label value={quoteattr(c)} background={quoteattr(CATEGORY_COLOURS[c])}/>"
+                       for c in CATEGORIES)
     roles = "\n".join(f"    <Choice value={quoteattr(r)}/>" for r in ROLES)
     return (
         "<View>\n"
@@ -187,8 +189,11 @@ def find_task_call(engine: Engine, data: dict, calls: list[CallSummary]) -> Call
         if len(hits) == 1:
             return hits[0]
     name = _audio_name(data.get("audio", ""))
-    hits = [c for c in calls if name and Path(c.path).name == name]
-    return hits[0] if len(hits) == 1 else None
+    for candidate in (name, re.sub(r"^[0-9a-f]{8}-", "", name)):  # Label Studio renames uploads "1a2b3c4d-x.wav"
+        hits = [c for c in calls if candidate and Path(c.path).name == candidate]
+        if len(hits) == 1:
+            return hits[0]
+    return None
 
 
 def labels_for(task: TaskLabels, roles: tuple[str, ...]) -> list[Label]:

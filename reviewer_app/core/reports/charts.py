@@ -16,11 +16,16 @@ AGENT_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b
                  "#bcbd22", "#17becf")
 
 
+TICK_STEPS_S = (1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1800, 3600)
+
+
 def _time_axis(ax, duration: float) -> None:
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
+    """Seconds as m:ss at clock-friendly steps (5 s, 30 s, 1 min, ...), at most 12 ticks."""
+    from matplotlib.ticker import FuncFormatter, MultipleLocator
 
     ax.set_xlim(0, max(duration, 1e-3))
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=12, steps=[1, 2, 3, 5, 6, 10]))
+    step = next((s for s in TICK_STEPS_S if duration / s <= 12), 7200)
+    ax.xaxis.set_major_locator(MultipleLocator(step))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: mmss(x)))
 
 
@@ -44,13 +49,17 @@ def draw_timeline(ax, analysis: CallAnalysis, problems: Sequence[Segment], numbe
     row_of = {c: rows - 1 - len(speech_rows) - k for k, c in enumerate(categories)}
     for c, y in row_of.items():
         labels.append((y, pretty(c)))
+    last_label: dict[float, float] = {}
+    label_gap = analysis.audio.duration_s / 28  # closer numbers would print over each other
     for n, p in enumerate(problems, 1):
         y = row_of[p.category]
         width = max(p.end - p.start, analysis.audio.duration_s / 400)
         ax.broken_barh([(p.start, width)], (y - height / 2, height), facecolors=CATEGORY_COLOURS[p.category],
                        edgecolors="#333333", linewidth=0.4)
-        if numbered:
-            ax.text(p.start + width / 2, y + height / 2 + 0.04, f"#{n}", ha="center", va="bottom", fontsize=6.5,
+        centre = p.start + width / 2
+        if numbered and centre - last_label.get(y, -label_gap) >= label_gap:
+            last_label[y] = centre
+            ax.text(centre, y + height / 2 + 0.04, f"#{n}", ha="center", va="bottom", fontsize=6.5,
                     color="#333333", clip_on=True)
     if categories:
         ax.axhline(rows - len(speech_rows) - 0.5, color="#bbbbbb", linewidth=0.6)
@@ -67,8 +76,8 @@ def agent_colour(i: int) -> str:
 
 
 def draw_grade_bands(ax, score: ScoreSettings, values: Sequence[float] = ()) -> None:
-    """Grade bands behind a score axis, zoomed to the scores shown (never above 0 at the bottom
-    by less than 10 points), so small differences stay visible."""
+    """Grade bands behind a score axis. The axis starts at least 10 points below the lowest of
+    `values` (rounded down to a multiple of 10, never below 0), so small differences stay visible."""
     for lo, hi, grade in ((0, score.medium_min, "low"), (score.medium_min, score.high_min, "medium"),
                           (score.high_min, 100, "high")):
         ax.axhspan(lo, hi, color=GRADE_COLOURS[grade], alpha=0.09, linewidth=0)

@@ -233,6 +233,9 @@ def _excerpts(flow: _Flow, card: Scorecard) -> None:
             flow.need(0.0135 * len(wrapped))
             flow.fig.text(flow.LEFT + 0.022, flow.y, f"{mmss(ln.start)}  {ln.role}", va="top", fontsize=7.5,
                           color=MUTED)
+            if ln.inside:  # a bar in the problem's colour: bold alone is lost on CJK fonts without a bold face
+                flow.fig.text(flow.LEFT + 0.148, flow.y, "▌", va="top", fontsize=8,
+                              color=CATEGORY_COLOURS[s.category])
             for text in wrapped:
                 flow.line(text, x=flow.LEFT + 0.16, fontsize=8, weight=weight, color=colour, step=0.0135)
         flow.y -= 0.01

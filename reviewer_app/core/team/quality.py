@@ -110,7 +110,7 @@ def write_clip_list(clips: Iterable[ClipQuality], path: str | Path, grades: Iter
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for c in chosen:
-        writer.writerow([escape_cell(c.path), c.sha256, c.grade, c.score, round(c.duration_s, 3), round(c.noise_share, 4),
-                         round(c.clipping_share, 4), c.dropouts, round(c.silence_share, 4), c.repetitions,
+        writer.writerow([escape_cell(c.path), c.sha256, c.grade, c.score, round(c.duration_s, 3),
+                         round(c.noise_share, 4), round(c.clipping_share, 4), c.dropouts, round(c.silence_share, 4), c.repetitions,
                          "" if c.asr_confidence is None else round(c.asr_confidence, 4)])
     return write_text(path, buffer.getvalue(), "utf-8-sig")

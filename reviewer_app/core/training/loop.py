@@ -36,8 +36,9 @@ class EpochReport:
     train_loss: float
     val_loss: float
     val_macro_f1: float
-    seconds: float
-    compute_seconds: float  # forward, backward and optimiser step
+    seconds: float  # the whole epoch, validation included
+    train_seconds: float  # the training pass (batches built, moved, forward, backward, step)
+    compute_seconds: float  # forward, backward and optimiser step only
     eta_s: float
     best: bool
 
@@ -166,6 +167,7 @@ def train_loop(model, train: WindowSet, val: WindowSet, ms: ModelSettings, devic
             seen += len(idx)
             if on_batch is not None:
                 on_batch(b + 1, n_batches)
+        train_seconds = time.perf_counter() - started
         probs, val_loss = predict_set(model, val, device)
         f1 = macro_f1(category_metrics(probs >= ms.threshold, val.targets, val.known))
         better = f1 > best_f1
@@ -175,7 +177,7 @@ def train_loop(model, train: WindowSet, val: WindowSet, ms: ModelSettings, devic
         else:
             stale += 1
         durations.append(time.perf_counter() - started)
-        report = EpochReport(epoch, epochs, total / max(seen, 1), val_loss, f1, durations[-1], compute,
+        report = EpochReport(epoch, epochs, total / max(seen, 1), val_loss, f1, durations[-1], train_seconds, compute,
                              float(np.mean(durations)) * (epochs - epoch), better)
         result.history.append(report)
         if on_epoch is not None:

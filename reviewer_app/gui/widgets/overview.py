@@ -97,6 +97,10 @@ class OverviewStrip(FigureCanvasQTAgg):
         self._update_spans()
         self.draw_idle()
 
+    def forget_audio(self) -> None:
+        """Let go of the audio now (another call is about to be decoded); no redraw."""
+        self._audio = None
+
     def set_audio(self, audio: CallAudio | None) -> None:
         self._audio = audio
         if audio is not None:

@@ -160,6 +160,10 @@ class SignalView(FigureCanvasQTAgg):
 
     # --- data -------------------------------------------------------------------
 
+    def forget_audio(self) -> None:
+        """Let go of the audio now (another call is about to be decoded); no redraw."""
+        self._audio = None
+
     def set_audio(self, audio: CallAudio | None) -> None:
         self._audio = audio
         self._spec_key = None
