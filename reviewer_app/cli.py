@@ -36,22 +36,10 @@ def _open_db(url: str | None):
     return open_database(url or paths.default_db_url())
 
 
-def _print_summary(outcomes) -> None:
-    for o in outcomes:
-        if o.error:
-            continue
-        a = o.analysis
-        counts: dict[str, int] = {}
-        for seg in a.segments:
-            counts[seg.category] = counts.get(seg.category, 0) + 1
-        problems = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "no problems"
-        state = " (already analysed)" if o.skipped else ""
-        print(f"{Path(o.path).name}: score {a.score.value} ({a.score.grade}), {a.language}, "
-              f"{a.audio.duration_s:.1f} s; {problems}{state}")
-
-
 def cmd_analyze(args) -> int:
+    from reviewer_app.cli_team import format_batch_summary
     from reviewer_app.core.batch import analyze_many
+    from reviewer_app.core.team.batch_summary import batch_rows
     from reviewer_app.core.pipeline import run_to_end
     from reviewer_app.terminal import TerminalBar
 
@@ -68,12 +56,11 @@ def cmd_analyze(args) -> int:
                 print(f"warning: {warning}", file=sys.stderr)
         if o.error:
             print(f"error: {o.error}", file=sys.stderr)
-    _print_summary(outcomes)
-    failed = sum(1 for o in outcomes if o.error)
     if not outcomes:
         print("error: no audio files found in the given paths", file=sys.stderr)
         return 1
-    return 1 if failed else 0
+    print(format_batch_summary(batch_rows(outcomes)))
+    return 1 if any(o.error for o in outcomes) else 0
 
 
 def cmd_demo(args) -> int:

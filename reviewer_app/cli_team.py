@@ -1,5 +1,5 @@
 """`reviewer-app` commands for the QA team's day: export, import, report, dashboard, queue, quality,
-whatif, batch. cli.build_parser calls add_commands(subparsers). Errors are ReviewerErrors, shown by
+whatif. cli.build_parser calls add_commands(subparsers). Errors are ReviewerErrors, shown by
 cli.main as one line."""
 from __future__ import annotations
 
@@ -211,33 +211,8 @@ def cmd_whatif(args) -> int:
     return 0
 
 
-def cmd_batch(args) -> int:
-    """`analyze` with a summary table at the end."""
-    from reviewer_app.core.batch import analyze_many
-    from reviewer_app.core.pipeline import run_to_end
-    from reviewer_app.core.team.batch_summary import batch_rows, batch_totals
-    from reviewer_app.terminal import TerminalBar
-
-    settings = _settings(args)
-    engine = _engine(args)
-    bar = TerminalBar()
-    try:
-        outcomes = run_to_end(analyze_many(args.paths, settings, engine, args.out, args.force), bar)
-    finally:
-        bar.close()
-    if not outcomes:
-        raise ReviewerError("no audio files found in the given paths")
-    for o in outcomes:
-        for warning in (o.analysis.warnings if o.analysis else []):
-            print(f"warning: {warning}", file=sys.stderr)
-        if o.error:
-            print(f"error: {o.error}", file=sys.stderr)
-    print(format_batch_summary(batch_rows(outcomes)))
-    return 1 if batch_totals(batch_rows(outcomes)).failed else 0
-
-
 def format_batch_summary(rows) -> str:
-    """The table printed at the end of a batch (also usable by `analyze`)."""
+    """The table `analyze` prints at the end of a batch."""
     from reviewer_app.core.team.batch_summary import batch_totals
 
     table = _table(["file", "state", "seconds", "score", "grade", "problems"], [
@@ -319,15 +294,3 @@ def add_commands(sub) -> None:
     p.add_argument("--db", metavar="URL", help=db_help)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_whatif)
-
-    p = sub.add_parser("batch", help="analyse files or folders (like analyze) and print a summary table")
-    p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--db", metavar="URL", help=db_help)
-    p.add_argument("--out", metavar="DIR", help="also write DIR/<audio stem>.json per call")
-    p.add_argument("--config", metavar="FILE", help="settings TOML")
-    p.add_argument("--asr-model", metavar="NAME|DIR")
-    p.add_argument("--language", metavar="auto|CODE")
-    p.add_argument("--channels", metavar="ROLE,ROLE", help="roles of the left,right channels")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--force", action="store_true", help="analyse again calls already in the library")
-    p.set_defaults(func=cmd_batch)

@@ -81,6 +81,7 @@ class MainWindow(QMainWindow, ReviewActions):
         self._opening: CallSummary | None = None  # the call being (or last) opened
         self._roles: tuple[str, ...] = ()  # channel roles the lanes were built for
         self._audio_error: str | None = None
+        self._session_asked = False
         self._playing_segment: int | None = None
         self._last_error = None
 
@@ -321,6 +322,7 @@ class MainWindow(QMainWindow, ReviewActions):
         self._mark_in = None
         self.controller.close_call()  # its undo history stays for when it is reopened
         self._opening = call
+        self._session_asked = False
         self._roles = ()
         self._set_session_enabled(False)
         self.state.reset(call.duration_s)
@@ -332,8 +334,14 @@ class MainWindow(QMainWindow, ReviewActions):
         self.transport.set_duration(call.duration_s)
         self.setWindowTitle(f"{Path(call.path).name} — opening… — Call review")
         self.library.select_call(call.id)
-        self.loader.load(call, lambda: self.controller.new_session(call))
+        self.loader.load_audio(call)  # the session is asked for once the waveform is up
         return True
+
+    def _load_session(self) -> None:
+        call = self._opening
+        if call is not None and self.controller.session is None and not self._session_asked:
+            self._session_asked = True
+            self.loader.load_session(call, lambda: self.controller.new_session(call))
 
     def _guess_roles(self, channels: int) -> tuple[str, ...]:
         return ("both",) if channels == 1 else tuple(self.settings.channels.roles[:channels])
@@ -369,9 +377,11 @@ class MainWindow(QMainWindow, ReviewActions):
         self.player.set_audio(self.audio.samples, self.audio.sample_rate)
         self._apply_channel_gains()
         self.transport.set_duration(audio.duration_s)
+        QTimer.singleShot(1000, self._load_session)  # in case no paint comes (hidden window)
 
     def _on_audio_failed(self, call_id: int, message: str) -> None:
         self._audio_error = message
+        self._load_session()
         self.show_error(f"Cannot load the audio: {message} — the transcript and segments are still shown.")
 
     def _on_session_loaded(self, call_id: int, session) -> None:
@@ -415,6 +425,7 @@ class MainWindow(QMainWindow, ReviewActions):
     def _on_waveform_painted(self) -> None:
         if self.open_started is not None and self.first_paint_s is None:
             self.first_paint_s = time.perf_counter() - self.open_started
+        self._load_session()
 
     def _update_title(self) -> None:
         session = self.controller.session

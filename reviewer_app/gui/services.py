@@ -10,7 +10,6 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer, Signal
 from shiboken6 import isValid
 
-from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.progress import CancelToken, Progress
 from reviewer_app.core.review.call_audio import CallAudio, load_call_audio, visible_spectrogram
 from reviewer_app.core.storage.repository import CallSummary
@@ -20,12 +19,12 @@ SPECTROGRAM_DEBOUNCE_MS = 60
 
 
 class CallLoader(QObject):
-    """Open a call off the GUI thread: first its audio (decode + peak pyramids), then its
-    labels and transcript (a ReviewSession), one after the other in the loading lane.
+    """Open a call off the GUI thread in two steps on the loading lane: its audio (decode +
+    peak pyramids), then, when the window asks, its labels and transcript (a ReviewSession).
 
-    The waveform can be drawn as soon as the audio is ready; running the two
-    loads side by side instead makes both slower (the database reads hold the
-    GIL the decoder keeps asking for). Only the latest request reports.
+    The window asks for the session once the waveform is on screen: run side by
+    side, the database reads and the decoder (or the first draw) slow each
+    other down a lot, as both want the GIL. Only the latest call reports.
     """
 
     audioLoaded = Signal(int, object)  # call id, CallAudio
@@ -40,52 +39,36 @@ class CallLoader(QObject):
         self._cancel: CancelToken | None = None
         self._workers: set = set()
 
-    def load(self, call: CallSummary, make_session: Callable[[], object]) -> None:
+    def load_audio(self, call: CallSummary) -> None:
         if self._cancel is not None:
             self._cancel.cancel()
         self._latest = call.id
-
-        def job(cancel: CancelToken):
-            try:
-                yield ("audio", load_call_audio(call.path, (), cancel))
-            except ReviewerError as exc:  # no audio: the labels and transcript still open
-                yield ("audio_error", str(exc))
-            cancel.raise_if_cancelled()
-            return make_session()
-
-        worker = GeneratorWorker(job)
+        worker = FunctionWorker(lambda cancel: load_call_audio(call.path, (), cancel))
         self._cancel = worker.cancel
-        worker.signals.progress.connect(lambda step, cid=call.id: self._step(cid, step))
-        worker.signals.result.connect(lambda session, cid=call.id: self._done(cid, session))
-        worker.signals.error.connect(lambda msg, cid=call.id: self._fail(cid, msg))
-        self._keep(worker)
-        self._lanes.loading.start(worker)
+        worker.signals.result.connect(lambda audio, cid=call.id: self._emit(self.audioLoaded, cid, audio))
+        worker.signals.error.connect(lambda msg, cid=call.id: self._emit(self.audioFailed, cid, msg))
+        self._start(worker)
+
+    def load_session(self, call: CallSummary, make_session: Callable[[], object]) -> None:
+        worker = FunctionWorker(lambda _cancel: make_session())
+        worker.signals.result.connect(lambda session, cid=call.id: self._emit(self.sessionLoaded, cid, session))
+        worker.signals.error.connect(lambda msg, cid=call.id: self._emit(self.failed, cid, msg))
+        self._start(worker)
 
     def forget(self) -> None:
-        """Drop the request in flight."""
+        """Drop the requests in flight."""
         if self._cancel is not None:
             self._cancel.cancel()
         self._latest = 0
 
-    def _keep(self, worker) -> None:
+    def _start(self, worker) -> None:
         self._workers.add(worker.signals)
         worker.signals.finished.connect(lambda s=worker.signals: self._workers.discard(s))
+        self._lanes.loading.start(worker)
 
-    def _current(self, call_id: int) -> bool:
-        return isValid(self) and call_id == self._latest
-
-    def _step(self, call_id: int, step) -> None:
-        if self._current(call_id):
-            kind, value = step
-            (self.audioLoaded if kind == "audio" else self.audioFailed).emit(call_id, value)
-
-    def _done(self, call_id: int, session) -> None:
-        if self._current(call_id):
-            self.sessionLoaded.emit(call_id, session)
-
-    def _fail(self, call_id: int, message: str) -> None:
-        if self._current(call_id):
-            self.failed.emit(call_id, message)
+    def _emit(self, signal, call_id: int, value) -> None:
+        if isValid(self) and call_id == self._latest:
+            signal.emit(call_id, value)
 
 
 class SpectrogramService(QObject):

@@ -135,4 +135,4 @@ def test_running_again_redoes_nothing_already_complete(batch_run):
     done = subprocess.run(APP + ["analyze", str(good), "--asr-model", "tiny.en", "--db", batch_run["db_url"]],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert "already analysed" in done.stdout
+    assert "1 file(s): 0 analysed, 1 already analysed, 0 failed" in done.stdout

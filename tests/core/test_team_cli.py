@@ -1,4 +1,4 @@
-"""The team commands as a user runs them: export, import, report, dashboard, queue, quality, whatif, batch."""
+"""The team commands as a user runs them: export, import, report, dashboard, queue, quality, whatif, and analyze's summary."""
 from __future__ import annotations
 
 import json
@@ -106,7 +106,7 @@ def test_batch_then_report_on_a_new_recording(tmp_path, app_env):
     shutil.copy(FIXTURES / "call_noisy_mono.truth.json", audio.parent / "not audio.wav")
     db = f"sqlite:///{tmp_path / 'lib.sqlite3'}"
     app = [sys.executable, "-m", "reviewer_app"]
-    args = ["batch", str(audio.parent), "--db", db, "--asr-model", "tiny.en", "--language", "en"]
+    args = ["analyze", str(audio.parent), "--db", db, "--asr-model", "tiny.en", "--language", "en"]
     done = subprocess.run(app + args, capture_output=True, text=True, env=app_env)
     assert done.returncode == 1, done.stderr  # one file is not audio
     assert "error: " in done.stderr and "not audio.wav" in done.stderr
