@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
+from reviewer_app.core.atomic import write_text_atomic
 from reviewer_app.core.domain import CallAnalysis, Segment
 
 
@@ -42,16 +41,5 @@ def analysis_to_dict(analysis: CallAnalysis) -> dict:
 
 
 def write_json_atomic(path: str | Path, data: dict) -> None:
-    """Write to a temp file in the same folder, then rename: readers never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False, indent=1)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Readers never see half a file."""
+    write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=1))

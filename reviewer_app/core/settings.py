@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reviewer_app.core.atomic import write_text_atomic
 from reviewer_app.core.domain import AGENT, CATEGORIES, CUSTOMER
 from reviewer_app.core.errors import SettingsError
 
@@ -257,15 +257,4 @@ def dump_settings(settings: Settings) -> str:
 
 def save_settings(settings: Settings, path: str | Path) -> None:
     """Write atomically: a crash leaves the old file or the new one, never half."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(dump_settings(settings))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, dump_settings(settings))
