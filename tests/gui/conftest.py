@@ -3,6 +3,7 @@ two hand-built analysed calls (no ASR), and a ready MainWindow."""
 from __future__ import annotations
 
 import os
+import shutil
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["REVIEWER_APP_NO_AUDIO"] = "1"
@@ -21,17 +22,29 @@ def _qt_test_paths():
     QStandardPaths.setTestModeEnabled(True)  # QSettings (window geometry) never touch the user's files
 
 
+@pytest.fixture(scope="session")
+def _template_db(tmp_path_factory):
+    """One migrated database holding both calls; each test gets its own copy of the file."""
+    path = tmp_path_factory.mktemp("template") / "library.sqlite3"
+    engine = open_database(f"sqlite:///{path}")
+    save_analysis(engine, basic_analysis())
+    save_analysis(engine, mono_analysis())
+    engine.dispose()
+    return path
+
+
 @pytest.fixture
-def db_url(tmp_path):
-    return f"sqlite:///{tmp_path / 'library.sqlite3'}"
+def db_url(tmp_path, _template_db):
+    path = tmp_path / "library.sqlite3"
+    shutil.copyfile(_template_db, path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture
 def engine(db_url):
     engine = open_database(db_url)
-    save_analysis(engine, basic_analysis())
-    save_analysis(engine, mono_analysis())
-    return engine
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

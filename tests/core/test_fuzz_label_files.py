@@ -1,0 +1,137 @@
+"""Fuzzing the label importers: mutated Label Studio, Audacity and TextGrid files end in a clean
+ReviewerError or a correct import, never a crash, a hang or an invalid label in the database."""
+from __future__ import annotations
+
+import json
+import math
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+
+from reviewer_app.core.domain import CATEGORIES, ROLES
+from reviewer_app.core.errors import ReviewerError
+from reviewer_app.core.exchange import export_library, import_labels
+from reviewer_app.core.storage.db import open_database
+from reviewer_app.core.storage.repository import load_segments, save_analysis
+from tests.core.test_storage import make_analysis
+
+CASES_PER_FORMAT = 150
+FUZZ = settings(max_examples=CASES_PER_FORMAT, deadline=5000,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+def _library(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fuzzlib")
+    engine = open_database(f"sqlite:///{root / 'lib.sqlite3'}")
+    call_id = save_analysis(engine, make_analysis())
+    seeds = {fmt: export_library(engine, fmt, root / fmt)[0] for fmt in ("labelstudio", "audacity", "textgrid")}
+    return engine, call_id, {fmt: path.read_bytes() for fmt, path in seeds.items()}
+
+
+def _labels_are_valid(engine, call_id):
+    for seg in load_segments(engine, call_id):
+        assert math.isfinite(seg.start) and math.isfinite(seg.end) and 0 <= seg.start < seg.end
+        assert seg.category in CATEGORIES and seg.role in ROLES
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+
+
+def _import(engine, call_id, fmt, tmp_path, data: bytes):
+    path = tmp_path / {"labelstudio": "export.json", "audacity": "track.txt", "textgrid": "grid.TextGrid"}[fmt]
+    path.write_bytes(data)
+    try:
+        import_labels(engine, fmt, path, "fuzzer", call=None if fmt == "labelstudio" else str(call_id))
+    except ReviewerError as err:
+        assert "\n" not in str(err) and len(str(err)) < 600, str(err)
+    _labels_are_valid(engine, call_id)
+
+
+def _mutate_bytes(seed: bytes, edits) -> bytes:
+    data = bytearray(seed)
+    for kind, pos, value in edits:
+        if not data:
+            break
+        pos %= len(data)
+        if kind == 0:
+            data[pos] = value
+        elif kind == 1:
+            del data[pos:pos + value % 16 + 1]
+        else:
+            data[pos:pos] = bytes([value]) * (value % 5 + 1)
+    return bytes(data)
+
+
+byte_edits = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 10**6), st.integers(0, 255)), min_size=1,
+                      max_size=6)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.floats(allow_nan=True) | st.text(max_size=12),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=8,
+)
+
+
+def test_label_studio_json_with_mutated_values(tmp_path_factory):
+    engine, call_id, seeds = _library(tmp_path_factory)
+    tmp = tmp_path_factory.mktemp("ls")
+    tasks = json.loads(seeds["labelstudio"])
+
+    def paths(node, prefix=()):
+        yield prefix
+        if isinstance(node, dict):
+            for k, v in node.items():
+                yield from paths(v, prefix + (k,))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                yield from paths(v, prefix + (i,))
+
+    all_paths = list(paths(tasks))
+
+    @FUZZ
+    @given(st.lists(st.tuples(st.integers(0, len(all_paths) - 1), json_values), min_size=1, max_size=4))
+    def run(replacements):
+        doc = json.loads(seeds["labelstudio"])
+        for index, value in replacements:
+            where = all_paths[index]
+            if not where:
+                doc = value
+                continue
+            node = doc
+            try:
+                for key in where[:-1]:
+                    node = node[key]
+                node[where[-1]] = value
+            except (KeyError, IndexError, TypeError):
+                pass
+        _import(engine, call_id, "labelstudio", tmp, json.dumps(doc).encode())
+
+    run()
+
+
+def test_label_files_with_mutated_bytes(tmp_path_factory):
+    engine, call_id, seeds = _library(tmp_path_factory)
+    tmp = tmp_path_factory.mktemp("bytes")
+
+    @FUZZ
+    @given(st.sampled_from(["labelstudio", "audacity", "textgrid"]), byte_edits)
+    def run(fmt, edits):
+        _import(engine, call_id, fmt, tmp, _mutate_bytes(seeds[fmt], edits))
+
+    run()
+
+
+def test_label_files_of_random_text(tmp_path_factory):
+    engine, call_id, _ = _library(tmp_path_factory)
+    tmp = tmp_path_factory.mktemp("text")
+    line = st.one_of(
+        st.text(max_size=40),
+        st.builds(lambda a, b, c: f"{a}\t{b}\t{c}", st.floats(allow_nan=True), st.floats(allow_nan=True),
+                  st.text(max_size=20)),
+    )
+
+    @FUZZ
+    @given(st.sampled_from(["audacity", "textgrid"]), st.lists(line, max_size=8))
+    def run(fmt, lines):
+        _import(engine, call_id, fmt, tmp, "\n".join(lines).encode("utf-8", "surrogatepass"))
+
+    run()
