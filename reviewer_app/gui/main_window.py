@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
 from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.review.call_audio import CallAudio
 from reviewer_app.core.review.transcript import TranscriptIndex
-from reviewer_app.core.review.viewport import Viewport
 from reviewer_app.core.settings import Settings
 from reviewer_app.core.storage import repository
 from reviewer_app.core.storage.repository import CallSummary
@@ -371,6 +370,8 @@ class MainWindow(QMainWindow, ReviewActions):
             roles = self._guess_roles(audio.samples.shape[0])
         self.audio = replace(audio, roles=roles)
         self._lay_out(roles)
+        self.signal_view.redraw()
+        self.signal_view.repaint()  # the waveform first; the overview and the rest follow
         self.overview.set_call(audio.duration_s)
         self.overview.set_audio(self.audio)
         self.spectrograms.set_audio(self.audio)

@@ -15,7 +15,7 @@ from reviewer_app.core.review.call_audio import CallAudio, load_call_audio, visi
 from reviewer_app.core.storage.repository import CallSummary
 from reviewer_app.gui.workers import FunctionWorker, GeneratorWorker, Lanes
 
-SPECTROGRAM_DEBOUNCE_MS = 60
+SPECTROGRAM_DEBOUNCE_MS = 120  # computed once the view stops moving, not between wheel steps
 
 
 class CallLoader(QObject):

@@ -16,7 +16,7 @@ def signal():
 
 def test_levels_shrink_and_keep_extremes(signal):
     pyr = PeakPyramid.build(signal, 8000)
-    assert len(pyr.levels) >= 5
+    assert len(pyr.levels) >= 3
     assert pyr.levels[0][0].size == -(-signal.size // BASE_BLOCK)  # short last block kept
     for mins, maxs in pyr.levels:
         assert maxs.max() == pytest.approx(0.9)

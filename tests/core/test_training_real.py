@@ -36,14 +36,15 @@ def _emotion_clips():
         return folder, list(csv.DictReader(fh))
 
 
+def _right(engine, row, folder) -> bool:
+    call = repository.find_call(engine, _sha(folder / row["file"]))
+    flagged = any(s.category == "negative_emotion" and s.status != "rejected"
+                  for s in repository.load_segments(engine, call.id))
+    return flagged == (row["emotion"] == "anger")
+
+
 def _accuracy(engine, clips, folder) -> float:
-    right = 0
-    for row in clips:
-        call = repository.find_call(engine, _sha(folder / row["file"]))
-        flagged = any(s.category == "negative_emotion" and s.status != "rejected"
-                      for s in repository.load_segments(engine, call.id))
-        right += flagged == (row["emotion"] == "anger")
-    return right / len(clips)
+    return sum(_right(engine, row, folder) for row in clips) / len(clips)
 
 
 def _sha(path):
@@ -80,12 +81,14 @@ def test_emotion_de_fine_tune_learns_anger_on_unseen_speakers(tmp_path):
     events = []
     summary = finetune(engine, settings, events.append, promote="if-better")
     rescored = run_to_end(rescore_unreviewed(engine, settings))
+    wrong = [r["file"] for r in test_clips if not _right(engine, r, folder)]
     after = _accuracy(engine, test_clips, folder)
-    print(json.dumps({"emotion_de": {"train_clips": len(entries) - report.applied, "test_clips": len(test_clips),
+    print(json.dumps({"emotion_de": {"train_clips": sum(1 for e in entries if "reviewed" in e), "test_clips": len(test_clips),
                                      "accuracy_before": round(before, 3), "accuracy_after": round(after, 3),
                                      "promoted": summary["promoted"], "decision": summary["decision"],
                                      "epochs_run": summary["epochs_run"], "duration_s": summary["duration_s"],
                                      "rescored": rescored.rescored, "detector": rescored.detector,
+                                     "wrong_after": wrong,
                                      "validation_negative_emotion": {
                                          k: summary["validation"][k].get("negative_emotion")
                                          for k in ("before", "after")}}}, indent=1))

@@ -1,10 +1,12 @@
 """Whisper encoder states per channel: captured during transcription, pooled, cached on disk.
 
 The model's speech branch reads the frozen Whisper encoder's output. Running the
-encoder a second time costs about a third of the transcription on CPU (base,
-int8: ~1.4 s per 30 s window on 2 cores), so the states are *captured* while
-faster-whisper transcribes: `capture(model)` wraps the model's `encode`, its
-feature extractor and faster-whisper's VAD call for the current thread only.
+encoder a second time would cost about half the transcription on CPU (base,
+int8, 2 cores, the 101 s stereo call SNG0072: 3.5 s of encoder against 7.4 s of
+transcription), while capturing costs ~2% (7.5 s), so the states are
+*captured* while faster-whisper transcribes: `EncoderCapture` wraps the model's
+`encode`, its feature extractor and faster-whisper's VAD call, recording only
+for the thread that activated it.
 
 How times map back. With `vad_filter=True` faster-whisper concatenates the VAD
 speech chunks and encodes 30 s windows of that concatenation at a `seek`

@@ -10,15 +10,17 @@ views return the samples themselves. Nothing here reads more than the window.
 from __future__ import annotations
 
 import math
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
-BASE_BLOCK = 256  # samples per level-0 block; numpy reduces rows this wide fast
+BASE_BLOCK = 1024  # samples per level-0 block: numpy reduces rows this long ~3x faster than 256
 FACTOR = 2  # blocks merged per level: 2 to 4 blocks per pixel at any zoom
 BLOCKS_PER_PIXEL = 2.0
 MIN_TOP_BLOCKS = 512  # stop building levels once a level has fewer blocks than this
+CHUNKS = 8  # level 0 is reduced in this many pieces per channel (in parallel with a pool)
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,19 +48,23 @@ class PeakPyramid:
         self.levels = levels  # [(mins, maxs)] per level, level 0 finest
 
     @classmethod
-    def build(cls, samples: np.ndarray, sample_rate: int) -> "PeakPyramid":
-        """Pyramid of a 1-D float array (kept by reference, not copied)."""
+    def build(cls, samples: np.ndarray, sample_rate: int, pool: ThreadPoolExecutor | None = None) -> "PeakPyramid":
+        """Pyramid of a 1-D float array (kept by reference, not copied).
+
+        With `pool`, level 0 is reduced in chunks on its threads (numpy drops
+        the GIL while it reduces), which is most of the work.
+        """
         x = np.asarray(samples)
         if x.ndim != 1:
             raise ValueError(f"PeakPyramid needs one channel, got shape {x.shape}")
-        levels: list[tuple[np.ndarray, np.ndarray]] = []
-        full = x.size // BASE_BLOCK * BASE_BLOCK
-        body = x[:full].reshape(-1, BASE_BLOCK)
-        mins, maxs = body.min(axis=1), body.max(axis=1)
-        if full < x.size:  # the short last block
-            tail = x[full:]
-            mins, maxs = np.append(mins, tail.min()), np.append(maxs, tail.max())
-        levels.append((mins.astype(np.float32, copy=False), maxs.astype(np.float32, copy=False)))
+        n_blocks = -(-x.size // BASE_BLOCK)
+        step = max(1, -(-n_blocks // CHUNKS)) * BASE_BLOCK
+        parts = [x[a:a + step] for a in range(0, x.size, step)] or [x]
+        reduced = list(pool.map(_reduce_blocks, parts)) if pool is not None and len(parts) > 1 \
+            else [_reduce_blocks(part) for part in parts]
+        mins = np.concatenate([m for m, _ in reduced])
+        maxs = np.concatenate([m for _, m in reduced])
+        levels: list[tuple[np.ndarray, np.ndarray]] = [(mins, maxs)]
         while levels[-1][0].size >= MIN_TOP_BLOCKS * FACTOR:
             levels.append(_merge(*levels[-1]))
         return cls(x, sample_rate, levels)
@@ -119,12 +125,20 @@ class PeakPyramid:
 
 
 def build_pyramids(samples: np.ndarray, sample_rate: int) -> list[PeakPyramid]:
-    """One pyramid per row of (channels, n) samples, built in parallel (numpy drops the GIL)."""
-    rows = [samples[i] for i in range(samples.shape[0])]
-    if len(rows) == 1:
-        return [PeakPyramid.build(rows[0], sample_rate)]
-    with ThreadPoolExecutor(max_workers=len(rows), thread_name_prefix="peaks") as pool:
-        return list(pool.map(lambda r: PeakPyramid.build(r, sample_rate), rows))
+    """One pyramid per row of (channels, n) samples, reduced in parallel chunks."""
+    workers = max(1, min(8, os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="peaks") as pool:
+        return [PeakPyramid.build(samples[i], sample_rate, pool) for i in range(samples.shape[0])]
+
+
+def _reduce_blocks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Min and max of every BASE_BLOCK samples of x (the last block may be short)."""
+    full = x.size // BASE_BLOCK * BASE_BLOCK
+    body = x[:full].reshape(-1, BASE_BLOCK)
+    mins, maxs = body.min(axis=1), body.max(axis=1)
+    if full < x.size:
+        mins, maxs = np.append(mins, x[full:].min()), np.append(maxs, x[full:].max())
+    return mins.astype(np.float32, copy=False), maxs.astype(np.float32, copy=False)
 
 
 def _merge(mins: np.ndarray, maxs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -18,7 +18,7 @@ from reviewer_app.core.progress import CancelToken
 
 N_MELS = 64
 SPEC_WINDOW_S = 0.025  # features.SPECTRUM_WINDOW_S: each log_mel frame looks at this much audio
-FINE_HOP_S = 0.01
+FINE_HOP_S = 0.004  # finest column step: smooth images when zoomed in to a few seconds
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,5 +1,9 @@
 """The training loop: AdamW, class-balanced masked loss, AMP on CUDA, early stopping on macro-F1.
 
+Early stopping: the best epoch is the one with the highest validation macro-F1
+(equal F1: the lower validation loss); training stops after `patience`
+epochs without a better one, and the best weights are kept.
+
 Loss per window and category: binary cross-entropy on the known targets only,
 positives weighted by negatives / positives of that category in the training
 set (capped), so rare problems are not drowned by the many clean windows.
@@ -133,7 +137,7 @@ def train_loop(model, train: WindowSet, val: WindowSet, ms: ModelSettings, devic
     optimiser = torch.optim.AdamW(params, lr=ms.lr, weight_decay=ms.weight_decay)
     scaler = torch.amp.GradScaler("cuda", enabled=uses_amp(device))
     pw = pos_weights(train).to(device)
-    best_f1, best_state, best_epoch, stale = -1.0, copy.deepcopy(model.state_dict()), 0, 0
+    best_f1, best_loss, best_state, best_epoch, stale = -1.0, float("inf"), copy.deepcopy(model.state_dict()), 0, 0
     result = LoopResult(best_state, 0)
     durations = []
     for epoch in range(1, epochs + 1):
@@ -170,9 +174,9 @@ def train_loop(model, train: WindowSet, val: WindowSet, ms: ModelSettings, devic
         train_seconds = time.perf_counter() - started
         probs, val_loss = predict_set(model, val, device)
         f1 = macro_f1(category_metrics(probs >= ms.threshold, val.targets, val.known))
-        better = f1 > best_f1
+        better = f1 > best_f1 or (f1 == best_f1 and val_loss < best_loss)  # ties: the lower loss
         if better:
-            best_f1, best_epoch, stale = f1, epoch, 0
+            best_f1, best_loss, best_epoch, stale = f1, val_loss, epoch, 0
             best_state = copy.deepcopy(model.state_dict())
         else:
             stale += 1

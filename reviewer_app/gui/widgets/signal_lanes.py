@@ -35,7 +35,7 @@ from reviewer_app.gui.theme import (
 
 SPECTROGRAM = "spectrogram"
 WORDS_MAX_SPAN_S = 15.0  # word labels appear when the view is this short
-MAX_WORD_LABELS = 45
+MAX_WORD_LABELS = 32
 MAX_SPAN_LABELS = 24
 SPAN_LABEL_MIN_PX = 64
 MIN_SPAN_PX = 3  # a 2 s finding on a 2 h call stays visible
@@ -225,12 +225,29 @@ def update_turns(lane: Lane, index: TurnIndex, vp: Viewport) -> None:
         lane.turns.set_path(Path(np.zeros((1, 2))))
         return
     b = np.maximum(b, a + vp.span / 2000)  # at least a hair wide
+    pixels = max(1, int(lane.ax.bbox.width))
+    if a.size > pixels // 8:  # zoomed far out: merge bars that touch on screen into runs
+        a, b = _pixel_runs(a, b, vp, pixels)
     verts = np.empty((a.size, 5, 2))
     verts[:, :, 0] = np.stack([a, a, b, b, a], axis=1)
     verts[:, :, 1] = [0.0, 0.045, 0.045, 0.0, 0.0]
     codes = np.tile(np.array([Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY],
                              dtype=Path.code_type), a.size)
     lane.turns.set_path(Path(verts.reshape(-1, 2), codes))
+
+
+def _pixel_runs(a: np.ndarray, b: np.ndarray, vp: Viewport, pixels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Intervals [a, b) as the runs of pixel columns they cover (what a screen can show)."""
+    scale = pixels / vp.span
+    lo = np.clip(np.floor((a - vp.start) * scale).astype(np.int64), 0, pixels)
+    hi = np.clip(np.ceil((b - vp.start) * scale).astype(np.int64), 0, pixels)
+    edges = np.zeros(pixels + 1, np.int64)
+    np.add.at(edges, lo, 1)
+    np.add.at(edges, hi, -1)
+    covered = np.cumsum(edges[:-1]) > 0
+    change = np.diff(np.concatenate([[False], covered, [False]]).astype(np.int8))
+    starts, ends = np.flatnonzero(change == 1), np.flatnonzero(change == -1)
+    return vp.start + starts / scale, vp.start + ends / scale
 
 
 def update_words(lane: Lane, index: TurnIndex, vp: Viewport) -> None:
