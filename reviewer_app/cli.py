@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 from reviewer_app import __version__
+from reviewer_app.cli_learning import add_commands as add_learning_commands
+from reviewer_app.cli_team import add_commands as add_team_commands
 from reviewer_app.core.errors import ReviewerError
 
 
@@ -63,17 +65,11 @@ def cmd_analyze(args) -> int:
     return 1 if any(o.error for o in outcomes) else 0
 
 
-def cmd_demo(args) -> int:
-    """No window yet: analyse the bundled demo calls into the default library and print the result."""
-    from reviewer_app.core import paths
+def cmd_gui(args) -> int:
+    """The reviewer window; with no arguments on the default library (bundled demo calls when empty)."""
+    from reviewer_app.gui.app import run_gui
 
-    demos = paths.demo_calls()
-    if not demos:
-        raise ReviewerError(f"{paths.resources_dir() / 'demo_calls'}: no bundled demo calls found")
-    print(f"Analysing {len(demos)} bundled demo calls into {paths.default_db_url()}", file=sys.stderr)
-    ns = argparse.Namespace(paths=[str(p) for p in demos], db=None, out=None, force=False, config=None,
-                            asr_model=None, language=None, channels=None, device=None)
-    return cmd_analyze(ns)
+    return run_gui(list(getattr(args, "paths", None) or []), getattr(args, "db", None), getattr(args, "config", None))
 
 
 def cmd_info(args) -> int:
@@ -119,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="analyse again calls already in the library")
     p.set_defaults(func=cmd_analyze)
 
+    p = sub.add_parser("gui", help="open the reviewer window (and analyse FILEs in the background)")
+    p.add_argument("paths", nargs="*", metavar="FILE")
+    p.add_argument("--db", metavar="URL", help="SQLAlchemy database URL (default: SQLite in the user data dir)")
+    p.add_argument("--config", metavar="FILE", help="settings TOML (default: settings.toml in the user data dir)")
+    p.set_defaults(func=cmd_gui)
+
     p = sub.add_parser("info", help="versions, folders, model and device in use")
     p.add_argument("--json", action="store_true")
     p.add_argument("--db", metavar="URL")
@@ -129,16 +131,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pred", required=True, metavar="DIR")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_evaluate)
-    from reviewer_app.cli_team import add_commands
-    add_commands(sub)
-    from reviewer_app.cli_learning import add_commands as add_learning_commands
+    add_team_commands(sub)
     add_learning_commands(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    func = getattr(args, "func", cmd_demo)
+    func = getattr(args, "func", cmd_gui)
     try:
         return func(args)
     except ReviewerError as exc:

@@ -87,6 +87,8 @@ def cmd_train(args) -> int:
                       f"reviewed labels: {counts}", file=sys.stderr)
             elif kind == "epoch":
                 history.append(event)
+            elif kind == "rescore" and event.get("cancelled"):
+                print("re-scoring cancelled; the new model stays in use", file=sys.stderr)
             elif kind == "rescore":
                 print(f"re-scored {event['rescored']} unreviewed calls ({event['detector']})", file=sys.stderr)
                 for line in event["skipped"]:
@@ -107,7 +109,7 @@ def cmd_train(args) -> int:
     print_before_after(final["validation"])
     print(f"model version {final['version']}: {final['decision']}")
     if args.json:
-        data = {k: v for k, v in final.items() if k not in ("event", "t")}
+        data = {k: v for k, v in final.items() if k not in ("event", "t", "job")}
         data["history"] = [{k: v for k, v in h.items() if k not in ("event", "t")} for h in history]
         Path(args.json).write_text(json.dumps(data, indent=1), encoding="utf-8")
     return 0

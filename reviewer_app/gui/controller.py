@@ -71,7 +71,6 @@ class ReviewController(QObject):
         self.undo_group = QUndoGroup(self)
         self._stacks: dict[int, QUndoStack] = {}
         self.session: ReviewSession | None = None
-        self.turn_writer = None  # tests may inject one; otherwise the storage function when present
 
     # --- opening ----------------------------------------------------------------
 
@@ -81,7 +80,7 @@ class ReviewController(QObject):
 
     def new_session(self, call: CallSummary) -> ReviewSession:
         """Load a call's analysis and segments (raises ReviewerError); safe on a worker thread."""
-        return ReviewSession(self.engine, call, self.reviewer, turn_writer=self.turn_writer)
+        return ReviewSession(self.engine, call, self.reviewer)
 
     def adopt(self, session: ReviewSession) -> ReviewSession:
         """Make a loaded session the open call, with its undo history active."""
@@ -194,10 +193,6 @@ class ReviewController(QObject):
 
     def edit_turn(self, turn_index: int, text: str) -> bool:
         if self.session is None:
-            return False
-        if not self.session.can_edit_transcript:
-            self.error.emit("Saving transcript edits needs the storage function "
-                            "repository.update_turn_text, which is not installed yet; the edit was not saved.")
             return False
         if " ".join(text.split()) == self.session.analysis.transcript[turn_index].text:
             return False

@@ -253,13 +253,7 @@ class MainWindow(QMainWindow, ReviewActions):
             if spec.name.startswith("category_"):
                 self.act[spec.name].setEnabled(on)
         if on:
-            from reviewer_app.gui.services import redetect_available
-
-            self.act["rerun_rules"].setEnabled(redetect_available())
-            self.transcript.editable = bool(self.controller.session and self.controller.session.can_edit_transcript)
-            edit_tip = "" if self.transcript.editable else \
-                " (needs the storage function repository.update_turn_text)"
-            self.act["edit_turn"].setText("Edit the current turn's text" + edit_tip)
+            self.transcript.editable = self.controller.session is not None
 
     def update_reviewer_label(self) -> None:
         self.reviewer_label.setText(f"Reviewer: {self.settings.reviewer.name}  ·  {self._db_label}")

@@ -408,9 +408,8 @@ class ReviewActions:
 
     def do_settings(self) -> None:
         from reviewer_app.gui.dialogs.settings_dialog import SettingsDialog
-        from reviewer_app.gui.services import redetect_available
 
-        dialog = SettingsDialog(self.settings, self.settings_path, redetect_available(), self)
+        dialog = SettingsDialog(self.settings, self.settings_path, self)
         if not dialog.exec() or dialog.settings_result is None:
             return
         try:

@@ -192,12 +192,6 @@ class ImportRunner(QObject):
         self.running.emit(False)
 
 
-def redetect_available() -> bool:
-    from reviewer_app.core import pipeline
-
-    return hasattr(pipeline, "redetect")
-
-
 def redetect_call(engine, sha256: str, settings) -> int:
     """load_analysis -> pipeline.redetect -> save_analysis (human labels are kept by save_analysis)."""
     from dataclasses import replace

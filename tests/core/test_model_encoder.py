@@ -44,3 +44,23 @@ def test_analysis_caches_each_channels_encoder_states():
     assert cached[0].states.shape[0] == ec.frames_for(analysis.audio.duration_s)
     assert cached[0].covered.any()
     assert analysis.versions["detector"] == "rules"  # the bundled model has no reviewed labels
+
+
+def test_analysis_merges_the_model_in_use_and_computes_its_own_encoders_states(tmp_path):
+    """The bundled model reads Whisper-base states; a call transcribed with tiny.en gets them computed."""
+    from reviewer_app.core.storage.db import open_database
+
+    settings = Settings()
+    settings.asr.model = "tiny.en"
+    settings.asr.language = "en"
+    settings.model.min_labels_per_category = 0  # every window category on the model
+    engine = open_database(f"sqlite:///{tmp_path / 'lib.sqlite3'}")
+    analysis = run_to_end(analyze(FIXTURES / "call_noisy_mono.wav", settings, db=engine))
+    assert analysis.versions["detector"] == "rules + model default", analysis.warnings
+    assert not analysis.warnings
+    base = ec.load_states(analysis.audio.sha256, "whisper-base")
+    assert base is not None and base[0].dim == 512 and base[0].source == "computed"
+    model_cats = {s.category for s in analysis.segments if s.source.startswith("model:")}
+    rule_cats = {s.category for s in analysis.segments if s.source.startswith("rule:")}
+    assert not model_cats & {"missing_greeting", "missing_closing"}
+    assert rule_cats <= {"missing_greeting", "missing_closing"}

@@ -3,6 +3,8 @@ from pathlib import Path
 
 import pytest
 
+from reviewer_app.core.storage.repository import load_analysis
+
 from reviewer_app.core.audio.decode import sha256_of_file
 from reviewer_app.core.domain import AudioInfo, CallAnalysis, CallScore, Segment, Turn, Word
 from reviewer_app.core.errors import ReviewerError
@@ -96,16 +98,15 @@ def test_navigation(session):
     assert session.previous_id(ids[1]) == ids[0] and session.previous_id(None, 29.0) == ids[1]
 
 
-def test_turn_edit_goes_through_the_writer(session):
-    calls = []
-    session.turn_writer = lambda engine, call_id, turn, text, words, reviewer, expected_text: calls.append(
-        (turn, text, [w.word for w in words], reviewer, expected_text))
+def test_turn_edit_is_stored_audited_and_undone(session):
     command = EditTurnText(0, "thank you very much for calling")
     session.run(command)
     assert session.analysis.transcript[0].text == "thank you very much for calling"
     assert session.index.words[1].word.word == "you"
+    stored = load_analysis(session.engine, session.call.sha256).transcript[0]
+    assert stored.text == "thank you very much for calling" and [w.word for w in stored.words][2] == "very"
     command.undo(session)
-    assert calls[-1][1] == "thank you for calling" and calls[-1][4] == "thank you very much for calling"
-    session.turn_writer = None
-    with pytest.raises(ReviewerError, match="storage"):
-        session.run(EditTurnText(0, "x"))
+    assert load_analysis(session.engine, session.call.sha256).transcript[0].text == "thank you for calling"
+    events = session.store.events(session.call_id)
+    assert [(e.action, e.after["text"]) for e in events] == [
+        ("turn_edit", "thank you very much for calling"), ("turn_edit", "thank you for calling")]

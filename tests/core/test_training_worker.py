@@ -114,3 +114,21 @@ def test_cli_model_errors_are_one_line(db_url, app_env):
     assert done.returncode == 1 and done.stderr.startswith("error: no model version 'nope'")
     done = subprocess.run(APP + ["models", "rollback", "--db", db_url], capture_output=True, text=True, env=app_env)
     assert done.returncode == 1 and "nothing to roll back" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_train_then_rescore_ends_with_done_as_the_last_line(db_url, app_env):
+    put_tiny_model_in_use(db_url)
+    engine = open_database(db_url)
+    from sqlalchemy import text
+
+    with engine.begin() as con:  # one call nobody reviewed yet
+        con.execute(text("update calls set review_status='new' where id=(select min(id) from calls)"))
+    engine.dispose()
+    run = WorkerRun(worker_command(db_url, device="cpu", epochs=1, promote="always"), env=app_env)
+    events = list(run.events())
+    kinds = [e["event"] for e in events]
+    assert kinds[-2:] == ["rescore", "done"] and run.returncode == 0, events[-1]
+    assert events[-2]["rescored"] == 1 and events[-1]["job"] == "train" and events[-1]["promoted"]
+    only = WorkerRun(worker_command(db_url, job="rescore"), env=app_env)
+    kinds = [e["event"] for e in only.events()]
+    assert kinds[-2:] == ["rescore", "done"] and only.returncode == 0

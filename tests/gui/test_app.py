@@ -22,11 +22,12 @@ def test_display_detection():
 def test_run_gui_without_a_display_prints_one_line(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     env["REVIEWER_APP_DATA_DIR"] = str(tmp_path)
-    done = subprocess.run([sys.executable, "-c", "import sys; from reviewer_app.gui.app import run_gui; "
-                           "sys.exit(run_gui([], None))"], env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2
-    assert done.stdout == "" and len(done.stderr.strip().splitlines()) == 1
-    assert "no display" in done.stderr
+    for args in ([], ["gui", "call.wav"]):  # `reviewer-app` and `reviewer-app gui FILE`
+        done = subprocess.run([sys.executable, "-m", "reviewer_app", *args], env=env, capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 2
+        assert done.stdout == "" and len(done.stderr.strip().splitlines()) == 1
+        assert "no display" in done.stderr
 
 
 def test_create_window_opens_files_given(qtbot, engine, db_url, calls, tmp_path):
@@ -59,7 +60,7 @@ def test_settings_dialog_round_trip(qtbot, window, tmp_path):
     from reviewer_app.core.settings import save_settings
     from reviewer_app.gui.dialogs.settings_dialog import SettingsDialog
 
-    dialog = SettingsDialog(window.settings, str(tmp_path / "s.toml"), redetect_available=False)
+    dialog = SettingsDialog(window.settings, str(tmp_path / "s.toml"))
     qtbot.addWidget(dialog)
     dialog.reviewer_edit.setText("maria")
     dialog.left_role.setCurrentText("agent")
@@ -76,4 +77,4 @@ def test_settings_dialog_round_trip(qtbot, window, tmp_path):
     dialog.reviewer_edit.setText(" ")
     dialog.accept()
     assert "reviewer name" in dialog.error_label.text() and dialog.settings_result is None
-    assert not dialog.rerun_button.isEnabled()
+    assert dialog.rerun_button.isEnabled()

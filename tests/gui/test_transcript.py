@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
 
 from reviewer_app.core.storage import LabelStore
+from reviewer_app.core.storage.repository import load_analysis
 
 LEFT = Qt.MouseButton.LeftButton
 
@@ -54,12 +55,11 @@ def test_words_in_problem_segments_are_marked(qtbot, opened):
 
 def test_edit_a_turn_in_place_and_undo(qtbot, opened):
     w = opened
-    saved = []
+    call_id, sha = w.controller.session.call_id, w.controller.session.call.sha256
 
-    def writer(engine, call_id, turn, text, words, reviewer, expected_text):
-        saved.append((turn, text, reviewer, expected_text))
+    def stored_turn(index):
+        return load_analysis(w.engine, sha).transcript[index]
 
-    w.controller.session.turn_writer = writer
     w.transcript.editable = True
     w.seek(30.5)  # the last agent turn
     w.act["edit_turn"].trigger()
@@ -68,23 +68,24 @@ def test_edit_a_turn_in_place_and_undo(qtbot, opened):
     editor.selectAll()
     qtbot.keyClicks(editor, "look, that is not my department")
     qtbot.keyClick(editor, Qt.Key.Key_Return)
-    assert saved == [(5, "look, that is not my department", "tester", "look, that's not my problem")]
+    assert stored_turn(5).text == "look, that is not my department"
+    assert [x.word for x in stored_turn(5).words][-1] == "department"
     assert "not my department" in w.transcript.toPlainText()
+    [event] = LabelStore(w.engine).events(call_id)
+    assert (event.action, event.reviewer, event.before["text"], event.after["text"]) == (
+        "turn_edit", "tester", "look, that's not my problem", "look, that is not my department")
     w.act["undo"].trigger()
-    assert saved[-1][1] == "look, that's not my problem"
+    assert stored_turn(5).text == "look, that's not my problem"
     assert "that's not my problem" in w.transcript.toPlainText()
-    assert LabelStore(w.engine).events(w.controller.session.call_id) == []  # no label was touched
+    assert [e.action for e in LabelStore(w.engine).events(call_id)] == ["turn_edit", "turn_edit"]
 
 
-def test_escape_cancels_and_missing_storage_is_explained(qtbot, opened):
+def test_escape_cancels_an_edit(qtbot, opened):
     w = opened
-    w.controller.session.turn_writer = lambda *a, **k: None
+    before = w.transcript.toPlainText()
     w.transcript.editable = True
     w.transcript.begin_edit(0)
     qtbot.keyClick(w.transcript._editor, Qt.Key.Key_Escape)
     assert w.transcript._editor is None
-    w.controller.session.turn_writer = None
-    errors = []
-    w.controller.error.connect(errors.append)
-    assert not w.controller.edit_turn(0, "something else")
-    assert errors and "update_turn_text" in errors[0]
+    assert w.transcript.toPlainText() == before
+    assert LabelStore(w.engine).events(w.controller.session.call_id) == []

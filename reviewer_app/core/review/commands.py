@@ -34,19 +34,8 @@ EDIT_FIELDS = ("start", "end", "category", "role")
 
 def set_status(store: LabelStore, segment_id: int, reviewer: str, status: str, *,
                expected_version: int | None) -> StoredSegment:
-    """Put a segment back in `status` (the inverse of confirm / reject / edit), audited.
-
-    Uses LabelStore.set_status when the storage layer has it. Until then it
-    goes through the same private helper every LabelStore change uses, so the
-    write is still one transaction with a version check and a label_events
-    row (action "status").
-    """
-    if status not in SEGMENT_STATUSES:
-        raise ReviewerError(f"unknown segment status {status!r}")
-    method = getattr(store, "set_status", None)
-    if method is not None:
-        return method(segment_id, reviewer, status, expected_version=expected_version)
-    return store._change(segment_id, reviewer, "status", expected_version, status=status)
+    """Put a segment back in `status` (the inverse of confirm / reject / edit), audited."""
+    return store.set_status(segment_id, reviewer, status, expected_version=expected_version)
 
 
 class Command:

@@ -7,7 +7,6 @@ and turns the session's changes into signals.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
 from dataclasses import replace
 
 from sqlalchemy import Engine
@@ -20,23 +19,13 @@ from reviewer_app.core.storage import repository
 from reviewer_app.core.storage.labels import LabelStore
 from reviewer_app.core.storage.repository import CallSummary, StoredSegment
 
-# update_turn_text(engine, call_id, turn_index, text, words, reviewer, *, expected_text) -> None
-TurnWriter = Callable[..., object]
-
-
-def storage_turn_writer() -> TurnWriter | None:
-    """The storage function that saves an edited turn with an audit event, once it exists."""
-    return getattr(repository, "update_turn_text", None)
-
-
 class ReviewSession:
     def __init__(self, engine: Engine, call: CallSummary, reviewer: str,
-                 store: LabelStore | None = None, turn_writer: TurnWriter | None = None) -> None:
+                 store: LabelStore | None = None) -> None:
         self.engine = engine
         self.call = call
         self.reviewer = reviewer
         self.store = store or LabelStore(engine)
-        self.turn_writer = turn_writer if turn_writer is not None else storage_turn_writer()
         analysis = repository.load_analysis(engine, call.sha256)
         if analysis is None:
             raise ReviewerError(f"{call.path}: not in the database any more (sha256 {call.sha256[:12]}…)")
@@ -48,10 +37,6 @@ class ReviewSession:
     @property
     def call_id(self) -> int:
         return self.call.id
-
-    @property
-    def can_edit_transcript(self) -> bool:
-        return self.turn_writer is not None
 
     # --- reading ---------------------------------------------------------------
 
@@ -125,12 +110,10 @@ class ReviewSession:
         self.refresh()
 
     def write_turn_text(self, turn_index: int, text: str, *, expected_text: str | None) -> None:
-        if self.turn_writer is None:
-            raise ReviewerError("editing the transcript needs storage support that is not installed yet")
         turn = self.analysis.transcript[turn_index]
         new = edited_turn(turn, text)
-        self.turn_writer(self.engine, self.call.id, turn_index, new.text, list(new.words),
-                         self.reviewer, expected_text=expected_text)
+        self.store.edit_turn_text(self.call.id, turn_index, new.text, list(new.words), self.reviewer,
+                                  expected_text=expected_text)
         transcript = list(self.analysis.transcript)
         transcript[turn_index] = new
         self.analysis = replace(self.analysis, transcript=transcript)

@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
-from reviewer_app.core.domain import CATEGORIES, ROLES
+from reviewer_app.core.domain import CATEGORIES, ROLES, SEGMENT_STATUSES, Word
 from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.storage.db import writer
-from reviewer_app.core.storage.models import CallRow, LabelEventRow, SegmentRow, utcnow
+from reviewer_app.core.storage.models import CallRow, LabelEventRow, SegmentRow, TurnRow, WordRow, utcnow
+
+REVIEW_STATUSES = ("new", "in_review", "reviewed")
 from reviewer_app.core.storage.repository import StoredSegment, _stored, refresh_problem_counts
 
 _SNAPSHOT_FIELDS = (
@@ -30,7 +32,7 @@ _SNAPSHOT_FIELDS = (
 class ConflictError(ReviewerError):
     """The segment changed since the caller loaded it."""
 
-    def __init__(self, message: str, segment_id: int, expected: int, actual: int,
+    def __init__(self, message: str, segment_id: int | None, expected: int, actual: int,
                  other_reviewer: str | None) -> None:
         super().__init__(message)
         self.segment_id = segment_id
@@ -74,6 +76,13 @@ class LabelStore:
             raise ReviewerError(f"edit of segment {segment_id}: give start, end, category or role")
         return self._change(segment_id, reviewer, "edit", expected_version, **changes)
 
+    def set_status(self, segment_id: int, reviewer: str, status: str, *,
+                   expected_version: int | None = None) -> StoredSegment:
+        """Put a segment in `status` directly: the inverse of confirm, reject or edit (undo)."""
+        if status not in SEGMENT_STATUSES:
+            raise ReviewerError(f"unknown segment status {status!r}: use one of {', '.join(SEGMENT_STATUSES)}")
+        return self._change(segment_id, reviewer, "status", expected_version, status=status)
+
     def set_note(self, segment_id: int, reviewer: str, note: str | None, *,
                  expected_version: int | None = None) -> StoredSegment:
         """Set the note (an empty note or None clears it); the status is unchanged."""
@@ -110,16 +119,54 @@ class LabelStore:
             return row.id
 
     def mark_reviewed(self, call_id: int, reviewer: str) -> None:
+        self.set_review_status(call_id, reviewer, "reviewed")
+
+    def set_review_status(self, call_id: int, reviewer: str, status: str) -> None:
+        """new / in_review / reviewed; a reviewed call's unflagged time counts as "no problem"."""
         reviewer = _check_reviewer(reviewer)
+        if status not in REVIEW_STATUSES:
+            raise ReviewerError(f"unknown review status {status!r}: use one of {', '.join(REVIEW_STATUSES)}")
         now = utcnow()
         with Session(writer(self._engine)) as s, s.begin():
             call = _call(s, call_id)
             before = {"review_status": call.review_status}
-            call.review_status = "reviewed"
+            call.review_status = status
             call.updated_at = now
             s.add(LabelEventRow(call_id=call_id, segment_id=None, reviewer=reviewer, at=now,
-                                action="review", before=before,
-                                after={"review_status": "reviewed"}))
+                                action="review", before=before, after={"review_status": status}))
+
+    def edit_turn_text(self, call_id: int, turn_index: int, text: str, words: list[Word], reviewer: str, *,
+                       expected_text: str | None = None) -> None:
+        """Correct a transcript turn: its text and its words, audited like a label change.
+
+        With `expected_text`, a turn changed meanwhile by someone else raises ConflictError.
+        """
+        reviewer = _check_reviewer(reviewer)
+        now = utcnow()
+        with Session(writer(self._engine)) as s, s.begin():
+            call = _call(s, call_id)
+            turn = s.scalars(select(TurnRow).where(TurnRow.call_id == call_id, TurnRow.turn_index == turn_index)
+                             .with_for_update()).one_or_none()
+            if turn is None:
+                raise ReviewerError(f"call {call_id} has no turn {turn_index}")
+            if expected_text is not None and turn.text != expected_text:
+                last = s.scalars(select(LabelEventRow).where(LabelEventRow.call_id == call_id,
+                                                             LabelEventRow.action == "turn_edit")
+                                 .order_by(LabelEventRow.id.desc()).limit(1)).first()
+                who = last.reviewer if last else None
+                raise ConflictError(f"turn {turn_index} was changed by {who or 'someone else'} to "
+                                    f"{turn.text[:60]!r}: reload and try again", None, 0, 0, who)
+            old_words = s.scalars(select(WordRow).where(WordRow.call_id == call_id, WordRow.turn_index == turn_index)
+                                  .order_by(WordRow.word_index)).all()
+            before = {"turn_index": turn_index, "text": turn.text,
+                      "words": [[w.word, w.start, w.end, w.prob] for w in old_words]}
+            s.execute(delete(WordRow).where(WordRow.call_id == call_id, WordRow.turn_index == turn_index))
+            s.add_all(WordRow(call_id=call_id, turn_index=turn_index, word_index=i, role=turn.role, start=w.start,
+                              end=w.end, word=w.word, prob=w.prob) for i, w in enumerate(words))
+            turn.text = text
+            _start_review(call)
+            s.add(LabelEventRow(call_id=call_id, segment_id=None, reviewer=reviewer, at=now, action="turn_edit",
+                                before=before, after={"turn_index": turn_index, "text": text}))
 
     def events(self, call_id: int) -> list[LabelEvent]:
         """The call's audit log, oldest first."""
@@ -215,7 +262,8 @@ def _conflict(s: Session, row: SegmentRow, expected: int) -> ConflictError:
 
 def _describe(event: LabelEventRow) -> str:
     verbs = {"confirm": "confirmed it", "reject": "rejected it", "delete": "deleted it",
-             "restore": "restored it", "add": "added it", "note": "changed its note"}
+             "restore": "restored it", "add": "added it", "note": "changed its note",
+             "status": f"set its status to {(event.after or {}).get('status')}"}
     if event.action != "edit" or not event.before or not event.after:
         return verbs.get(event.action, event.action)
     diffs = [f"{k} {event.before[k]} -> {event.after[k]}"

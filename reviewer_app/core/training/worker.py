@@ -9,15 +9,20 @@ the window (or the CLI) down. stdout carries only JSON lines, one event each
     {"event": "data", "train_calls": 52, "val_calls": 17, "train_windows": 104, "val_windows": 34, ...}
     {"event": "epoch", "epoch": 1, "epochs": 20, "train_loss": 0.61, "val_loss": 0.55,
      "val_macro_f1": 0.71, "seconds": 2.3, "compute_seconds": 2.0, "eta_s": 43.7, "best": true, "t": 9.9}
-    {"event": "done", "version": "20250101-120000-ab12", "promoted": true, "decision": "...",
-     "validation": {...}, ...}
-    {"event": "rescore", "rescored": 12, "skipped": [], "detector": "rules + model ..."}
+    {"event": "rescore", "cancelled": false, "rescored": 12, "skipped": [], "detector": "rules + model ..."}
+    {"event": "done", "job": "train", "version": "20250101-120000-ab12", "promoted": true,
+     "decision": "...", "validation": {...}, "label_counts": {...}, "device": "...", "duration_s": 41.2, ...}
     {"event": "cancelled", "message": "..."}                     exit status 2
     {"event": "error", "kind": "oom" | "error", "message": "..."}  exit status 3 (oom) or 1
 
+Exactly one of done / cancelled / error ends the stream, as its last line
+(`rescore` comes before `done`, only after a promotion with --rescore).
+
 Cancel: SIGTERM or SIGINT, or (with --cancel-on-stdin) a line "cancel" on
-stdin or stdin closing (the parent went away). Cancelling stops at the next
-batch; nothing is registered or promoted, the model in use is untouched.
+stdin or stdin closing (the parent went away). Cancelling during training
+stops at the next batch: nothing is registered or promoted, the model in use
+is untouched. Cancelling the re-scoring after a promotion stops it there (the
+calls done so far keep their new scores) and still ends with `done`.
 """
 from __future__ import annotations
 
@@ -76,7 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _rescore(engine, settings, cancel, emit) -> None:
+def _rescore(engine, settings, cancel, emit) -> bool:
+    """Re-score unreviewed calls, reporting progress; False when cancelled midway."""
     from reviewer_app.core.training.rescore import rescore_unreviewed
 
     gen = rescore_unreviewed(engine, settings, cancel)
@@ -86,9 +92,13 @@ def _rescore(engine, settings, cancel, emit) -> None:
         except StopIteration as stop:
             report = stop.value
             break
+        except Cancelled:
+            emit({"event": "rescore", "cancelled": True, "rescored": None, "skipped": [], "detector": None})
+            return False
         emit({"event": "progress", "stage": "rescore", "done": p.done, "total": p.total, "message": p.message})
-    emit({"event": "rescore", "rescored": report.rescored, "skipped": report.skipped,
+    emit({"event": "rescore", "cancelled": False, "rescored": report.rescored, "skipped": report.skipped,
           "detector": report.detector})
+    return True
 
 
 def run(args, emit, cancel: CancelToken) -> int:
@@ -98,14 +108,26 @@ def run(args, emit, cancel: CancelToken) -> int:
     settings = load_settings(args.config)
     engine = open_database(args.db)
     if args.job == "rescore":
-        _rescore(engine, settings, cancel, emit)
+        finished = _rescore(engine, settings, cancel, emit)
+        if not finished:
+            raise Cancelled()
+        emit({"event": "done", "job": "rescore"})
         return EXIT_OK
     from reviewer_app.core.training.finetune import finetune
 
-    summary = finetune(engine, settings, emit, device=args.device, epochs=args.epochs,
+    held: dict = {}
+
+    def hold_done(event: dict) -> None:  # "done" is always the last line: after the re-scoring
+        if event["event"] == "done":
+            held.update(event)
+        else:
+            emit(event)
+
+    summary = finetune(engine, settings, hold_done, device=args.device, epochs=args.epochs,
                        promote=args.promote, cancel=cancel)
     if summary["promoted"] and args.rescore:
-        _rescore(engine, settings, cancel, emit)
+        _rescore(engine, settings, cancel, emit)  # cancelling it keeps the promotion: unlike training
+    emit(dict(held, job="train"))
     return EXIT_OK
 
 

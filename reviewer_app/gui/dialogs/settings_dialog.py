@@ -51,7 +51,7 @@ def _number_field(value):
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, settings: Settings, path: str, redetect_available: bool, parent=None) -> None:
+    def __init__(self, settings: Settings, path: str, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.resize(620, 640)
@@ -81,9 +81,6 @@ class SettingsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.rerun_button = buttons.addButton("Save and re-run rules on this call",
                                               QDialogButtonBox.ButtonRole.AcceptRole)
-        self.rerun_button.setEnabled(redetect_available)
-        if not redetect_available:
-            self.rerun_button.setToolTip("Needs core.pipeline.redetect (not installed yet)")
         self.rerun_button.clicked.connect(lambda: setattr(self, "rerun_requested", True))
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
