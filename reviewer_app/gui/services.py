@@ -101,9 +101,13 @@ class SpectrogramService(QObject):
         self._lanes.drawing.start(worker)
 
     def set_audio(self, audio: CallAudio | None) -> None:
+        """New audio: anything in flight is stale. A view may ask for its window before or after this."""
         self._audio = audio
-        self._want = None
-        self._latest = next(self._ids)  # anything in flight is stale now
+        self._latest = next(self._ids)
+        if audio is None:
+            self._want = None
+        elif self._want is not None:
+            self._timer.start()
 
     def request(self, t0: float, t1: float, columns: int) -> None:
         self._want = (t0, t1, columns)

@@ -129,3 +129,14 @@ def test_redraw_uses_the_pyramid_and_updates_artists_in_place(qtbot, opened):
         view.draw()
     image = view._image.get_array()
     assert image.shape[0] == 64 and view._image.get_extent()[0] == pytest.approx(5, abs=0.02)
+
+
+def test_the_whole_call_spectrogram_arrives_without_any_zoom(qtbot, window, calls):
+    """The first view asks for its spectrogram before the audio is handed over; it must still come."""
+    with qtbot.waitSignal(window.spectrograms.ready, timeout=20_000) as ready:
+        with qtbot.waitSignal(window.callReady, timeout=20_000):
+            assert window.open_call(calls["basic"])
+    spec = ready.args[0]
+    assert spec.start == pytest.approx(0.0, abs=0.05)
+    assert spec.end == pytest.approx(calls["basic"].duration_s, abs=0.5)
+    assert spec.image.shape[1] > 100 and spec.image.max() > spec.image.min() + 20
