@@ -76,7 +76,7 @@ def analyze_many(
                 outcome.analysis, outcome.skipped = stored, True
                 yield Progress(n + 1, len(files), f"{path.name}: already analysed")
             else:
-                gen = analyze(path, settings, cancel, sha256=sha)
+                gen = analyze(path, settings, cancel, sha256=sha, db=engine)
                 while True:
                     try:
                         step = next(gen)

@@ -6,6 +6,7 @@ from importlib import metadata
 
 from reviewer_app import __version__
 from reviewer_app.core import paths
+from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.settings import load_settings
 
 LIBRARIES = ("faster-whisper", "ctranslate2", "torch", "torchaudio", "PySide6", "SQLAlchemy", "alembic", "av")
@@ -33,15 +34,26 @@ def collect_info(db_url: str | None = None, config: str | None = None) -> dict:
             gpu = torch.cuda.get_device_name(0)
     except Exception as exc:  # a broken CUDA set-up is reported, not fatal
         gpu = f"unavailable ({type(exc).__name__})"
+    url = db_url or paths.default_db_url()
+    try:
+        from reviewer_app.core.detect.merge import describe_policy
+        from reviewer_app.core.storage.db import open_database
+
+        engine = open_database(url)
+        policy = describe_policy(engine, settings)
+        engine.dispose()
+    except ReviewerError as exc:  # info still answers when the database is unreachable
+        policy = {"error": str(exc)}
     return {
         "app_version": __version__,
         "python": platform.python_version(),
         "libraries": {name: _version(name) for name in LIBRARIES},
         "data_dir": str(paths.data_dir()),
         "cache_dir": str(paths.cache_dir()),
-        "database_url": mask_url(db_url or paths.default_db_url()),
+        "database_url": mask_url(url),
         "asr_model": resolved.name,
         "asr_model_path": resolved.path,
         "device": pick_device(settings.asr.device),
         "gpu": gpu,
+        "detector_policy": policy,  # per category: the learned model or the rule, and why
     }

@@ -179,6 +179,7 @@ class Settings:
         for name in ("dead_air_min_s", "overtalk_min_s", "fast_speech_wpm", "fast_speech_cpm"):
             if getattr(self.rules, name) <= 0:
                 raise SettingsError(f"rules.{name} must be positive")
+        self.model.check()
         return self
 
 

@@ -207,7 +207,8 @@ def redetect_call(engine, sha256: str, settings) -> int:
     analysis = repository.load_analysis(engine, sha256)
     if analysis is None:
         raise ReviewerError(f"call {sha256[:12]}… is not in the database")
-    segments, score = pipeline.redetect(analysis.audio.path, analysis.transcript, analysis.language, settings)
+    segments, score = pipeline.redetect(analysis.audio.path, analysis.transcript, analysis.language, settings,
+                                      db=engine, sha256=sha256)
     return repository.save_analysis(engine, replace(analysis, segments=segments, score=score))
 
 

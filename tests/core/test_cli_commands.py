@@ -32,11 +32,16 @@ def test_info_json_names_model_device_and_folders(app_env):
     assert info["device"] in ("cpu", "cuda")
     assert info["libraries"]["torch"].startswith("2.11") and info["libraries"]["torchaudio"].startswith("2.11")
     assert "gpu" in info
+    policy = info["detector_policy"]
+    assert policy["model_version"] == "default"
+    assert policy["categories"]["dead_air"]["source"] == "rules"  # nothing reviewed yet: rules everywhere
 
 
 def test_info_masks_a_database_password(app_env):
-    done = run(["info", "--json", "--db", "postgresql://qa:secret@db.local/qa"], env=app_env)
+    done = run(["info", "--json", "--db", "postgresql://qa:secret@db.invalid/qa"], env=app_env)
+    assert done.returncode == 0, done.stderr
     assert "secret" not in done.stdout and "***" in done.stdout
+    assert "cannot open database" in json.loads(done.stdout)["detector_policy"]["error"]
 
 
 def test_six_channel_file_is_analysed_on_its_first_two_channels(tmp_path, app_env):
