@@ -196,33 +196,26 @@ def test_undo_that_conflicts_reloads_and_clears_history(qtbot, opened):
     assert w.controller.session.get(sid).note == "I was here"  # the window shows what is stored
 
 
-def test_rerun_rules_keeps_human_labels(qtbot, opened, monkeypatch):
-    from reviewer_app.core import pipeline
-    from reviewer_app.core.domain import CallScore, Segment
-
-    calls = []
-
-    def fake_redetect(path, turns, language, settings):
-        calls.append((path, len(turns), language))
-        return ([Segment(15.0, 22.0, "both", "dead_air", 0.95, "rule:dead_air", "silence 7 s"),
-                 Segment(2.0, 3.0, "agent", "fast_speech", 0.7, "rule:fast_speech", "240 wpm")],
-                CallScore(80, "medium", {}))
-
-    monkeypatch.setattr(pipeline, "redetect", fake_redetect, raising=False)
+def test_rerun_rules_keeps_human_labels(qtbot, opened):
+    """The real rules run again on the stored transcript (no ASR) with a new lexicon."""
     w = opened
-    dead_air = w.controller.session.segments[0].id
+    dead_air = next(s.id for s in w.controller.session.segments if s.category == "dead_air")
     w.state.select(dead_air)
     w.do_confirm()
+    w.settings.lexicon.forbidden = ["much too late"]  # a new phrase, said by the customer at 0:25
     w._set_session_enabled(True)
     assert w.act["rerun_rules"].isEnabled()
-    with qtbot.waitSignal(w.redetector.finished, timeout=20_000):
+    with qtbot.waitSignal(w.redetector.finished, timeout=60_000):
         w.act["rerun_rules"].trigger()
-    qtbot.waitUntil(lambda: any(s.category == "fast_speech" for s in w.controller.session.segments), timeout=5000)
+    qtbot.waitUntil(lambda: any("much too late" in s.evidence for s in w.controller.session.segments),
+                    timeout=10_000)
     db = stored(w)
-    assert calls == [(w.controller.session.call.path, 6, "en")]
     assert db[dead_air]["status"] == "confirmed"  # the reviewer's judgement survives
-    assert sorted(s["category"] for s in db.values()) == ["dead_air", "fast_speech"]
-    assert w.controller.session.call.score_value == 80
+    assert [s["category"] for s in db.values()].count("dead_air") == 1  # not found twice
+    evidence = {s.id: s.evidence for s in load_segments(w.engine, w.controller.session.call_id)}
+    assert not any("not my problem" in e for e in evidence.values())  # the old lexicon's finding is gone
+    [found] = [sid for sid, e in evidence.items() if "much too late" in e]
+    assert db[found]["category"] == "forbidden_phrase" and 24 < db[found]["start"] < 29
 
 
 def test_missing_audio_still_opens_labels_and_transcript(qtbot, window, engine, tmp_path):
