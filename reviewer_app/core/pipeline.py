@@ -187,7 +187,10 @@ def _merge_model(audio: DecodedAudio, signals, turns, settings: Settings, inputs
     model_inputs = inputs_from_analysis(sha, audio.duration_s, signals, pcm, loaded.config.encoder_model
                                         if loaded.config.speech_dim else "", inputs.captured, settings)
     model_segments = predict_call(loaded, model_inputs, turns, settings, device)
-    return merge_segments(rule_segments, model_segments, policy), f"rules + model {loaded.version}"
+    detector = f"rules + model {loaded.version}"
+    if "fallback_from" in loaded.meta:  # the model in use would not load: an earlier one stood in
+        detector += f" (model {loaded.meta['fallback_from']} is damaged: {loaded.meta['fallback_reason']})"
+    return merge_segments(rule_segments, model_segments, policy), detector
 
 
 def redetect(path: str | Path, turns: list[Turn], language: str, settings: Settings,

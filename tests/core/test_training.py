@@ -179,3 +179,28 @@ def test_rescore_uses_the_promoted_model_on_unreviewed_calls_only(engine):
     assert stored.versions["detector"] == report.detector
     reviewed = [c for c in repository.list_calls(engine) if c.review_status == "reviewed"]
     assert all(repository.load_analysis(engine, c.sha256).versions["detector"] == "rules" for c in reviewed)
+
+
+def test_a_damaged_model_in_use_falls_back_to_the_previous_version(tmp_path):
+    from pathlib import Path
+
+    from reviewer_app.core.storage import model_versions as mv
+    from reviewer_app.core.storage.db import open_database
+    from reviewer_app.core.training import registry
+    from tests.core.test_training_support import tiny_model
+
+    engine = open_database(f"sqlite:///{tmp_path / 'lib.sqlite3'}")
+    for version in ("v1", "v2"):
+        registry.register(engine, tiny_model(version=version).model, {"label_counts": {}, "version": version})
+    registry.promote(engine, "v2")
+    assert registry.load_active(engine).version == "v2"
+
+    v2 = Path(mv.get_version(engine, "v2").path)
+    v2.write_bytes(v2.read_bytes()[:500])  # truncated on disk after it was promoted
+    loaded = registry.load_active(engine)
+    assert (loaded.version, loaded.meta["fallback_from"]) == ("v1", "v2")
+    assert "v2" in loaded.meta["fallback_reason"] or "model" in loaded.meta["fallback_reason"]
+
+    Path(mv.get_version(engine, "v1").path).write_bytes(b"not a model")  # the earlier one too
+    assert registry.load_active(engine).version == "default"  # then the bundled model
+    engine.dispose()

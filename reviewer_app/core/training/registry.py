@@ -8,8 +8,10 @@ version is never put in use.
 """
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from reviewer_app.core.storage import model_versions as mv
 from reviewer_app.core.training.checkpoint import LoadedModel, load_checkpoint, read_meta, save_checkpoint
 
 DEFAULT_NAME = "default.safetensors"
+log = logging.getLogger(__name__)
 
 _cache: dict[tuple[str, str, str], LoadedModel] = {}
 _cache_lock = threading.Lock()
@@ -70,10 +73,31 @@ def load_model(weights: Path, device: str = "cpu") -> LoadedModel:
 
 
 def load_active(engine, device: str = "cpu") -> LoadedModel:
+    """The model in use. If its file is damaged or missing, the newest earlier version that loads
+    (then the bundled default) stands in, and `meta["fallback_from"]` names the one that failed."""
     version, weights = active_weights(engine)
-    loaded = load_model(weights, device)
+    try:
+        loaded = load_model(weights, device)
+    except ModelError as exc:
+        log.warning("model %s cannot be loaded (%s); falling back to the previous version", version, exc)
+        loaded = _previous_that_loads(engine, version, device)
+        return replace(loaded, meta={**loaded.meta, "fallback_from": version, "fallback_reason": str(exc)})
     loaded.meta.setdefault("version", version)
     return loaded
+
+
+def _previous_that_loads(engine, failed: str, device: str) -> LoadedModel:
+    rows = mv.list_versions(engine) if engine is not None else []
+    ids = [r.id for r in rows if r.version == failed]
+    earlier = [r for r in rows if ids and r.id < ids[0]]
+    for row in reversed(earlier):
+        try:
+            loaded = load_model(Path(row.path), device)
+        except ModelError:
+            continue
+        return replace(loaded, meta={**loaded.meta, "version": row.version})
+    loaded = load_model(default_checkpoint(), device)
+    return replace(loaded, meta={**loaded.meta, "version": mv.DEFAULT_VERSION})
 
 
 def register(engine, model, meta: dict, notes: str = "") -> mv.ModelVersion:
