@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from reviewer_app import __version__
 from reviewer_app.cli_learning import add_commands as add_learning_commands

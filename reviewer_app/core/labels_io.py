@@ -26,13 +26,12 @@ file twice changes nothing. Export writes confirmed and edited segments as
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections import defaultdict
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reviewer_app.core.atomic import write_text_atomic
 from reviewer_app.core.domain import BOTH, CATEGORIES, ROLES
 from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.evaluate import overlaps_enough
@@ -218,14 +217,5 @@ def export_labels(engine, path: str | Path) -> int:
                                 "category": s.category, "status": status_out[s.status], "role": s.role})
         if call.review_status == "reviewed":
             entries.append({"audio": call.path, "reviewed": True})
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(entries, fh, ensure_ascii=False, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, json.dumps(entries, ensure_ascii=False, indent=1))
     return len(entries)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import os
 import struct
 import wave
 
@@ -12,7 +13,10 @@ from hypothesis import strategies as st
 from reviewer_app.core.audio.decode import decode_audio
 from reviewer_app.core.errors import AudioError
 
-FUZZ_CASES = 400
+# The default run replays the same cases every time (CI stays reproducible);
+# FUZZ_EXPLORE=1 FUZZ_CASES=4000 searches new ones.
+FUZZ_CASES = int(os.environ.get("FUZZ_CASES", 400))
+DERANDOMIZE = not os.environ.get("FUZZ_EXPLORE")
 
 
 def _valid_wav(channels: int = 2, rate: int = 8000, seconds: float = 0.3) -> bytes:
@@ -56,7 +60,8 @@ def _apply(kind_value) -> bytes:
     return bytes(data)
 
 
-@settings(max_examples=FUZZ_CASES, deadline=5000, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=FUZZ_CASES, deadline=5000, derandomize=DERANDOMIZE,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(mutation)
 def test_mutated_wav_gives_a_clean_error_or_sound_audio(tmp_path, kind_value):
     path = tmp_path / "fuzz.wav"
@@ -73,7 +78,8 @@ def test_mutated_wav_gives_a_clean_error_or_sound_audio(tmp_path, kind_value):
     assert audio.duration_s >= 0.1
 
 
-@settings(max_examples=100, deadline=5000, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=FUZZ_CASES // 4, deadline=5000, derandomize=DERANDOMIZE,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.binary(min_size=0, max_size=4096))
 def test_random_bytes_never_crash_the_decoder(tmp_path, blob):
     path = tmp_path / "random.mp3"

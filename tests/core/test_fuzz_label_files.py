@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,8 +17,10 @@ from reviewer_app.core.storage.db import open_database
 from reviewer_app.core.storage.repository import load_segments, save_analysis
 from tests.core.test_storage import make_analysis
 
-CASES_PER_FORMAT = 150
-FUZZ = settings(max_examples=CASES_PER_FORMAT, deadline=5000,
+# The default run replays the same cases every time (CI stays reproducible);
+# FUZZ_EXPLORE=1 FUZZ_CASES=2000 searches new ones.
+CASES_PER_FORMAT = int(os.environ.get("FUZZ_CASES", 150))
+FUZZ = settings(max_examples=CASES_PER_FORMAT, deadline=5000, derandomize=not os.environ.get("FUZZ_EXPLORE"),
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from reviewer_app.core.atomic import atomic_path
 from reviewer_app.core import paths
 from reviewer_app.core.errors import ModelError
 
@@ -321,14 +321,8 @@ def save_states(sha256: str, per_channel: list[EncoderStates], cache: Path | Non
         tensors[f"{i}.covered"] = st.covered.astype(np.uint8)
     meta = {"format": CACHE_FORMAT, "model": model, "channels": str(len(per_channel)),
             "hop_s": str(HOP_S), "source": ",".join(s.source for s in per_channel)}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".enc-", suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=meta)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata=meta)
     return path
 
 

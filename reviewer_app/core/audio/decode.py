@@ -12,7 +12,6 @@ import logging
 import os
 import stat
 from dataclasses import dataclass
-from pathlib import Path
 
 import av
 import av.error

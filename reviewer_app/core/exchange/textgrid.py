@@ -150,7 +150,9 @@ def loads(text: str) -> TextGrid:
             width = 3 if kind == "IntervalTier" else 2  # a TextTier holds (time, mark) points
             items = [tokens[pos + k * width: pos + (k + 1) * width] for k in range(size)]
             pos += width * size
-            intervals = [(float(a), float(b), str(c)) for a, b, c in items] if width == 3 else []
+            if not isinstance(name, str) or any(not isinstance(item[-1], str) for item in items):
+                raise ValueError(f"tier {len(tiers) + 1}: a name or label is not quoted text")
+            intervals = [(float(a), float(b), c) for a, b, c in items] if width == 3 else []
             tiers.append(Tier(name, intervals, kind))
         return TextGrid(float(xmin), float(xmax), tiers)
     except (IndexError, ValueError, TypeError) as exc:

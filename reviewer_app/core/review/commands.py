@@ -20,8 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from reviewer_app.core.domain import SEGMENT_STATUSES
-from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.review.viewport import mmss
 from reviewer_app.core.storage.labels import LabelStore
 from reviewer_app.core.storage.repository import StoredSegment

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
 
 from reviewer_app.core import intervals
 from reviewer_app.core.detect.text import cjk_count, is_chinese

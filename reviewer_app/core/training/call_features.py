@@ -10,13 +10,12 @@ sha256, so fine-tuning never decodes a call twice.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from reviewer_app.core.atomic import atomic_path
 from reviewer_app.core import intervals
 from reviewer_app.core.detect.model import FRAME_HOP_S, N_MELS, PROSODY_FEATURES
 
@@ -133,14 +132,8 @@ def save_call_features(features: CallFeatures, cache: Path | None = None) -> Pat
         tensors[f"{i}.prosody"] = np.ascontiguousarray(ch.prosody)
     meta = {"format": FEATURE_FORMAT, "duration_s": repr(features.duration_s),
             "roles": ",".join(features.roles)}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".feat-", suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=meta)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata=meta)
     return path
 
 
