@@ -122,3 +122,38 @@ def test_cli_import_analyses_new_audio_first_and_export_writes_it(tmp_path, app_
     entries = json.loads(out.read_text())
     assert {"audio": str(MONO), "reviewed": True} in entries
     assert any(e.get("category") == "poor_audio" and e["role"] == "both" for e in entries)
+
+
+def test_paths_in_a_label_file_cannot_make_the_app_write_elsewhere(tmp_path, monkeypatch):
+    """Traversal, absolute, folder and non-audio paths are refused one by one; the only file written
+    is the library database (and caches in the app's own folders)."""
+    import shutil
+
+    from reviewer_app.core.storage.db import open_database
+
+    monkeypatch.setenv("REVIEWER_APP_DATA_DIR", str(tmp_path / "appdata"))
+    monkeypatch.setenv("REVIEWER_APP_FEATURE_CACHE", str(tmp_path / "appcache"))
+    (tmp_path / "calls").mkdir()
+    shutil.copy(BASIC, tmp_path / "calls" / "call basic.wav")
+    labels = tmp_path / "labels" / "labels.json"
+    labels.parent.mkdir()
+    entry = {"start": 1.0, "end": 2.0, "category": "dead_air", "status": "added"}
+    labels.write_text(json.dumps([
+        dict(entry, audio="../../../../../../../../etc/passwd"),
+        dict(entry, audio="/"),
+        dict(entry, audio="../labels/labels.json"),
+        dict(entry, audio=str(tmp_path / "nowhere" / "x.wav")),
+        dict(entry, audio="../calls/call basic.wav"),
+    ]))
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
+    engine = open_database(f"sqlite:///{tmp_path / 'appdata' / 'lib.sqlite3'}")
+    settings = Settings()
+    settings.asr.model, settings.asr.language = "tiny.en", "en"
+    report = run_to_end(import_labels(engine, labels, "ana", settings))
+    assert len(report.errors) == 4 and all("\n" not in e for e in report.errors)
+    assert [c.path for c in repository.list_calls(engine)] == [str(tmp_path / "calls" / "call basic.wav")]
+    after = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
+    changed = {p for p in after if before.get(p) != after[p]}
+    assert all(p.is_relative_to(tmp_path / "appdata") or p.is_relative_to(tmp_path / "appcache") for p in changed), \
+        sorted(map(str, changed))
+    engine.dispose()
