@@ -17,6 +17,7 @@ category actually uses the model.
 """
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Generator
 from pathlib import Path
@@ -57,7 +58,7 @@ def analyze(
     from reviewer_app.core.audio.signals import analyse_channels, channels_16k
 
     cancel = cancel or CancelToken()
-    path = str(path)
+    path = os.path.abspath(path)  # the library finds the audio again from any working folder
     timings: dict[str, float] = {}
     started = time.perf_counter()
 

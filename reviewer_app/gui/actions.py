@@ -21,6 +21,7 @@ class ActionSpec:
 
 
 PLAYBACK, NAVIGATE, REVIEW, EDIT, LIBRARY, HELP = "Playback", "Navigate", "Review", "Edit", "Library", "Help"
+TEAM, MODEL = "Team", "Model"
 
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("play_pause", "Play / Pause", ("Space",), PLAYBACK),
@@ -66,8 +67,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("toggle_library", "Show / hide the library", ("Ctrl+L",), LIBRARY),
     ActionSpec("reload", "Reload the call from the database", ("Ctrl+R",), LIBRARY),
     ActionSpec("rerun_rules", "Re-run the rules on this call", (), LIBRARY),
+    ActionSpec("export", "Export…", ("Ctrl+E",), LIBRARY),
+    ActionSpec("import_labels", "Import labels…", ("Ctrl+Shift+I",), LIBRARY),
+    ActionSpec("scorecard", "Scorecard PDF of this call…", ("Ctrl+P",), LIBRARY),
     ActionSpec("settings", "Settings…", ("Ctrl+,",), LIBRARY),
     ActionSpec("quit", "Quit", ("Ctrl+Q",), LIBRARY),
+    ActionSpec("review_queue", "Review queue", ("Ctrl+J",), TEAM),
+    ActionSpec("dashboard", "Agent dashboard…", ("Ctrl+D",), TEAM),
+    ActionSpec("quality", "Speech-data quality…", ("Ctrl+G",), TEAM),
+    ActionSpec("retrain", "Retrain the detector…", ("Ctrl+T",), MODEL),
     ActionSpec("shortcuts", "Keyboard shortcuts", ("F1", "?"), HELP),
 )
 

@@ -30,7 +30,7 @@ from reviewer_app.core.review.transcript import TranscriptIndex
 from reviewer_app.core.settings import Settings
 from reviewer_app.core.storage import repository
 from reviewer_app.core.storage.repository import CallSummary
-from reviewer_app.gui.actions import ACTIONS, EDIT, HELP, LIBRARY, NAVIGATE, PLAYBACK, REVIEW
+from reviewer_app.gui.actions import ACTIONS, EDIT, HELP, LIBRARY, MODEL, NAVIGATE, PLAYBACK, REVIEW, TEAM
 from reviewer_app.gui.controller import ReviewController
 from reviewer_app.gui.models.library_model import LibraryModel
 from reviewer_app.gui.models.segment_model import SegmentTableModel
@@ -38,6 +38,7 @@ from reviewer_app.gui.playback import Player
 from reviewer_app.gui.review_actions import ReviewActions
 from reviewer_app.gui.services import CallLoader, ImportRunner, RedetectRunner, SpectrogramService
 from reviewer_app.gui.state import ReviewState
+from reviewer_app.gui.team_actions import TeamActions
 from reviewer_app.gui.widgets.library_panel import LibraryPanel
 from reviewer_app.gui.widgets.overview import OverviewStrip
 from reviewer_app.gui.widgets.segment_table import SegmentTable
@@ -50,11 +51,12 @@ SESSION_ACTIONS = {"play_pause", "play_segment", "seek_back", "seek_forward", "n
                    "zoom_in", "zoom_out", "zoom_segment", "zoom_all", "pan_left", "pan_right", "confirm",
                    "reject", "delete", "note", "cycle_role", "nudge_start_left", "nudge_start_right",
                    "nudge_end_left", "nudge_end_right", "mark_in", "mark_out", "mark_reviewed", "edit_turn",
-                   "reload", "rerun_rules"}
+                   "reload", "rerun_rules", "scorecard"}
 
 
-class MainWindow(QMainWindow, ReviewActions):
+class MainWindow(QMainWindow, ReviewActions, TeamActions):
     callReady = Signal(int)  # a call's labels and transcript are shown (its audio loaded or failed)
+    jobFinished = Signal(str, object)  # a team job ended: export, import_labels, scorecard, queue, training, rescore
 
     def __init__(self, engine, settings: Settings, settings_path: str, db_label: str = "") -> None:
         super().__init__()
@@ -94,6 +96,7 @@ class MainWindow(QMainWindow, ReviewActions):
         self.reviewer_label = QLabel()
         self.statusBar().addPermanentWidget(self.reviewer_label)
         self.update_reviewer_label()
+        self._build_team()
         self.refresh_library()
         self._restore_geometry()
 
@@ -150,7 +153,8 @@ class MainWindow(QMainWindow, ReviewActions):
 
     def _build_actions(self) -> None:
         self.act: dict[str, QAction] = {}
-        menus = {g: self.menuBar().addMenu(g) for g in (LIBRARY, EDIT, REVIEW, PLAYBACK, NAVIGATE, HELP)}
+        groups = (LIBRARY, EDIT, REVIEW, PLAYBACK, NAVIGATE, TEAM, MODEL, HELP)
+        menus = {g: self.menuBar().addMenu(g) for g in groups}
         menus[LIBRARY].setTitle("&File")
         undo = self.controller.undo_group.createUndoAction(self, "Undo")
         redo = self.controller.undo_group.createRedoAction(self, "Redo")
@@ -464,6 +468,7 @@ class MainWindow(QMainWindow, ReviewActions):
     def closeEvent(self, event) -> None:  # noqa: N802
         self.player.stop()
         self.importer.cancel()
+        self._stop_team_work()
         qs = QSettings("reviewer_app", "reviewer")
         qs.setValue("geometry", self.saveGeometry())
         qs.setValue("window_state", self.saveState())

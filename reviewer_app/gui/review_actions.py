@@ -409,7 +409,8 @@ class ReviewActions:
     def do_settings(self) -> None:
         from reviewer_app.gui.dialogs.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.settings, self.settings_path, self)
+        dialog = SettingsDialog(self.settings, self.settings_path, self, engine=self.engine,
+                                pool=self.lanes.analysis)
         if not dialog.exec() or dialog.settings_result is None:
             return
         try:
@@ -419,6 +420,7 @@ class ReviewActions:
             return
         self.settings = dialog.settings_result
         self.update_reviewer_label()
+        self.update_policy_label()
         self.show_info(f"Settings saved to {self.settings_path}")
         if dialog.rerun_requested:
             self.do_rerun_rules()

@@ -92,7 +92,9 @@ class Lanes:
         self.loading.setMaxThreadCount(1)
         self.drawing = QThreadPool()
         self.drawing.setMaxThreadCount(1)  # spectrogram tiles; stale ones are dropped
+        self.team = QThreadPool()
+        self.team.setMaxThreadCount(1)  # library-wide reads: exports, queue, dashboard data, quality, previews
 
     def wait(self, msecs: int = 10_000) -> None:
-        for pool in (self.analysis, self.loading, self.drawing):
+        for pool in (self.analysis, self.loading, self.drawing, self.team):
             pool.waitForDone(msecs)

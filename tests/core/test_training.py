@@ -204,3 +204,28 @@ def test_a_damaged_model_in_use_falls_back_to_the_previous_version(tmp_path):
     Path(mv.get_version(engine, "v1").path).write_bytes(b"not a model")  # the earlier one too
     assert registry.load_active(engine).version == "default"  # then the bundled model
     engine.dispose()
+
+
+def test_discard_deletes_a_version_not_in_use_and_refuses_the_one_in_use(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    import pytest as _pytest
+
+    from reviewer_app.core.errors import ReviewerError
+    from reviewer_app.core.storage import model_versions as mv
+    from reviewer_app.core.storage.db import open_database
+    from reviewer_app.core.training import registry
+    from tests.core.test_training_support import tiny_model
+
+    monkeypatch.setenv("REVIEWER_APP_DATA_DIR", str(tmp_path / "data"))
+    engine = open_database(f"sqlite:///{tmp_path / 'lib.sqlite3'}")
+    for version in ("v1", "v2"):
+        registry.register(engine, tiny_model(version=version).model, {"label_counts": {}, "version": version})
+    registry.promote(engine, "v1")
+    v2_folder = Path(mv.get_version(engine, "v2").path).parent
+    registry.discard(engine, "v2")
+    assert [r.version for r in mv.list_versions(engine)] == ["v1"] and not v2_folder.exists()
+    with _pytest.raises(ReviewerError, match="is in use"):
+        registry.discard(engine, "v1")
+    assert Path(mv.get_version(engine, "v1").path).is_file()
+    engine.dispose()

@@ -115,3 +115,16 @@ def set_notes(engine: Engine, version: str, notes: str) -> None:
         if row is None:
             raise ReviewerError(f"no model version {version!r}")
         row.notes = notes
+
+
+def delete_version(engine: Engine, version: str) -> ModelVersion:
+    """Forget a version that is not in use; returns what was deleted (its files are the caller's)."""
+    with Session(writer(engine)) as s, s.begin():
+        row = s.scalars(select(ModelVersionRow).where(ModelVersionRow.version == version)).one_or_none()
+        if row is None:
+            raise ReviewerError(f"no model version {version!r}")
+        if row.is_active:
+            raise ReviewerError(f"model version {version!r} is in use: promote another one first")
+        gone = _plain(row)
+        s.delete(row)
+        return gone

@@ -121,6 +121,16 @@ def promote(engine, version: str) -> mv.ModelVersion | None:
     return mv.activate(engine, version)
 
 
+def discard(engine, version: str) -> None:
+    """Delete a trained version that is not in use: its row first, then its folder."""
+    import shutil
+
+    row = mv.delete_version(engine, version)
+    folder = Path(row.path).parent
+    if folder.parent == models_dir() and folder.name == version:  # only ever our own version folders
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def rollback(engine) -> mv.ModelVersion | None:
     """Back to the version before the active one (the bundled default after the oldest)."""
     current = mv.active_version(engine)

@@ -2,7 +2,9 @@
 
 Fields are generated from core.settings' dataclasses, so a new threshold shows
 up here without touching this file. `result_settings()` returns a validated
-copy; the window saves it as TOML in the data dir.
+copy; the window saves it as TOML in the data dir. Given the library (engine
+and a lane), the Thresholds tab has a What-if button that counts what the
+edited settings would add and remove across the library before anything is saved.
 """
 from __future__ import annotations
 
@@ -51,10 +53,10 @@ def _number_field(value):
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, settings: Settings, path: str, parent=None) -> None:
+    def __init__(self, settings: Settings, path: str, parent=None, *, engine=None, pool=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
-        self.resize(620, 640)
+        self.resize(900, 760)
         self._original = settings
         self._settings = copy.deepcopy(settings)
         self._rule_boxes: dict[str, QSpinBox | QDoubleSpinBox] = {}
@@ -63,12 +65,13 @@ class SettingsDialog(QDialog):
         self._lexicons: dict[str, QPlainTextEdit] = {}
         self.rerun_requested = False
         self.settings_result: Settings | None = None
+        self.what_if = None
 
         layout = QVBoxLayout(self)
         tabs = QTabWidget()
         layout.addWidget(tabs)
         tabs.addTab(self._general_tab(), "General")
-        tabs.addTab(self._scroll(self._rules_tab()), "Thresholds")
+        tabs.addTab(self._thresholds_page(engine, pool), "Thresholds")
         tabs.addTab(self._lexicon_tab(), "Lexicons")
         tabs.addTab(self._scroll(self._score_tab()), "Scoring")
         where = QLabel(f"Saved to {path}")
@@ -138,6 +141,20 @@ class SettingsDialog(QDialog):
             form.addRow(f.name.replace("_", " "), box)
         return page
 
+    def _thresholds_page(self, engine, pool) -> QWidget:
+        rules = self._scroll(self._rules_tab())
+        if engine is None or pool is None:
+            return rules
+        from reviewer_app.gui.widgets.whatif_panel import WhatIfPanel
+
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(rules, 3)
+        self.what_if = WhatIfPanel(engine, pool, self.result_settings)
+        layout.addWidget(self.what_if, 2)
+        return page
+
     def _lexicon_tab(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
@@ -197,4 +214,13 @@ class SettingsDialog(QDialog):
             self.error_label.setText(str(exc))
             self.rerun_requested = False
             return
+        self._stop_what_if()
         super().accept()
+
+    def reject(self) -> None:
+        self._stop_what_if()
+        super().reject()
+
+    def _stop_what_if(self) -> None:
+        if self.what_if is not None:
+            self.what_if.stop()

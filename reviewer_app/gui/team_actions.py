@@ -1,0 +1,319 @@
+"""The team's features in the window (mixed into MainWindow): File > Export, Import labels and Scorecard
+PDF; the Team menu (review queue, agent dashboard, speech-data quality); Retrain; and the detector
+policy in the status bar.
+
+Library-wide reads and the label import run on the team lane, re-scoring after
+a promotion on the analysis lane; PDFs are written on the GUI thread behind a
+busy cursor (report rendering changes matplotlib's rcParams while it runs).
+Each finished job is announced as MainWindow.jobFinished(kind, result).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QCursor
+from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QLabel, QToolBar
+
+from reviewer_app.core.errors import ReviewerError
+from reviewer_app.gui.jobs import Job, run_query
+from reviewer_app.gui.models import training_tables as tt
+
+TOOLBAR_ACTIONS = ("import_files", "export", "import_labels", "scorecard", None, "review_queue", "dashboard",
+                   "quality", None, "retrain")
+
+
+class TeamActions:
+    """Mixin for MainWindow: expects engine, settings, lanes, controller, library, act and jobFinished."""
+
+    def _build_team(self) -> None:
+        self._retrain_dialog = None
+        self._dashboard_dialog = None
+        self._quality_dialog = None
+        self._pending_item = None
+        self._last_folder = str(Path.home())
+        self.rescorer = Job(self.lanes.analysis, self)
+        self.rescorer.progress.connect(
+            lambda p: self.training_label.setText(f"re-scoring: {p.message}"))
+        self.rescorer.succeeded.connect(self._on_rescored)
+        self.rescorer.failed.connect(lambda m: self.show_error(f"Re-scoring after the promotion failed: {m}"))
+        self.rescorer.running.connect(lambda on: self.training_label.setVisible(on or self._training_running()))
+
+        self.training_label = QLabel()
+        self.training_label.hide()
+        self.policy_label = QLabel()
+        self.policy_label.setStyleSheet("QLabel { border-left: 1px solid #aaa; padding-left: 8px; }")
+        self.training_label.setStyleSheet("QLabel { border-left: 1px solid #aaa; padding-left: 8px; "
+                                          "color: #1f5fa8; }")
+        self.statusBar().addPermanentWidget(self.training_label)
+        self.statusBar().addPermanentWidget(self.policy_label)
+        self.update_policy_label()
+
+        from reviewer_app.gui.widgets.queue_panel import ReviewQueuePanel
+
+        self.queue_panel = ReviewQueuePanel()
+        self.queue_dock = QDockWidget("Review queue", self)
+        self.queue_dock.setObjectName("review_queue")
+        self.queue_dock.setWidget(self.queue_panel)
+        self.queue_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                                    | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.queue_dock)
+        self.tabifyDockWidget(self.library_dock, self.queue_dock)
+        self.queue_dock.hide()
+        self.queue_panel.refreshRequested.connect(self.refresh_queue)
+        self.queue_panel.itemActivated.connect(self.open_queue_item)
+        self.callReady.connect(self._after_call_ready)
+
+        bar = QToolBar("Tools", self)
+        bar.setObjectName("tools")
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        bar.setMovable(False)
+        for name in TOOLBAR_ACTIONS:
+            if name is None:
+                bar.addSeparator()
+            else:
+                bar.addAction(self.act[name])
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        self.tools_bar = bar
+
+    # --- prompts (tests replace these) ---------------------------------------------------------
+
+    def ask_export(self):
+        from reviewer_app.core.exchange import EXPORT_FORMATS
+        from reviewer_app.gui.dialogs.exchange_dialogs import ExportDialog
+
+        session = self.controller.session
+        dialog = ExportDialog(EXPORT_FORMATS, self.library_model.rowCount(),
+                              Path(session.call.path).name if session else None, self._last_folder, self)
+        return dialog.request() if dialog.exec() else None
+
+    def ask_label_import(self):
+        from reviewer_app.gui.dialogs.exchange_dialogs import ImportLabelsDialog
+
+        session = self.controller.session
+        dialog = ImportLabelsDialog((session.call_id, Path(session.call.path).name) if session else None, self)
+        return dialog.request() if dialog.exec() else None
+
+    def ask_save_path(self, title: str, suggested: str, filters: str) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(self, title, str(Path(self._last_folder) / suggested), filters)
+        return path or None
+
+    # --- File: export, import labels, scorecard -------------------------------------------------
+
+    def do_export(self) -> None:
+        request = self.ask_export()
+        if request is not None:
+            self.run_export(request)
+
+    def run_export(self, request) -> None:
+        from reviewer_app.core.exchange import export_library
+
+        session = self.controller.session
+        calls = [session.call] if request.only_open_call and session is not None else None
+        engine = self.engine
+        self._last_folder = request.folder
+        self.show_info(f"Exporting {request.fmt} to {request.folder}…")
+
+        def done(paths) -> None:
+            self.show_info(f"Exported {len(paths)} file(s) as {request.fmt} to {request.folder}")
+            self.jobFinished.emit("export", paths)
+
+        run_query(self.lanes.team, lambda _c: export_library(engine, request.fmt, request.folder, calls,
+                                                             **request.options),
+                  self, done, lambda m: self.show_error(f"Export failed: {m}"))
+
+    def do_import_labels(self) -> None:
+        request = self.ask_label_import()
+        if request is not None:
+            self.run_label_import(request)
+
+    def run_label_import(self, request) -> None:
+        from reviewer_app.core.exchange import import_labels
+
+        engine, reviewer = self.engine, self.settings.reviewer.name
+        self.show_info(f"Importing labels from {request.path}…")
+
+        def done(report) -> None:
+            self.refresh_library()
+            if self.controller.session is not None:
+                self.controller.reload()
+            self.show_info(f"Imported labels as {reviewer}: {report.describe()}")
+            if report.problems:
+                self.show_error(f"{len(report.problems)} problem(s) importing labels: "
+                                + "; ".join(report.problems[:3]))
+            self.jobFinished.emit("import_labels", report)
+
+        run_query(self.lanes.team, lambda _c: import_labels(engine, request.fmt, request.path, reviewer,
+                                                            call=request.call,
+                                                            reject_missing=request.reject_missing),
+                  self, done, lambda m: self.show_error(f"Import failed: {m}"))
+
+    def do_scorecard(self, path: str | None = None) -> str | None:
+        session = self.controller.session
+        if session is None:
+            self.show_info("Open a call first.")
+            return None
+        path = path or self.ask_save_path("Save the scorecard", f"{Path(session.call.path).stem}_scorecard.pdf",
+                                          "PDF (*.pdf)")
+        if not path:
+            return None
+        from reviewer_app.core.reports.scorecard import build_scorecard, write_scorecard_pdf
+
+        QApplication.setOverrideCursor(QCursor(Qt.CursorShape.WaitCursor))
+        try:
+            card = build_scorecard(self.engine, session.call, self.settings)
+            written = write_scorecard_pdf(card, path)
+        except (OSError, ReviewerError) as exc:
+            self.show_error(f"{path}: cannot write the scorecard ({exc})")
+            return None
+        finally:
+            QApplication.restoreOverrideCursor()
+        self._last_folder = str(Path(path).parent)
+        self.show_info(f"Wrote {written}: score {card.score.value} ({card.score.grade}), "
+                       f"{len(card.problems)} problem(s)")
+        self.jobFinished.emit("scorecard", str(written))
+        return str(written)
+
+    # --- Team: review queue, dashboard, quality -------------------------------------------------
+
+    def do_review_queue(self) -> None:
+        self.queue_dock.show()
+        self.queue_dock.raise_()
+        if self.queue_panel.table.rowCount() == 0:
+            self.queue_panel.request_refresh()
+
+    def refresh_queue(self, strategy: str, limit: int, seed: int) -> None:
+        from reviewer_app.core.team.queue import review_queue
+
+        engine = self.engine
+
+        def done(items) -> None:
+            self.queue_panel.set_items(items)
+            self.jobFinished.emit("queue", items)
+
+        run_query(self.lanes.team, lambda _c: review_queue(engine, strategy, limit, seed), self, done,
+                  self.queue_panel.show_error)
+
+    def _call_by_id(self, call_id: int):
+        row = self.library_model.row_of(call_id)
+        if row < 0:
+            self.refresh_library()
+            row = self.library_model.row_of(call_id)
+        return self.library_model.call_at(row)
+
+    def open_call_id(self, call_id: int) -> bool:
+        call = self._call_by_id(call_id)
+        if call is None:
+            self.show_error(f"Call {call_id} is no longer in the library.")
+            return False
+        return self.open_call(call)
+
+    def open_queue_item(self, item) -> None:
+        session = self.controller.session
+        if session is not None and session.call_id == item.call_id:
+            self._show_queue_item(item)
+            return
+        self._pending_item = item
+        if not self.open_call_id(item.call_id):
+            self._pending_item = None
+
+    def _after_call_ready(self, call_id: int) -> None:
+        item, self._pending_item = self._pending_item, None
+        if item is not None and item.call_id == call_id:
+            self._show_queue_item(item)
+
+    def _show_queue_item(self, item) -> None:
+        session = self.controller.session
+        if item.segment_id is not None and session is not None and session.get(item.segment_id) is not None:
+            self._go_to(item.segment_id, play=False)
+            self.show_info(f"Queue: {item.reason}")
+        else:
+            self.show_info(f"Queue: review this call ({item.reason})")
+
+    def do_dashboard(self) -> None:
+        from reviewer_app.gui.dialogs.dashboard_dialog import DashboardDialog
+
+        if self._dashboard_dialog is None:
+            self._dashboard_dialog = DashboardDialog(self.engine, self.settings, self.lanes, self)
+        self._dashboard_dialog.settings = self.settings
+        self._dashboard_dialog.show()
+        self._dashboard_dialog.raise_()
+
+    def do_quality(self) -> None:
+        from reviewer_app.gui.dialogs.quality_dialog import QualityDialog
+
+        if self._quality_dialog is None:
+            self._quality_dialog = QualityDialog(self.engine, self.lanes, self)
+            self._quality_dialog.clipActivated.connect(self.open_call_id)
+        self._quality_dialog.show()
+        self._quality_dialog.raise_()
+        self._quality_dialog.refresh()
+
+    # --- Model: retrain, policy ---------------------------------------------------------------
+
+    def db_url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=False)
+
+    def do_retrain(self) -> None:
+        from reviewer_app.gui.dialogs.retrain_dialog import RetrainDialog
+
+        dialog = self._retrain_dialog
+        if dialog is None:
+            dialog = RetrainDialog(self.engine, self.settings, self.db_url(), self.lanes, self.rescorer, self)
+            dialog.promoted.connect(lambda _v: self.update_policy_label())
+            dialog.process.event.connect(self._on_training_event)
+            dialog.finishedRun.connect(self._on_training_ended)
+            self._retrain_dialog = dialog
+        elif not dialog.process.busy:
+            dialog.settings = self.settings
+            dialog.load_preview()
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+
+    def _training_running(self) -> bool:
+        return self._retrain_dialog is not None and self._retrain_dialog.process.busy
+
+    def _on_training_event(self, event: dict) -> None:
+        if event.get("event") == "epoch":
+            self.training_label.setText(f"training: epoch {event['epoch']}/{event['epochs']}, "
+                                        f"~{tt.duration_text(event.get('eta_s'))} left")
+        elif event.get("event") == "start":
+            self.training_label.setText("training: preparing the data…")
+        self.training_label.setVisible(True)
+
+    def _on_training_ended(self, event: dict) -> None:
+        self.training_label.setVisible(self.rescorer.busy)
+        kind = event.get("event")
+        if kind == "done":
+            self.show_info("Training finished: the Retrain window shows the before/after table.")
+        elif kind == "cancelled":
+            self.show_info("Training cancelled; the model in use is unchanged.")
+        else:
+            self.show_error(f"Training failed: {event.get('message', '')} (the model in use is unchanged)")
+        self.jobFinished.emit("training", event)
+
+    def _on_rescored(self, report) -> None:
+        self.refresh_library()
+        if self.controller.session is not None:
+            self.controller.reload()
+        self.update_policy_label()
+        self.show_info(f"Re-scored {report.rescored} unreviewed call(s) with {report.detector}.")
+        self.jobFinished.emit("rescore", report)
+
+    def update_policy_label(self) -> None:
+        from reviewer_app.core.detect.merge import describe_policy
+
+        try:
+            policy = describe_policy(self.engine, self.settings)
+        except (OSError, ReviewerError) as exc:
+            self.policy_label.setText("detector: ?")
+            self.policy_label.setToolTip(f"Cannot read the model in use: {exc}")
+            return
+        self.policy_label.setText(tt.policy_summary(policy))
+        self.policy_label.setToolTip(tt.policy_tooltip(policy))
+
+    def _stop_team_work(self) -> None:
+        if self._retrain_dialog is not None:
+            self._retrain_dialog.stop(5000)
+        self.rescorer.cancel()
