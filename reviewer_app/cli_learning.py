@@ -20,20 +20,15 @@ def _db_url(args) -> str:
 
 
 def _engine(args):
-    from reviewer_app.core.storage.db import open_database
+    from reviewer_app.cli import _open_db
 
-    return open_database(_db_url(args))
+    return _open_db(args.db)
 
 
 def _settings(args):
-    from reviewer_app.core.settings import load_settings
+    from reviewer_app.cli import _settings_from
 
-    settings = load_settings(getattr(args, "config", None))
-    if getattr(args, "asr_model", None):
-        settings.asr.model = args.asr_model
-    if getattr(args, "language", None):
-        settings.asr.language = args.language
-    return settings
+    return _settings_from(args)
 
 
 def _drive(gen, label: str = ""):

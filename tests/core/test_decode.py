@@ -286,7 +286,10 @@ def test_permission_error_is_reported_even_as_root(tmp_path: Path, monkeypatch: 
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied", str(path))
 
+    from reviewer_app.core import checksums
+
     monkeypatch.setattr(decode_module, "open", refuse, raising=False)
+    monkeypatch.setattr(checksums, "open", refuse, raising=False)  # where the file hash reads it
     with pytest.raises(AudioError, match="permission denied"):
         decode_audio(path)
     with pytest.raises(AudioError, match="permission denied"):

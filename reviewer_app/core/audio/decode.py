@@ -7,7 +7,6 @@ readable line: the user sees it as is.
 from __future__ import annotations
 
 import errno
-import hashlib
 import logging
 import os
 import stat
@@ -17,6 +16,7 @@ import av
 import av.error
 import numpy as np
 
+from reviewer_app.core import checksums
 from reviewer_app.core.errors import AudioError
 
 log = logging.getLogger(__name__)
@@ -72,15 +72,12 @@ def decode_audio(path: str | os.PathLike[str], max_channels: int = MAX_CHANNELS)
 
 
 def sha256_of_file(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> str:
+    """The call's identity: sha256 of the audio file's bytes (an unreadable file is an AudioError)."""
     name = os.fspath(path)
-    digest = hashlib.sha256()
     try:
-        with open(name, "rb") as fh:
-            while chunk := fh.read(chunk_size):
-                digest.update(chunk)
+        return checksums.sha256_of_file(name, chunk_size)
     except OSError as exc:
         raise AudioError(name, _os_cause(exc)) from None
-    return digest.hexdigest()
 
 
 def resample(samples: np.ndarray, from_sr: int, to_sr: int = 16000) -> np.ndarray:

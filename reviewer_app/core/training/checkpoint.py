@@ -8,13 +8,13 @@ or a silently different model.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reviewer_app.core.atomic import atomic_path
+from reviewer_app.core.checksums import sha256_of_file
 from reviewer_app.core.errors import ModelError
 
 if TYPE_CHECKING:  # torch is imported only when a model is saved or loaded
@@ -43,11 +43,7 @@ class LoadedModel:
 
 
 def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return sha256_of_file(path)
 
 
 def meta_path(weights: Path) -> Path:
