@@ -60,7 +60,7 @@ def test_import_runs_in_the_background_and_lists_failures(qtbot, window, tmp_pat
     assert any(m.endswith("transcribing agent channel") and 0.1 < f < 0.9 for i, n, f, m in progress)
     assert {n for _i, n, _f, _m in progress} == {2}
     assert window.library.proxy.rowCount() == 3
-    assert not window.library.progress.isVisible()
+    qtbot.waitUntil(lambda: not window.library.progress.isVisible(), timeout=5000)  # hidden once the lane is idle
     qtbot.waitUntil(lambda: window.controller.session is not None, timeout=5000)
     assert window.controller.session.call.path.endswith("copy_of_call.wav")
 
