@@ -13,18 +13,15 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QCursor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
     QDialog,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QRadioButton,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
@@ -36,6 +33,7 @@ from reviewer_app.gui.jobs import run_query
 from reviewer_app.gui.theme import GRADE_COLORS
 from reviewer_app.gui.widgets.dashboard_charts import ChartCanvas, draw_habits, draw_trend
 from reviewer_app.gui.workers import Lanes
+from reviewer_app.gui.widgets.tables import read_only_table
 
 DEFAULT_PATTERN = r"(?P<date>\d{4}-\d{2}-\d{2})_(?P<team>[A-Za-z]+)_(?P<agent>[A-Za-z]+)_"
 COLUMNS = ("Agent", "Team", "Calls", "Mean score", "Change", "Talk share", "Speech rate", "Dead air", "Overtalk",
@@ -98,14 +96,7 @@ class DashboardDialog(QDialog):
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
 
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(list(COLUMNS))
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(24)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = read_only_table(COLUMNS, row_height=24)
         self.trend = ChartCanvas(4.2)
         self.habits = ChartCanvas(7.5)
         overview = QSplitter(Qt.Orientation.Vertical)

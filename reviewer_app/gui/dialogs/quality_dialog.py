@@ -7,15 +7,12 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QDialog,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
 )
@@ -24,6 +21,7 @@ from reviewer_app.core.errors import ReviewerError
 from reviewer_app.gui.jobs import run_query
 from reviewer_app.gui.theme import GRADE_COLORS
 from reviewer_app.gui.workers import Lanes
+from reviewer_app.gui.widgets.tables import read_only_table
 
 COLUMNS = ("#", "Clip", "Grade", "Score", "Seconds", "Noise", "Clipping", "Dropouts", "Silence", "Repetitions",
            "ASR conf.", "What costs points")
@@ -55,16 +53,7 @@ class QualityDialog(QDialog):
                        "share and repetitions cost points. High-grade clips are clean.")
         intro.setWordWrap(True)
         layout.addWidget(intro)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(list(COLUMNS))
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(24)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setAlternatingRowColors(True)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        self.table = read_only_table(COLUMNS, row_height=24, select_rows=True)
         self.table.doubleClicked.connect(self._activated)
         layout.addWidget(self.table, 1)
         self.summary = QLabel("Rating the clips…")

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPlainTextEdit,
     QProgressBar,
@@ -41,6 +40,7 @@ from reviewer_app.gui.models import training_tables as tt
 from reviewer_app.gui.training_process import TrainingProcess
 from reviewer_app.gui.widgets.loss_curve import LossCurve
 from reviewer_app.gui.workers import Lanes
+from reviewer_app.gui.widgets.tables import read_only_table
 
 GOOD, BAD, MUTED = "#2e8540", "#b00020", "#777777"
 PREVIEW_COLUMNS = ("Category", "Reviewed labels now", "Needed", "Decided now by", "Why (the model in use)")
@@ -69,15 +69,7 @@ def _fit_rows(table: QTableWidget) -> None:
 
 
 def _table(columns) -> QTableWidget:
-    table = QTableWidget(0, len(columns))
-    table.setHorizontalHeaderLabels(list(columns))
-    table.verticalHeader().hide()
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-    table.setAlternatingRowColors(True)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.horizontalHeader().setStretchLastSection(True)
-    return table
+    return read_only_table(columns, selection_mode=QAbstractItemView.SelectionMode.NoSelection)
 
 
 class RetrainDialog(QDialog):

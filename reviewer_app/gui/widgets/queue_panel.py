@@ -9,11 +9,9 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSpinBox,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -21,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from reviewer_app.core.review.viewport import mmss
 from reviewer_app.gui.theme import CATEGORY_LABELS
+from reviewer_app.gui.widgets.tables import read_only_table
 
 STRATEGY_HELP = {
     "mixed": "disagreements, then uncertain findings, then the lowest scores",
@@ -67,18 +66,9 @@ class ReviewQueuePanel(QWidget):
         self.help_label.setWordWrap(True)
         self.help_label.setStyleSheet("color: #666;")
         layout.addWidget(self.help_label)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(list(COLUMNS))
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(24)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
+        self.table = read_only_table(COLUMNS, row_height=24, select_rows=True,
+                                     selection_mode=QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
         self.table.doubleClicked.connect(self._activated)
         self.table.activated.connect(self._activated)
         layout.addWidget(self.table, 1)

@@ -8,14 +8,11 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
     QSizePolicy,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -26,6 +23,7 @@ from reviewer_app.core.progress import Progress
 from reviewer_app.core.settings import Settings
 from reviewer_app.gui.jobs import Job
 from reviewer_app.gui.theme import CATEGORY_LABELS
+from reviewer_app.gui.widgets.tables import read_only_table
 
 COLUMNS = ("Category", "Now", "After", "Added", "Removed", "Removed:\nreviewer rejected",
            "Removed:\nreviewer confirmed", "Added:\nreviewer added")
@@ -78,17 +76,9 @@ class WhatIfPanel(QWidget):
         self.message = QLabel("What-if shows what these thresholds would change across the whole library.")
         self.message.setWordWrap(True)
         layout.addWidget(self.message)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table = read_only_table(COLUMNS, row_height=22)
         for column, tip in COLUMN_TIPS.items():
             self.table.horizontalHeaderItem(column).setToolTip(tip)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(22)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
         self.table.setMinimumHeight(150)
         layout.addWidget(self.table, 1)
         self.run_button.clicked.connect(self.run)
