@@ -30,7 +30,7 @@ class AsrSettings:
     device: str = "auto"  # auto | cpu | cuda
     compute_type: str = "default"
     beam_size: int = 5
-    min_word_prob: float = 0.1  # words below this are treated as invented
+    min_word_prob: float = 0.1  # a word only partly inside its channel's speech needs this probability
     cpu_threads: int = 0  # 0 lets CTranslate2 choose
 
 

@@ -41,10 +41,25 @@ def _overlap(word: Word, speech: list[Interval]) -> float:
     return sum(max(0.0, min(word.end, e) - max(word.start, s)) for s, e in speech)
 
 
+TOUCH_S = 0.15  # a word reaching this far into the channel's speech is anchored in it
+
+
 def keep_word(word: Word, speech: list[Interval], min_prob: float, pad_s: float = 0.25) -> bool:
-    """A word counts as speech only inside VAD speech (padded) and above `min_prob`."""
-    if word.prob < min_prob:
-        return False
+    """Whether a Whisper word is real speech of this channel.
+
+    - At least half of the word inside the channel's speech (padded by `pad_s`): kept,
+      whatever its probability. Inside real speech a low probability means a hard word,
+      not an invented one; dropping it only adds a deletion to the transcript.
+    - Otherwise, a word that still reaches `TOUCH_S` into speech is kept when its
+      probability is at least `min_prob`: Whisper's word timestamps often stretch a
+      word's start back over the pause before it ("bye" timed 98.5-100.1 s for speech
+      at 99.9-100.6 s).
+    - A word that does not reach into the channel's speech is dropped: that is where
+      Whisper invents "Thank you." and subtitle credits.
+    """
     padded = [(s - pad_s, e + pad_s) for s, e in speech]
     length = max(word.end - word.start, 1e-3)
-    return _overlap(word, padded) / length >= 0.5
+    overlap = _overlap(word, padded)
+    if overlap / length >= 0.5:
+        return True
+    return overlap >= TOUCH_S and word.prob >= min_prob
