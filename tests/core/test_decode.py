@@ -294,3 +294,18 @@ def test_permission_error_is_reported_even_as_root(tmp_path: Path, monkeypatch: 
         decode_audio(path)
     with pytest.raises(AudioError, match="permission denied"):
         sha256_of_file(path)
+
+
+def test_asr_input_is_bit_identical_to_faster_whisper(tmp_path: Path) -> None:
+    """The app transcribes exactly the samples plain faster-whisper would (same WER, not close to it)."""
+    from faster_whisper.audio import decode_audio as faster_whisper_decode
+
+    rate = 8000
+    rng = np.random.default_rng(3)
+    stereo = np.clip(0.3 * rng.standard_normal((2, 3 * rate)), -1, 1)
+    path = write_wav(tmp_path / "phone.wav", stereo, rate)
+    audio = decode_audio(path)
+    ours = [resample(audio.samples[c], audio.sample_rate) for c in range(2)]
+    theirs = faster_whisper_decode(str(path), split_stereo=True)
+    for c in range(2):
+        np.testing.assert_array_equal(ours[c], theirs[c])

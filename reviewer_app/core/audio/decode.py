@@ -83,20 +83,23 @@ def sha256_of_file(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> s
 def resample(samples: np.ndarray, from_sr: int, to_sr: int = 16000) -> np.ndarray:
     """One channel from `from_sr` to `to_sr` Hz (float32), e.g. 8 kHz phone audio for ASR.
 
-    FFmpeg's resampler through PyAV: the same one faster-whisper uses when it
-    decodes a file itself, and it keeps torch off the transcription path.
+    FFmpeg's resampler through PyAV, to 16-bit samples and back to float: exactly
+    what faster-whisper's own `decode_audio` feeds Whisper (bit for bit on a 16-bit
+    file), so the app transcribes the very samples plain faster-whisper would. Even
+    a tiny difference changes Whisper's beam search and with it the transcript.
+    It keeps torch off the transcription path.
     """
     x = np.ascontiguousarray(samples, dtype=np.float32)
     if x.ndim != 1:
         raise ValueError(f"resample expects one channel, got shape {x.shape}")
-    if from_sr == to_sr or x.size == 0:
+    if x.size == 0:
         return x.copy()
     frame = av.AudioFrame.from_ndarray(x[None, :], format="flt", layout="mono")
     frame.sample_rate = int(from_sr)
-    resampler = av.AudioResampler(format="flt", layout="mono", rate=int(to_sr))
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=int(to_sr))
     chunks = [f.to_ndarray() for f in resampler.resample(frame)]
     chunks += [f.to_ndarray() for f in resampler.resample(None)]  # flush the filter's tail
-    return np.concatenate(chunks, axis=1)[0].astype(np.float32, copy=False)
+    return np.concatenate(chunks, axis=1)[0].astype(np.float32) / np.float32(32768.0)
 
 
 # --- checks -----------------------------------------------------------------
