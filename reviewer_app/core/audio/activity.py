@@ -4,6 +4,14 @@ On a stereo call each side's microphone also picks up the other side a few
 tens of dB down (line echo, headset leak). VAD hears that leak as speech, so
 on frames where both channels are VAD-active the much quieter channel is
 treated as leakage rather than its own speech.
+
+Level alone cannot tell leakage from a real quiet voice (a customer talking
+over the agent 20 dB down is as quiet as a leak), so when the audio is at
+hand (`crosstalk_leak_fraction`) a quieter channel is leakage only where its
+sound is also a linear copy of the other channel: leakage is the other side
+filtered and delayed by the line or headset, so the other channel predicts
+it through the cross-spectrum (magnitude-squared coherence near 1), while a
+different voice is not predictable from it (coherence near 0).
 """
 from __future__ import annotations
 
@@ -23,6 +31,13 @@ MIN_BURST_S = 0.1  # activity shorter than this is dropped
 ENERGY_SMOOTH_S = 0.05  # frame energies are averaged over this before comparing channels
 FLOOR_MARGIN_DB = 10.0  # while the other side talks, a channel this close to its noise floor is silent
 MIN_EVIDENCE_S = 0.05  # a stretch of activity needs this much audible sound of its own
+# Crosstalk by coherence (crosstalk_leak_fraction): spectra of LEAK_WINDOW samples at 16 kHz
+# every LEAK_HOP_S, cross-spectra averaged over LEAK_BLOCK_S (Welch), over the telephone band.
+LEAK_WINDOW = 512  # 32 ms
+LEAK_HOP_S = 0.02
+LEAK_BLOCK_S = 0.3  # ~15 spectra averaged: an unrelated voice scores ~1/15, a copy ~1
+LEAK_BAND_HZ = (150.0, 3800.0)
+LEAK_FRACTION = 0.5  # a quieter channel whose power is at least this share a copy of the other is leakage
 
 
 def speech_intervals(
@@ -56,12 +71,17 @@ def channel_activity(
     energies: Sequence[np.ndarray],
     hop_s: float,
     margin_db: float,
+    leak: Sequence[np.ndarray] | None = None,
 ) -> list[list[Interval]]:
     """Each channel's own speech: VAD minus crosstalk, smoothed.
 
     `energies` are frame RMS levels in dB (one array per channel, hop `hop_s`).
     Where both channels are VAD-active, a channel more than `margin_db` below
-    the other is leakage and loses those frames. A mono call keeps its VAD.
+    the other is leakage and loses those frames. With `leak` (per channel and
+    frame, the share of its power the other channel explains, from
+    `crosstalk_leak_fraction`) such a frame is leakage only if that share is at
+    least LEAK_FRACTION: a quiet voice of its own stays speech. A mono call
+    keeps its VAD.
     """
     if len(vad) != len(energies):
         raise ValueError("one energy array per VAD channel is needed")
@@ -73,9 +93,12 @@ def channel_activity(
         both = masks[0] & masks[1]
         diff = level[0] - level[1]
         audible = [lv >= _noise_floor_db(lv, m) + FLOOR_MARGIN_DB for lv, m in zip(level, masks)]
+        quieter = [diff < -margin_db, diff > margin_db]
+        if leak is not None:
+            quieter = [q & _leak_frames(f, n_frames) for q, f in zip(quieter, leak)]
         masks = [
-            masks[0] & ~(diff < -margin_db) & ~(both & ~audible[0]),
-            masks[1] & ~(diff > margin_db) & ~(both & ~audible[1]),
+            masks[0] & ~quieter[0] & ~(both & ~audible[0]),
+            masks[1] & ~quieter[1] & ~(both & ~audible[1]),
         ]
         evidence = max(1, int(round(MIN_EVIDENCE_S / hop_s)))
         masks = [_runs_with_evidence(m, m & a, evidence) for m, a in zip(masks, audible)]
@@ -124,4 +147,121 @@ def _runs_with_evidence(mask: np.ndarray, evidence: np.ndarray, min_frames: int)
     out = np.zeros_like(mask)
     for s, e in zip(starts[keep], ends[keep]):
         out[s:e] = True
+    return out
+
+
+# --- crosstalk by coherence ---------------------------------------------------
+
+
+def crosstalk_leak_fraction(pcm: Sequence[np.ndarray], rate: int, hop_s: float) -> list[np.ndarray]:
+    """Per channel and `hop_s` frame: the share (0..1) of its power that is a filtered copy of the other.
+
+    For channels x, y with Welch cross-spectra over LEAK_BLOCK_S, the share of
+    y explained by x is sum_f |Sxy|^2 / Sxx over sum_f Syy (coherence weighted
+    by y's power): ~1 where y is x's leak (any linear filter and a delay the
+    global GCC-PHAT alignment finds, up to +-LEAK_WINDOW/4 samples), about
+    1/(spectra averaged) where y is a voice of its own. Two channels expected.
+    """
+    if len(pcm) != 2:
+        raise ValueError("crosstalk needs exactly two channels")
+    n = min(len(pcm[0]), len(pcm[1]))
+    x = np.asarray(pcm[0][:n], dtype=np.float32)
+    y = np.asarray(pcm[1][:n], dtype=np.float32)
+    hop = int(round(LEAK_HOP_S * rate))
+    n_frames = int(np.ceil(n / (hop_s * rate))) if n else 0
+    n_leak = int(np.ceil(n / hop)) if n else 0
+    if n_leak == 0:
+        return [np.zeros(n_frames, np.float32), np.zeros(n_frames, np.float32)]
+    freqs = np.fft.rfftfreq(LEAK_WINDOW, 1.0 / rate)
+    band = np.flatnonzero((freqs >= LEAK_BAND_HZ[0]) & (freqs <= LEAK_BAND_HZ[1]))
+    y = _shift(y, _gcc_phat_lag(x, y, hop, band))
+    frac_y, frac_x = _explained_share(x, y, hop, n_leak, band, max(2, int(round(LEAK_BLOCK_S / LEAK_HOP_S))))
+    # Leak frame k is centred on k * LEAK_HOP_S; hop frame j on (j + 0.5) * hop_s.
+    idx = np.minimum(((np.arange(n_frames) + 0.5) * hop_s / LEAK_HOP_S).round().astype(np.int64), n_leak - 1)
+    return [frac_x[idx], frac_y[idx]]
+
+
+_LEAK_CHUNK = 4096  # spectra computed at once, bounds memory on long calls
+
+
+def _spectra(x: np.ndarray, hop: int, lo: int, hi: int, band: np.ndarray) -> np.ndarray:
+    """Band bins of the Hann-windowed spectra centred on samples k * hop, k in [lo, hi) (zero padded)."""
+    half = LEAK_WINDOW // 2
+    k = np.arange(max(lo, 0), max(hi, 0))
+    starts = k * hop - half + LEAK_WINDOW  # into the padded signal
+    padded = np.concatenate([np.zeros(LEAK_WINDOW, np.float32), x, np.zeros(LEAK_WINDOW + hop, np.float32)])
+    starts = np.minimum(starts, padded.size - LEAK_WINDOW)
+    frames = padded[starts[:, None] + np.arange(LEAK_WINDOW)]
+    window = np.hanning(LEAK_WINDOW + 2)[1:-1].astype(np.float32)
+    return np.fft.rfft(frames * window, axis=1)[:, band].astype(np.complex64)
+
+
+def _gcc_phat_lag(x: np.ndarray, y: np.ndarray, hop: int, band: np.ndarray) -> int:
+    """Samples by which y lags x (GCC-PHAT over the whole call), 0 when no clear peak."""
+    n_leak = int(np.ceil(min(x.size, y.size) / hop))
+    cross = np.zeros(LEAK_WINDOW // 2 + 1, np.complex128)
+    for lo in range(0, n_leak, _LEAK_CHUNK):
+        hi = min(n_leak, lo + _LEAK_CHUNK)
+        cross[band] += np.sum(_spectra(x, hop, lo, hi, band) * np.conj(_spectra(y, hop, lo, hi, band)), axis=0)
+    mag = np.abs(cross)
+    if not mag.any():
+        return 0
+    cc = np.fft.irfft(np.where(mag > 0, cross / np.maximum(mag, 1e-30), 0.0), n=LEAK_WINDOW)
+    limit = LEAK_WINDOW // 4
+    lags = np.concatenate([np.arange(0, limit + 1), np.arange(-limit, 0)])
+    vals = np.concatenate([cc[: limit + 1], cc[-limit:]])
+    best = int(np.argmax(vals))
+    # x * conj(y) peaks at -d when y is x delayed by d samples.
+    return -int(lags[best]) if vals[best] > 4 * np.median(np.abs(vals)) else 0
+
+
+def _shift(y: np.ndarray, lag: int) -> np.ndarray:
+    """y moved `lag` samples earlier (later when negative), zero filled."""
+    if lag == 0:
+        return y
+    out = np.zeros_like(y)
+    if lag > 0:
+        out[:-lag] = y[lag:]
+    else:
+        out[-lag:] = y[:lag]
+    return out
+
+
+def _explained_share(x: np.ndarray, y: np.ndarray, hop: int, n_leak: int, band: np.ndarray,
+                     block: int) -> tuple[np.ndarray, np.ndarray]:
+    """(share of y explained by x, share of x explained by y) per leak frame, Welch blocks of `block`."""
+    before, after = block // 2, block - block // 2
+    out_y = np.zeros(n_leak, np.float32)
+    out_x = np.zeros(n_leak, np.float32)
+    for lo in range(0, n_leak, _LEAK_CHUNK):
+        hi = min(n_leak, lo + _LEAK_CHUNK)
+        a, b = lo - before, hi + after  # context for the blocks at the chunk's edges
+        sx, sy = _spectra(x, hop, a, b, band), _spectra(y, hop, a, b, band)
+        pad = max(0, -a)  # frames before the call start are silence
+        zeros = np.zeros((pad, band.size), np.complex64)
+        sx, sy = np.concatenate([zeros, sx]), np.concatenate([zeros, sy])
+
+        idx = np.arange(hi - lo)
+        sxy = _block_sums(sx * np.conj(sy), idx, block)
+        sxx = _block_sums(sx.real ** 2 + sx.imag ** 2, idx, block)
+        syy = _block_sums(sy.real ** 2 + sy.imag ** 2, idx, block)
+        cross = sxy.real ** 2 + sxy.imag ** 2
+        tiny = 1e-20
+        out_y[lo:hi] = np.sum(cross / (sxx + tiny), axis=1) / (np.sum(syy, axis=1) + tiny)
+        out_x[lo:hi] = np.sum(cross / (syy + tiny), axis=1) / (np.sum(sxx, axis=1) + tiny)
+    return np.clip(out_y, 0.0, 1.0), np.clip(out_x, 0.0, 1.0)
+
+
+def _block_sums(v: np.ndarray, starts: np.ndarray, block: int) -> np.ndarray:
+    """Sums of rows [s, s + block) of v for each s in `starts` (rows past the end count as zero)."""
+    c = np.cumsum(v, axis=0, dtype=np.complex128 if np.iscomplexobj(v) else np.float64)
+    c = np.concatenate([np.zeros((1, v.shape[1]), c.dtype), c])
+    return c[np.minimum(starts + block, c.shape[0] - 1)] - c[starts]
+
+
+def _leak_frames(fraction: np.ndarray, n_frames: int) -> np.ndarray:
+    """Frames whose explained share reaches LEAK_FRACTION (missing frames: not leakage)."""
+    out = np.zeros(n_frames, dtype=bool)
+    f = np.asarray(fraction)[:n_frames]
+    out[: f.size] = f >= LEAK_FRACTION
     return out

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from reviewer_app.core.audio.activity import channel_activity, speech_intervals
+from reviewer_app.core.audio.activity import channel_activity, crosstalk_leak_fraction, speech_intervals
 from reviewer_app.core.audio.decode import DecodedAudio, resample
 from reviewer_app.core.audio.features import frame_features
 from reviewer_app.core.detect.context import ChannelSignal
@@ -48,7 +48,8 @@ def analyse_channels(
     feats = [frame_features(audio.samples[c], audio.sample_rate, hop_s) for c in range(audio.channels)]
     pcm_16k = list(audio_16k) if audio_16k is not None else channels_16k(audio)
     vad = [speech_intervals(x) for x in pcm_16k]
-    activity = channel_activity(vad, [f.energy_db for f in feats], hop_s, margin_db)
+    leak = crosstalk_leak_fraction(pcm_16k, 16000, hop_s) if len(pcm_16k) == 2 else None
+    activity = channel_activity(vad, [f.energy_db for f in feats], hop_s, margin_db, leak)
     return [
         ChannelSignal(
             role=role, hop_s=hop_s, energy_db=f.energy_db, pitch_hz=f.pitch_hz,
