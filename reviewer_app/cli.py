@@ -40,6 +40,7 @@ def _open_db(url: str | None):
 def cmd_analyze(args) -> int:
     from reviewer_app.cli_team import format_batch_summary
     from reviewer_app.core.batch import analyze_many
+    from reviewer_app.core.messages import one_line
     from reviewer_app.core.team.batch_summary import batch_rows
     from reviewer_app.core.pipeline import run_to_end
     from reviewer_app.terminal import TerminalBar
@@ -54,9 +55,9 @@ def cmd_analyze(args) -> int:
     for o in outcomes:
         if o.analysis is not None:
             for warning in o.analysis.warnings:
-                print(f"warning: {warning}", file=sys.stderr)
+                print(f"warning: {one_line(warning)}", file=sys.stderr)
         if o.error:
-            print(f"error: {o.error}", file=sys.stderr)
+            print(f"error: {one_line(o.error)}", file=sys.stderr)
     if not outcomes:
         print("error: no audio files found in the given paths", file=sys.stderr)
         return 1
@@ -135,14 +136,111 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    func = getattr(args, "func", cmd_gui)
+def _sqlite_file(url: str):
+    """The file of a sqlite:/// URL, else None."""
+    from pathlib import Path
+
+    if not url.startswith("sqlite:///") or url in ("sqlite://", "sqlite:///:memory:"):
+        return None
+    return Path(url[len("sqlite:///"):].split("?", 1)[0])
+
+
+def _read_only(path) -> bool:
+    """Whether the database file or its folder cannot be written (a read-only mount counts, also for root)."""
+    import os
+
+    for p in (path, path.parent):
+        if p.exists():
+            try:
+                if os.statvfs(p).f_flag & os.ST_RDONLY or not os.access(p, os.W_OK):
+                    return True
+            except OSError:
+                return True
+    return False
+
+
+def _database_message(text: str, args) -> str:
+    """`text` about the database, naming it, and saying plainly when it is read-only or damaged."""
+    from reviewer_app.core import paths
+    from reviewer_app.core.storage.db import mask_url
+
+    url = getattr(args, "db", None) or paths.default_db_url()
+    shown = mask_url(url)
+    lowered = text.lower()
+    path = _sqlite_file(url)
+    if path is not None and ("readonly" in lowered or "read-only" in lowered or "unable to open" in lowered):
+        if _read_only(path):
+            return f"database {path} is read-only (the file or its folder cannot be written): {text}"
+    if "malformed" in lowered or "not a database" in lowered:
+        return f"database {shown} is damaged: {text} (restore it from a backup, or try `sqlite3 FILE .recover`)"
+    return text if shown in text else f"database {shown}: {text}"
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    return sa_exc is not None and isinstance(exc, sa_exc.DBAPIError)
+
+
+def describe_failure(exc: BaseException, args=None) -> str:
+    """The one line the CLI prints for an exception that ends a command."""
+    from reviewer_app.core.messages import one_line, show_name
+
+    if isinstance(exc, ReviewerError):
+        text = str(exc)
+        if "database" in text.lower() and ("unable to open" in text.lower() or "readonly" in text.lower()):
+            text = _database_message(text, args)
+        return one_line(text)
+    if _is_database_error(exc):
+        cause = getattr(exc, "orig", None) or exc
+        first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+        return one_line(_database_message(first, args))
+    if isinstance(exc, OSError):
+        name = exc.filename if exc.filename is not None else ""
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        return one_line(f"{show_name(name)}: {reason}" if name != "" else reason)
+    if isinstance(exc, RecursionError):
+        return "the input is nested too deeply to read"
+    if isinstance(exc, MemoryError):
+        return "out of memory"
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return one_line(f"unexpected {type(exc).__name__}: {first} (set REVIEWER_APP_TRACEBACK=1 to see where)")
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe (`... | head`): send what is left to /dev/null so the exit flush is silent."""
+    import os
+
     try:
-        return func(args)
-    except ReviewerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    import os
+
+    args = None
+    try:
+        args = build_parser().parse_args(argv)
+        func = getattr(args, "func", cmd_gui)
+        code = func(args)
+        sys.stdout.flush()  # a reader that went away is noticed here, not in the interpreter's exit
+        return code
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 141  # as if killed by SIGPIPE, what the shell expects of `... | head`
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except SystemExit:
+        raise
+    except Exception as exc:  # every failure is one line; the traceback only on request
+        if os.environ.get("REVIEWER_APP_TRACEBACK") and not isinstance(exc, ReviewerError):
+            raise
+        try:
+            print(f"error: {describe_failure(exc, args)}", file=sys.stderr)
+        except BrokenPipeError:
+            pass
+        return 1

@@ -12,7 +12,9 @@ from reviewer_app.core.errors import ReviewerError
 
 
 def _table(headers: list[str], rows: list[list], right: set[int] = frozenset()) -> str:
-    cells = [[str(h) for h in headers]] + [["" if v is None else str(v) for v in row] for row in rows]
+    from reviewer_app.core.messages import one_line
+
+    cells = [[str(h) for h in headers]] + [["" if v is None else one_line(v) for v in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     lines = []
     for n, row in enumerate(cells):

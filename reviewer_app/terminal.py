@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 import time
 
+from reviewer_app.core.messages import one_line
 from reviewer_app.core.progress import Progress
 
 
@@ -18,6 +19,7 @@ class TerminalBar:
         self._last_draw = 0.0
 
     def __call__(self, progress: Progress) -> None:
+        message = one_line(progress.message, 200)  # a file name cannot move the cursor or forge a line
         if self.tty:
             now = time.monotonic()
             if now - self._last_draw < 0.1 and progress.fraction < 1:
@@ -25,10 +27,10 @@ class TerminalBar:
             self._last_draw = now
             filled = int(self.width * progress.fraction)
             bar = "#" * filled + "-" * (self.width - filled)
-            self.stream.write(f"\r[{bar}] {100 * progress.fraction:5.1f}% {progress.message[:60]:<60}")
+            self.stream.write(f"\r[{bar}] {100 * progress.fraction:5.1f}% {message[:60]:<60}")
             self.stream.flush()
         elif progress.message != self._last_message:
-            self.stream.write(f"[{100 * progress.fraction:5.1f}%] {progress.message}\n")
+            self.stream.write(f"[{100 * progress.fraction:5.1f}%] {message}\n")
         self._last_message = progress.message
 
     def close(self) -> None:

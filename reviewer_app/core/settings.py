@@ -6,6 +6,7 @@ error that names it, so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any
 from reviewer_app.core.atomic import write_text_atomic
 from reviewer_app.core.domain import AGENT, CATEGORIES, CUSTOMER
 from reviewer_app.core.errors import SettingsError
+from reviewer_app.core.messages import show_name, show_value
 
 
 @dataclass
@@ -146,16 +148,12 @@ class ModelSettings:
 
     def check(self) -> "ModelSettings":
         if self.fusion not in FUSIONS:
-            raise SettingsError(f"model.fusion must be one of {', '.join(FUSIONS)}, got {self.fusion!r}")
+            raise SettingsError(f"model.fusion must be one of {', '.join(FUSIONS)}, got {show_value(self.fusion)}")
         if self.freeze not in FREEZES:
-            raise SettingsError(f"model.freeze must be one of {', '.join(FREEZES)}, got {self.freeze!r}")
+            raise SettingsError(f"model.freeze must be one of {', '.join(FREEZES)}, got {show_value(self.freeze)}")
         if self.device not in ("auto", "cpu", "cuda", "mps"):
-            raise SettingsError(f"model.device must be auto, cpu, cuda or mps, got {self.device!r}")
-        for name in ("epochs", "batch_size", "lr"):
-            if getattr(self, name) <= 0:
-                raise SettingsError(f"model.{name} must be positive")
-        if not 0 < self.val_fraction < 1 or not 0 < self.threshold < 1 or not 0 <= self.dropout < 1:
-            raise SettingsError("model.val_fraction and model.threshold must be in (0, 1), model.dropout in [0, 1)")
+            raise SettingsError(f"model.device must be auto, cpu, cuda or mps, got {show_value(self.device)}")
+        check_section(self, "model")
         return self
 
 
@@ -170,39 +168,196 @@ class Settings:
     model: ModelSettings = field(default_factory=ModelSettings)
 
     def validate(self) -> "Settings":
+        """Check every value (types, finite numbers, ranges, known roles and categories); raises
+        SettingsError naming the key, the value and what it must be."""
+        for section in dataclasses.fields(self):
+            if section.name != "model":
+                check_section(getattr(self, section.name), section.name)
         roles = self.channels.roles
         if len(roles) != 2 or sorted(roles) != sorted([AGENT, CUSTOMER]):
-            raise SettingsError(f"channels.roles must name 'customer' and 'agent' once each, got {roles}")
+            raise SettingsError(f"channels.roles = {show_value(roles)}: must name 'customer' and 'agent' once each")
         unknown = set(self.score.weights) - set(CATEGORIES)
         if unknown:
-            raise SettingsError(f"score.weights has unknown categories: {sorted(unknown)}")
-        for name in ("dead_air_min_s", "overtalk_min_s", "fast_speech_wpm", "fast_speech_cpm"):
-            if getattr(self.rules, name) <= 0:
-                raise SettingsError(f"rules.{name} must be positive")
+            raise SettingsError(f"score.weights has unknown categories: {show_value(sorted(unknown))}")
+        if self.score.medium_min > self.score.high_min:
+            raise SettingsError(f"score.medium_min = {self.score.medium_min}: must not be above "
+                                f"score.high_min ({self.score.high_min})")
         self.model.check()
         return self
 
 
-def _apply(section: Any, values: dict, where: str) -> None:
+# ---- value checks -------------------------------------------------------------------------------
+# Every key is checked by its type: numbers finite (and in range), integers integers, lists lists of
+# strings, tables of finite numbers, strings printable and of a sane length. RANGES gives the range
+# of the keys whose meaning is known here; a key without an entry gets the range its name implies
+# (SUFFIX_RANGES), so a key added to a section later is checked without touching this table.
+
+DAY_S = 86_400.0
+
+
+@dataclass(frozen=True)
+class Bound:
+    lo: float | None = None
+    hi: float | None = None
+    lo_open: bool = False  # the bound itself is not allowed
+    hi_open: bool = False
+
+    def holds(self, v: float) -> bool:
+        if self.lo is not None and (v <= self.lo if self.lo_open else v < self.lo):
+            return False
+        return not (self.hi is not None and (v >= self.hi if self.hi_open else v > self.hi))
+
+    def describe(self) -> str:
+        lo = None if self.lo is None else f"{'>' if self.lo_open else '≥'} {self.lo:g}"
+        hi = None if self.hi is None else f"{'<' if self.hi_open else '≤'} {self.hi:g}"
+        return " and ".join(x for x in (lo, hi) if x) or "any value"
+
+
+RANGES: dict[str, Bound] = {
+    "asr.beam_size": Bound(1, 50),
+    "asr.min_word_prob": Bound(0, 1),
+    "asr.cpu_threads": Bound(0, 1024),
+    "rules.dead_air_min_s": Bound(0.1, DAY_S),
+    "rules.overtalk_min_s": Bound(0.05, DAY_S),
+    "rules.fast_speech_wpm": Bound(1, 10_000),
+    "rules.fast_speech_cpm": Bound(1, 20_000),
+    "rules.fast_speech_window_s": Bound(1, DAY_S),
+    "rules.fast_speech_min_words": Bound(1, 100_000),
+    "rules.repetition_min_words": Bound(1, 1000),
+    "rules.repetition_min_chars": Bound(1, 1000),
+    "rules.repetition_min_count": Bound(2, 1000),
+    "rules.clipping_fraction": Bound(0, 1),
+    "rules.noise_flatness": Bound(0, 1),
+    "score.max_per_category": Bound(0, 100),
+    "score.high_min": Bound(0, 100),
+    "score.medium_min": Bound(0, 100),
+    "model.min_labels_per_category": Bound(0, 1_000_000_000),
+    "model.epochs": Bound(1, 100_000),
+    "model.lr": Bound(0, 10, lo_open=True),
+    "model.weight_decay": Bound(0, 10),
+    "model.dropout": Bound(0, 1, hi_open=True),
+    "model.patience": Bound(0, 100_000),
+    "model.batch_size": Bound(1, 1 << 16),
+    "model.val_fraction": Bound(0, 1, lo_open=True, hi_open=True),
+    "model.threshold": Bound(0, 1, lo_open=True, hi_open=True),
+    "model.seed": Bound(0, 2**32 - 1),
+}
+
+# The range a key's name implies, first match wins; numbers matching none need only be finite.
+SUFFIX_RANGES: tuple[tuple[str, Bound], ...] = (
+    ("_window_s", Bound(0, DAY_S, lo_open=True)),  # a window of no length finds everything or nothing
+    ("_s", Bound(0, DAY_S)),
+    ("_dbfs", Bound(-400, 0)),
+    ("_db", Bound(0, 400)),
+    ("_fraction", Bound(0, 1)),
+    ("_prob", Bound(0, 1)),
+    ("_z", Bound(0, 1000)),
+    ("_wpm", Bound(1, 100_000)),
+    ("_cpm", Bound(1, 100_000)),
+    ("_words", Bound(1, 1_000_000)),
+    ("_count", Bound(1, 1_000_000)),
+    ("_chars", Bound(1, 1_000_000)),
+)
+INT_DEFAULT = Bound(0, 1_000_000_000)
+WEIGHT = Bound(0, 100)
+MAX_TEXT = 4096  # a setting string longer than this is a mistake (or an attack on the log)
+MAX_PHRASE = 500
+MAX_PHRASES = 10_000
+
+
+def bound_for(key: str, value: float) -> Bound | None:
+    """The range of `section.name` (RANGES, else by its name's ending, else ≥ 0 for integers)."""
+    if key in RANGES:
+        return RANGES[key]
+    name = key.rsplit(".", 1)[-1]
+    for suffix, bound in SUFFIX_RANGES:
+        if name.endswith(suffix):
+            return bound
+    return INT_DEFAULT if isinstance(value, int) else None
+
+
+def _fail(key: str, value: Any, must: str) -> SettingsError:
+    return SettingsError(f"{key} = {show_value(value)}: must be {must}")
+
+
+def _check_number(key: str, value: Any, kind: type) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _fail(key, value, "an integer" if kind is int else "a number")
+    if kind is int and not isinstance(value, int):
+        raise _fail(key, value, "an integer")
+    bound = bound_for(key, value)
+    noun = "an integer" if kind is int else "a finite number"
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _fail(key, value, noun + (f" {bound.describe()}" if bound else ""))
+    if bound is not None and not bound.holds(value):
+        raise _fail(key, value, f"{noun} {bound.describe()}")
+
+
+def _check_text(key: str, value: Any, limit: int = MAX_TEXT) -> None:
+    if not isinstance(value, str):
+        raise _fail(key, value, "a string")
+    if len(value) > limit:
+        raise SettingsError(f"{key}: a string of {len(value)} characters; at most {limit}")
+    if not value.isprintable():
+        raise _fail(key, value, "printable text (no control characters)")
+
+
+def check_section(section: Any, name: str) -> None:
+    """Check every value of one settings section by the type of its default (see RANGES)."""
+    defaults = type(section)()
+    for f in dataclasses.fields(section):
+        key, value, default = f"{name}.{f.name}", getattr(section, f.name), getattr(defaults, f.name)
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise _fail(key, value, "true or false")
+        elif isinstance(default, (int, float)):
+            _check_number(key, value, int if isinstance(default, int) else float)
+        elif isinstance(default, str):
+            _check_text(key, value)
+        elif isinstance(default, list):
+            if not isinstance(value, list) or len(value) > MAX_PHRASES:
+                raise _fail(key, value, f"a list of at most {MAX_PHRASES} strings")
+            for n, item in enumerate(value):
+                _check_text(f"{key}[{n}]", item, MAX_PHRASE)
+                if not item.strip():
+                    raise _fail(f"{key}[{n}]", item, "a non-empty phrase")
+        elif isinstance(default, dict):
+            if not isinstance(value, dict):
+                raise _fail(key, value, "a table")
+            for k, v in value.items():
+                _check_text(f"{key} key", k, 100)
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not WEIGHT.holds(v):
+                    raise _fail(f"{key}.{k}", v, f"a finite number {WEIGHT.describe()}")
+    if name == "asr" and section.device not in ("auto", "cpu", "cuda"):
+        raise _fail("asr.device", section.device, "auto, cpu or cuda")
+    if name == "reviewer" and not section.name.strip():
+        raise _fail("reviewer.name", section.name, "a non-empty name (it is written with every label)")
+
+
+def _apply(section: Any, values: dict, where: str = "") -> None:
     known = {f.name: f for f in dataclasses.fields(section)}
-    for key, value in values.items():
-        if key not in known:
-            raise SettingsError(f"{where}: unknown key '{key}'")
-        current = getattr(section, key)
+    for name, value in values.items():
+        if name not in known:
+            raise SettingsError(f"{where or 'settings'}: unknown key {show_value(name)}")
+        key = f"{where}.{name}" if where else name
+        current = getattr(section, name)
         if dataclasses.is_dataclass(current):
             if not isinstance(value, dict):
-                raise SettingsError(f"{where}.{key} must be a table")
-            _apply(current, value, f"{where}.{key}")
+                raise SettingsError(f"{key} must be a table")
+            _apply(current, value, key)
             continue
         if isinstance(current, bool) != isinstance(value, bool):
-            raise SettingsError(f"{where}.{key} must be {type(current).__name__}, got {value!r}")
-        if isinstance(current, float) and isinstance(value, int):
-            value = float(value)
+            raise SettingsError(f"{key} must be {type(current).__name__}, got {show_value(value)}")
+        if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
+            try:
+                value = float(value)
+            except OverflowError:
+                raise SettingsError(f"{key} = {show_value(value)}: must be a finite number") from None
         if isinstance(current, dict) and isinstance(value, dict):
             value = {**current, **value}
         if type(current) is not type(value) and not (isinstance(current, float) and isinstance(value, float)):
-            raise SettingsError(f"{where}.{key} must be {type(current).__name__}, got {value!r}")
-        setattr(section, key, value)
+            raise SettingsError(f"{key} must be {type(current).__name__}, got {show_value(value)}")
+        setattr(section, name, value)
 
 
 def load_settings(path: str | Path | None = None) -> Settings:
@@ -211,17 +366,28 @@ def load_settings(path: str | Path | None = None) -> Settings:
     if path is None:
         return settings
     path = Path(path)
+    shown = show_name(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise SettingsError(f"{path}: settings file not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SettingsError(f"{path}: not valid TOML ({exc})") from None
+        raise SettingsError(f"{shown}: settings file not found") from None
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f"{shown}: not valid TOML ({exc})") from None
+    except (OSError, ValueError) as exc:  # a folder, no permission, a name the system refuses
+        raise SettingsError(f"{shown}: cannot read the settings file ({getattr(exc, 'strerror', None) or exc})") from None
     try:
-        _apply(settings, data, "settings")
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{shown}: not valid TOML ({exc})") from None
+    except ValueError as exc:  # e.g. an integer over Python's 4,300-digit limit
+        raise SettingsError(f"{shown}: not valid TOML ({str(exc).split(';')[0]})") from None
+    except RecursionError:
+        raise SettingsError(f"{shown}: not valid TOML (nested too deeply)") from None
+    try:
+        _apply(settings, data)
         return settings.validate()
     except SettingsError as exc:
-        raise SettingsError(f"{path}: {exc}") from None
+        raise SettingsError(f"{shown}: {exc}") from None
 
 
 def _toml_value(value: Any) -> str:

@@ -35,7 +35,7 @@ def test_the_documented_config_keys_work_as_written(tmp_path):
         ("[rulez]\n", "unknown key 'rulez'"),
         ('[rules]\ndead_air_min_s = "long"\n', "rules.dead_air_min_s must be float"),
         ('[channels]\nroles = ["agent", "agent"]\n', "channels.roles"),
-        ("[rules]\ndead_air_min_s = -1\n", "must be positive"),
+        ("[rules]\ndead_air_min_s = -1\n", "rules.dead_air_min_s = -1.0: must be a finite number ≥ 0.1"),
         ("[rules\n", "not valid TOML"),
     ],
 )
