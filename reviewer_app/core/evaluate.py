@@ -3,6 +3,8 @@
 A predicted segment matches a truth segment of the same category when their
 overlap is at least 30% of the shorter of the two. Each truth segment is
 matched at most once and so is each prediction (greedy, largest overlap first).
+With `match_role`, the two must also have the same role (agent, customer or
+both), so a problem found on the wrong channel does not count.
 """
 from __future__ import annotations
 
@@ -51,33 +53,60 @@ def overlaps_enough(a: Interval, b: Interval, min_overlap: float = MIN_OVERLAP) 
     return overlap > 0 and shorter > 0 and overlap >= min_overlap * shorter
 
 
-def count_matches(pred: list[Interval], truth: list[Interval]) -> int:
+def match_pairs(pred: list[Interval], truth: list[Interval], min_overlap: float = MIN_OVERLAP) -> list[tuple[int, int]]:
+    """(pred index, truth index) of each match: greedy, largest overlap first, each used once."""
     pairs = [
         (min(p[1], t[1]) - max(p[0], t[0]), i, j)
-        for i, p in enumerate(pred) for j, t in enumerate(truth) if overlaps_enough(p, t)
+        for i, p in enumerate(pred) for j, t in enumerate(truth) if overlaps_enough(p, t, min_overlap)
     ]
-    used_p, used_t, matched = set(), set(), 0
+    used_p, used_t, matched = set(), set(), []
     for _, i, j in sorted(pairs, reverse=True):
         if i not in used_p and j not in used_t:
             used_p.add(i)
             used_t.add(j)
-            matched += 1
+            matched.append((i, j))
     return matched
 
 
-def score_segments(pred: Iterable[dict], truth: Iterable[dict], into: dict[str, CategoryScore] | None = None):
-    """Add one call's segments (dicts with start, end, category) to per-category counts."""
+def count_matches(pred: list[Interval], truth: list[Interval]) -> int:
+    return len(match_pairs(pred, truth))
+
+
+def match_segments(pred: list[dict], truth: list[dict], *, match_role: bool = False,
+                   min_overlap: float = MIN_OVERLAP) -> list[tuple[int, int]]:
+    """(pred index, truth index) of each match between segment dicts (start, end, category[, role]).
+
+    Only segments of the same category match, and with `match_role` only those
+    of the same role too; within a group the matching is `match_pairs`'.
+    """
+    def key(seg: dict):
+        return (seg["category"], seg.get("role")) if match_role else seg["category"]
+
+    groups: dict = {}
+    for i, seg in enumerate(pred):
+        groups.setdefault(key(seg), ([], []))[0].append(i)
+    for j, seg in enumerate(truth):
+        groups.setdefault(key(seg), ([], []))[1].append(j)
+    out = []
+    for p_idx, t_idx in groups.values():
+        p = [(float(pred[i]["start"]), float(pred[i]["end"])) for i in p_idx]
+        t = [(float(truth[j]["start"]), float(truth[j]["end"])) for j in t_idx]
+        out += [(p_idx[a], t_idx[b]) for a, b in match_pairs(p, t, min_overlap)]
+    return sorted(out)
+
+
+def score_segments(pred: Iterable[dict], truth: Iterable[dict], into: dict[str, CategoryScore] | None = None,
+                   *, match_role: bool = False):
+    """Add one call's segments (dicts with start, end, category; role when `match_role`) to
+    per-category counts."""
     scores = into if into is not None else {}
-    by_cat: dict[str, tuple[list[Interval], list[Interval]]] = {}
-    for seg in pred:
-        by_cat.setdefault(seg["category"], ([], []))[0].append((float(seg["start"]), float(seg["end"])))
-    for seg in truth:
-        by_cat.setdefault(seg["category"], ([], []))[1].append((float(seg["start"]), float(seg["end"])))
-    for cat, (p, t) in by_cat.items():
+    pred, truth = list(pred), list(truth)
+    for cat in dict.fromkeys([seg["category"] for seg in pred] + [seg["category"] for seg in truth]):
         s = scores.setdefault(cat, CategoryScore(cat))
-        s.predicted += len(p)
-        s.truth += len(t)
-        s.true_positives += count_matches(p, t)
+        s.predicted += sum(seg["category"] == cat for seg in pred)
+        s.truth += sum(seg["category"] == cat for seg in truth)
+    for i, _ in match_segments(pred, truth, match_role=match_role):
+        scores[pred[i]["category"]].true_positives += 1
     return scores
 
 

@@ -49,3 +49,26 @@ def test_error_rates():
     assert word_error_rate(["Hello", "there,", "world"], ["hello", "world"]) == pytest.approx(1 / 3)
     assert word_error_rate(["a", "b"], ["a", "b"]) == 0.0
     assert character_error_rate("广州市房地产", "广州市房地產") == pytest.approx(1 / 6)
+
+
+def test_role_aware_matching_needs_the_same_role():
+    from reviewer_app.core.evaluate import match_segments, score_segments
+
+    truth = [{"start": 10, "end": 14, "category": "poor_audio", "role": "customer"},
+             {"start": 30, "end": 31, "category": "overtalk", "role": "both"}]
+    pred = [{"start": 10.5, "end": 13, "category": "poor_audio", "role": "agent"},
+            {"start": 30.2, "end": 31.5, "category": "overtalk", "role": "both"}]
+    assert match_segments(pred, truth) == [(0, 0), (1, 1)]
+    assert match_segments(pred, truth, match_role=True) == [(1, 1)]
+    by_role = score_segments(pred, truth, match_role=True)
+    assert (by_role["poor_audio"].true_positives, by_role["poor_audio"].predicted,
+            by_role["poor_audio"].truth) == (0, 1, 1)
+    assert by_role["overtalk"].f1 == 1.0
+    assert score_segments(pred, truth)["poor_audio"].f1 == 1.0  # without roles: as before
+
+
+def test_each_truth_segment_is_matched_once_largest_overlap_first():
+    from reviewer_app.core.evaluate import match_pairs
+
+    assert match_pairs([(0, 10), (8, 12)], [(9, 12)]) == [(1, 0)]
+    assert match_pairs([(0, 10)], [(0, 4), (5, 10)]) == [(0, 1)]  # 5 s of overlap beats 4 s
