@@ -40,7 +40,7 @@ class AsrSettings:
 class RuleSettings:
     dead_air_min_s: float = 5.0
     overtalk_min_s: float = 1.0
-    crosstalk_margin_db: float = 15.0  # a channel this far below the other is leakage, not speech
+    crosstalk_margin_db: float = 15.0  # a channel this far below the other and a copy of it (coherence) is leakage
     fast_speech_wpm: float = 200.0
     fast_speech_cpm: float = 330.0
     fast_speech_window_s: float = 15.0
@@ -59,7 +59,7 @@ class RuleSettings:
     emotion_pitch_z: float = 1.5
     emotion_min_s: float = 1.0
     # Added for the detection rules (see reviewer_app/core/detect/rules/).
-    overtalk_join_gap_s: float = 0.2  # overlaps closer than this are one overtalk
+    overtalk_join_gap_s: float = 0.5  # pauses shorter than this inside one side's talk, and between overlaps, are joined
     fast_speech_max_pause_s: float = 2.0  # a longer gap between agent words counts only this long
     repetition_min_chars: int = 4  # n-gram length for Chinese (characters)
     repetition_min_count: int = 3  # times a phrase must be said within the window
@@ -71,6 +71,11 @@ class RuleSettings:
     emotion_smooth_s: float = 0.5  # moving average over z-scores before thresholding
     emotion_join_s: float = 0.3  # aroused stretches closer than this are joined
     emotion_lexicon_near_s: float = 2.0  # a lexicon hit this close to arousal backs it up
+    # Overtalk and looped audio (issue 9; see detect/rules/overtalk.py and looped_audio.py).
+    overtalk_backchannel_max_s: float = 1.0  # a burst this short over the other's speech, no real words: backchannel
+    looped_audio_min_s: float = 0.5  # shortest piece of audio whose immediate replay counts as a loop
+    looped_audio_max_lag_s: float = 5.0  # longest loop period (time from the piece to its replay) searched
+    looped_audio_min_r: float = 0.9  # spectro-temporal correlation of piece and replay needed for a loop
 
 
 @dataclass

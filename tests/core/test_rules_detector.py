@@ -26,7 +26,7 @@ def test_detect_problems_runs_all_rules_sorted():
     found = {(s.category, s.role, s.start, s.end) for s in segs}
     assert ("missing_greeting", AGENT, 2.0, 22.0) in found
     assert ("forbidden_phrase", AGENT, 10.0, 10.9) in found
-    assert ("overtalk", "both", 38.0, 40.0) in found
+    assert ("overtalk", CUSTOMER, 38.0, 40.0) in found  # the customer started over the agent
     assert ("dead_air", "both", 0.0, 2.0) not in found  # only 2 s
     assert ("dead_air", "both", 52.0, 60.0) in found
     assert ("negative_emotion", CUSTOMER, 51.0, 51.5) in found
