@@ -53,6 +53,8 @@ def cmd_analyze(args) -> int:
     finally:
         bar.close()
     for o in outcomes:
+        for warning in o.warnings:
+            print(f"warning: {one_line(warning)}", file=sys.stderr)
         if o.analysis is not None:
             for warning in o.analysis.warnings:
                 print(f"warning: {one_line(warning)}", file=sys.stderr)

@@ -19,6 +19,31 @@ def _version(dist: str) -> str | None:
         return None
 
 
+def loaded_policy(engine, settings) -> dict:
+    """The detector policy of the model that actually loads: its checksums are checked (against the
+    database's record for a trained version), and a version that fails is named with the reason and
+    the version standing in for it."""
+    from dataclasses import asdict
+
+    from reviewer_app.core.detect.merge import policy_from_meta
+    from reviewer_app.core.training.registry import load_active
+
+    loaded = load_active(engine, "cpu")
+    meta = loaded.meta
+    policy = policy_from_meta(meta, settings)
+    out = {
+        "model_version": loaded.version,
+        "model_path": str(loaded.path) if loaded.path else None,
+        "model_sha256": meta.get("weights_sha256"),
+        "min_labels_per_category": settings.model.min_labels_per_category,
+        "categories": {cat: {k: v for k, v in asdict(p).items() if k != "category"} for cat, p in policy.items()},
+    }
+    if meta.get("fallback_from"):
+        out["fallback_from"] = meta["fallback_from"]
+        out["fallback_reason"] = meta.get("fallback_reason")
+    return out
+
+
 def collect_info(db_url: str | None = None, config: str | None = None) -> dict:
     from reviewer_app.core.asr.model_store import resolve_model
     from reviewer_app.core.asr.transcribe import pick_device
@@ -36,12 +61,13 @@ def collect_info(db_url: str | None = None, config: str | None = None) -> dict:
         gpu = f"unavailable ({type(exc).__name__})"
     url = db_url or paths.default_db_url()
     try:
-        from reviewer_app.core.detect.merge import describe_policy
         from reviewer_app.core.storage.db import open_database
 
         engine = open_database(url)
-        policy = describe_policy(engine, settings)
-        engine.dispose()
+        try:
+            policy = loaded_policy(engine, settings)
+        finally:
+            engine.dispose()
     except ReviewerError as exc:  # info still answers when the database is unreachable
         policy = {"error": str(exc)}
     return {

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from reviewer_app.core.atomic import atomic_path
 from reviewer_app.core.checksums import sha256_of_file
 from reviewer_app.core.errors import ModelError
+from reviewer_app.core.messages import one_line, show_value
 
 if TYPE_CHECKING:  # torch is imported only when a model is saved or loaded
     from reviewer_app.core.detect.model import ModelConfig, ProblemSegmentModel
@@ -80,15 +81,27 @@ def read_meta(weights: Path) -> dict:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ModelError(f"{path}: model metadata not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(f"{path}: unreadable model metadata ({exc})") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # ValueError: bad JSON, an over-long integer
+        raise ModelError(f"{path}: unreadable model metadata ({one_line(exc, 200)})") from None
+    except RecursionError:
+        raise ModelError(f"{path}: unreadable model metadata (nested too deeply)") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ModelError(f"{path}: not a reviewer-app model (format {meta.get('format') if isinstance(meta, dict) else '?'})")
+        raise ModelError(f"{path}: not a reviewer-app model "
+                         f"(format {show_value(meta.get('format')) if isinstance(meta, dict) else '?'})")
     return meta
 
 
-def load_checkpoint(weights: Path, device: str = "cpu") -> LoadedModel:
-    """Verify and load; raises ModelError naming the file and what is wrong."""
+def check_recorded_sha256(weights: Path, actual: str, recorded: str | None) -> None:
+    """The weights must be the file the database recorded when the version was registered: a
+    replaced file with its model.json rewritten to match still fails here."""
+    if recorded and actual != recorded:
+        raise ModelError(f"{weights}: weights sha256 {actual[:12]}… differ from the sha256 recorded in the "
+                         f"database when this version was registered ({recorded[:12]}…): the file was replaced")
+
+
+def load_checkpoint(weights: Path, device: str = "cpu", recorded_sha256: str | None = None) -> LoadedModel:
+    """Verify and load; raises ModelError naming the file and what is wrong. `recorded_sha256` is the
+    weights' sha256 as the database recorded it (a trained version); the file must have it too."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
@@ -102,6 +115,7 @@ def load_checkpoint(weights: Path, device: str = "cpu") -> LoadedModel:
     if actual != meta.get("weights_sha256"):
         raise ModelError(f"{weights}: weights do not match their metadata (sha256 {actual[:12]}…, expected "
                          f"{str(meta.get('weights_sha256'))[:12]}…): the file is damaged or was changed")
+    check_recorded_sha256(weights, actual, recorded_sha256)
     try:
         config = ModelConfig.from_dict(meta["config"])
         state = load_file(str(weights), device="cpu")

@@ -58,26 +58,31 @@ def active_meta(engine) -> dict:
     return meta
 
 
-def load_model(weights: Path, device: str = "cpu") -> LoadedModel:
-    """Load (once per process, per file content and device) a verified checkpoint."""
-    from reviewer_app.core.training.checkpoint import file_sha256
+def load_model(weights: Path, device: str = "cpu", recorded_sha256: str | None = None) -> LoadedModel:
+    """Load (once per process, per file content and device) a verified checkpoint. A trained version
+    passes the sha256 the database recorded for it: a file that differs is refused."""
+    from reviewer_app.core.training.checkpoint import check_recorded_sha256, file_sha256
 
     weights = Path(weights)
     if not weights.is_file():
         raise ModelError(f"{weights}: model weights not found")
-    key = (str(weights.resolve()), file_sha256(weights), device)
+    actual = file_sha256(weights)
+    key = (str(weights.resolve()), actual, device)
     with _cache_lock:
         if key not in _cache:
-            _cache[key] = load_checkpoint(weights, device)
+            _cache[key] = load_checkpoint(weights, device, recorded_sha256)
+        else:  # loaded before under another record, perhaps
+            check_recorded_sha256(weights, actual, recorded_sha256)
         return _cache[key]
 
 
 def load_active(engine, device: str = "cpu") -> LoadedModel:
     """The model in use. If its file is damaged or missing, the newest earlier version that loads
     (then the bundled default) stands in, and `meta["fallback_from"]` names the one that failed."""
-    version, weights = active_weights(engine)
+    row = mv.active_version(engine) if engine is not None else None
+    version, weights = (row.version, Path(row.path)) if row is not None else (mv.DEFAULT_VERSION, default_checkpoint())
     try:
-        loaded = load_model(weights, device)
+        loaded = load_model(weights, device, row.sha256 if row is not None else None)
     except ModelError as exc:
         log.warning("model %s cannot be loaded (%s); falling back to the previous version", version, exc)
         loaded = _previous_that_loads(engine, version, device)
@@ -92,7 +97,7 @@ def _previous_that_loads(engine, failed: str, device: str) -> LoadedModel:
     earlier = [r for r in rows if ids and r.id < ids[0]]
     for row in reversed(earlier):
         try:
-            loaded = load_model(Path(row.path), device)
+            loaded = load_model(Path(row.path), device, row.sha256)
         except ModelError:
             continue
         return replace(loaded, meta={**loaded.meta, "version": row.version})
@@ -117,7 +122,7 @@ def promote(engine, version: str) -> mv.ModelVersion | None:
         row = mv.get_version(engine, version)
         if row is None:
             raise ReviewerError(f"no model version {version!r} (see `reviewer-app models list`)")
-        load_checkpoint(Path(row.path))  # raises ModelError when damaged or missing
+        load_checkpoint(Path(row.path), recorded_sha256=row.sha256)  # ModelError when damaged, replaced, missing
     return mv.activate(engine, version)
 
 
@@ -141,5 +146,5 @@ def rollback(engine) -> mv.ModelVersion | None:
         if row.id < current.id:
             target = row
     if target is not None:
-        load_checkpoint(Path(target.path))
+        load_checkpoint(Path(target.path), recorded_sha256=target.sha256)
     return mv.rollback(engine)
