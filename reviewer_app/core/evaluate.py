@@ -9,6 +9,7 @@ both), so a problem found on the wrong channel does not count.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 from reviewer_app.core import intervals
 from reviewer_app.core.domain import Interval
 from reviewer_app.core.errors import ReviewerError
+from reviewer_app.core.messages import one_line, show_name, show_value
 
 MIN_OVERLAP = 0.3
 
@@ -111,14 +113,46 @@ def score_segments(pred: Iterable[dict], truth: Iterable[dict], into: dict[str, 
 
 
 def _segments_in(path: Path) -> list[dict]:
+    """The segments of a truth or prediction file, each checked: a dict with a category name and
+    finite bounds 0 <= start <= end. A bad one is an error naming the file and the entry."""
+    shown = show_name(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ReviewerError(f"{path}: cannot read segments ({exc})") from None
+    except RecursionError:
+        raise ReviewerError(f"{shown}: cannot read segments (nested too deeply)") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # ValueError: bad JSON, an over-long integer
+        raise ReviewerError(f"{shown}: cannot read segments ({one_line(exc, 200)})") from None
     segments = data.get("segments") if isinstance(data, dict) else data
     if not isinstance(segments, list):
-        raise ReviewerError(f"{path}: no 'segments' list")
+        raise ReviewerError(f"{shown}: no 'segments' list")
+    for n, seg in enumerate(segments):
+        _check_segment(shown, n, seg)
     return segments
+
+
+def _check_segment(shown: str, n: int, seg) -> None:
+    where = f"{shown}: segment {n}"
+    if not isinstance(seg, dict):
+        raise ReviewerError(f"{where}: must be an object with start, end and category, got {show_value(seg)}")
+    category = seg.get("category")
+    if not isinstance(category, str) or not category or len(category) > 100:
+        raise ReviewerError(f"{where}: 'category' must be a category name, got {show_value(category)}")
+    bounds = []
+    for key in ("start", "end"):
+        value = seg.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ReviewerError(f"{where}: '{key}' must be a number of seconds, got {show_value(value)}")
+        try:
+            value = float(value)
+        except OverflowError:
+            value = math.inf
+        if not math.isfinite(value):
+            raise ReviewerError(f"{where}: '{key}' must be finite, got {show_value(seg.get(key))}")
+        bounds.append(value)
+    if not 0 <= bounds[0] <= bounds[1]:
+        raise ReviewerError(f"{where}: bad bounds {bounds[0]:g}..{bounds[1]:g}: need 0 <= start <= end")
+    if "role" in seg and not isinstance(seg["role"], str):
+        raise ReviewerError(f"{where}: 'role' must be a role name, got {show_value(seg['role'])}")
 
 
 def evaluate_dirs(truth_dir: str | Path, pred_dir: str | Path) -> dict[str, CategoryScore]:
