@@ -6,6 +6,7 @@ import os
 import shutil
 import struct
 import subprocess
+import sys
 import time
 import wave
 from pathlib import Path
@@ -309,3 +310,161 @@ def test_asr_input_is_bit_identical_to_faster_whisper(tmp_path: Path) -> None:
     theirs = faster_whisper_decode(str(path), split_stereo=True)
     for c in range(2):
         np.testing.assert_array_equal(ours[c], theirs[c])
+
+
+# --- hostile files: refused at once, in bounded memory -------------------------
+
+BOUNDED_DECODE = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
+from reviewer_app.core.audio.decode import decode_audio, sha256_of_file
+from reviewer_app.core.errors import AudioError
+for step in (decode_audio, sha256_of_file):
+    try:
+        result = step(sys.argv[1])
+    except AudioError as exc:
+        print(exc, flush=True)
+    else:
+        print("read", getattr(result, "shape", result), flush=True)
+"""
+MEMORY_CAP = 1 << 30  # address space of the decoding process: the import needs ~0.3 GiB
+
+
+def header_wav(path: Path, rate: int, channels: int = 1, data_bytes: int = 32000) -> Path:
+    """A 16-bit PCM WAV header claiming `rate` and `channels`, over `data_bytes` of silence."""
+    align = 2 * channels
+    path.write_bytes(
+        b"RIFF" + struct.pack("<I", 36 + data_bytes) + b"WAVEfmt "
+        + struct.pack("<IHHIIHH", 16, 1, channels, rate, (rate * align) & 0xFFFFFFFF, align, 16)
+        + b"data" + struct.pack("<I", data_bytes) + bytes(data_bytes)
+    )
+    return path
+
+
+def sparse_wav(path: Path, rate: int, channels: int, seconds: float) -> Path:
+    """A real, complete WAV of `seconds` of silence, written as a sparse file (no disk used)."""
+    n = int(rate * seconds) * channels * 2
+    with open(path, "wb") as fh:
+        fh.write(b"RIFF" + struct.pack("<I", min(36 + n, 0xFFFFFFFF)) + b"WAVEfmt "
+                 + struct.pack("<IHHIIHH", 16, 1, channels, rate, rate * channels * 2, channels * 2, 16)
+                 + b"data" + struct.pack("<I", min(n, 0xFFFFFFFF)))
+        fh.truncate(44 + n)
+    return path
+
+
+def decode_in_a_bounded_process(path: Path, timeout: float = 30) -> tuple[list[str], float]:
+    """decode_audio and sha256_of_file on `path` in a child with MEMORY_CAP and `timeout`."""
+    root = Path(__file__).resolve().parents[2]
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", BOUNDED_DECODE.format(limit=MEMORY_CAP), str(path)],
+                          capture_output=True, text=True, timeout=timeout, cwd=root,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 0 and not done.stderr, done.stderr[-2000:]
+    return done.stdout.splitlines(), time.monotonic() - start
+
+
+@pytest.mark.parametrize(("make", "cause"), [
+    (lambda p: header_wav(p / "one_hz.wav", 1), "sample rate 1 Hz is outside 1000..384000 Hz"),
+    (lambda p: header_wav(p / "one_ghz.wav", 1_000_000_000),
+     "sample rate 1000000000 Hz is outside 1000..384000 Hz"),
+    (lambda p: header_wav(p / "low.wav", 999), "sample rate 999 Hz is outside"),
+    (lambda p: header_wav(p / "high.wav", 384_001), "sample rate 384001 Hz is outside"),
+    (lambda p: header_wav(p / "many.wav", 8000, channels=100, data_bytes=200 * 8000),
+     "100 channels is more than 64"),
+    (lambda p: header_wav(p / "no_data.wav", 8000, data_bytes=0), "no audio frames"),
+    (lambda p: sparse_wav(p / "thirteen_hours.wav", 8000, 2, 13 * 3600),
+     "too long to analyse (13 h; at most 12 h is analysed)"),
+], ids=["1Hz", "1GHz", "999Hz", "384001Hz", "100ch", "zero_length", "13h"])
+def test_absurd_header_is_refused_at_once_in_bounded_memory(tmp_path: Path, make, cause: str) -> None:
+    path = make(tmp_path)
+    (decoded, hashed), elapsed = decode_in_a_bounded_process(path)
+    assert decoded.startswith(f"{path}: {cause}"), decoded
+    assert hashed.startswith("read ")  # a regular file: its hash is still computed
+    assert elapsed < 20
+
+
+@pytest.mark.parametrize("rate", [1000, 384_000])
+def test_sample_rates_at_the_bounds_decode(tmp_path: Path, rate: int) -> None:
+    audio = decode_audio(write_wav(tmp_path / f"{rate}.wav", np.zeros((1, rate // 2)), rate))
+    assert audio.sample_rate == rate and audio.n_samples == rate // 2
+
+
+def test_fifo_is_refused_without_opening_it(tmp_path: Path) -> None:
+    fifo = tmp_path / "call.wav"
+    os.mkfifo(fifo)  # nobody writes to it: an open() for reading would block forever
+    lines, elapsed = decode_in_a_bounded_process(fifo, timeout=30)
+    assert lines == [f"{fifo}: is a FIFO (named pipe), not a regular file: give an audio file"] * 2
+    assert elapsed < 20
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/null"])
+def test_device_is_refused_without_reading_it(device: str) -> None:
+    if not os.path.exists(device):
+        pytest.skip(f"{device} is absent")
+    lines, elapsed = decode_in_a_bounded_process(Path(device), timeout=30)
+    assert lines == [f"{device}: is a character device, not a regular file: give an audio file"] * 2
+    assert elapsed < 20
+
+
+def _flac_without_length(path: Path, seconds: float, rate: int = 8000) -> Path:
+    """A FLAC whose STREAMINFO says "total samples unknown": only decoding finds its length."""
+    write_with_pyav(path, chirps(rate, seconds)[:1], rate, "flac", "s16")
+    data = bytearray(path.read_bytes())
+    assert data[:4] == b"fLaC" and data[4] & 0x7F == 0  # STREAMINFO first
+    info = int.from_bytes(data[18:26], "big") & ~((1 << 36) - 1)  # low 36 bits: total samples
+    data[18:26] = info.to_bytes(8, "big")
+    path.write_bytes(bytes(data))
+    with av.open(str(path)) as container:
+        assert container.streams.audio[0].duration is None and not container.duration
+    return path
+
+
+def test_decoding_stops_at_the_length_bound_when_the_header_does_not_say(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import reviewer_app.core.audio.decode as decode_module
+
+    path = _flac_without_length(tmp_path / "long.flac", 40.0)
+    assert decode_audio(path).duration_s == pytest.approx(40.0, abs=0.01)
+    monkeypatch.setattr(decode_module, "MAX_DURATION_S", 30.0)  # a 12 h file in miniature
+    with pytest.raises(AudioError, match=r"too long to analyse \(more than 30 s; at most 30 s is analysed\)"):
+        decode_audio(path)
+    monkeypatch.setattr(decode_module, "MAX_DURATION_S", 12 * 3600.0)
+    monkeypatch.setattr(decode_module, "MAX_DECODED_BYTES", 8000 * 20 * 4)  # 20 s of one channel
+    with pytest.raises(AudioError, match=r"more than 20 s; at most 20 s of 8000 Hz 1-channel audio fits"):
+        decode_audio(path)
+
+
+def test_declared_length_is_refused_before_decoding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import reviewer_app.core.audio.decode as decode_module
+
+    path = write_with_pyav(tmp_path / "long.flac", chirps(8000, 40.0)[:1], 8000, "flac", "s16")
+    monkeypatch.setattr(decode_module, "MAX_DURATION_S", 30.0)
+    decoded: list[int] = []
+    monkeypatch.setattr(decode_module, "_decode_stream", lambda *a: decoded.append(1))
+    with pytest.raises(AudioError, match=r"too long to analyse \(40 s; at most 30 s is analysed\)"):
+        decode_audio(path)
+    assert decoded == []
+
+
+def test_analyze_refuses_a_one_hertz_header_with_one_line_in_bounded_memory(tmp_path: Path) -> None:
+    """The reported case: a 32 KB WAV claiming 1 Hz took 7 GB for 18 s, then an IndexError."""
+    import resource
+
+    root = Path(__file__).resolve().parents[2]
+    path = header_wav(tmp_path / "one_hz.wav", 1)
+    cap = 2 << 30
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+    start = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "reviewer_app", "analyze", str(path), "--asr-model", "tiny.en",
+         "--db", f"sqlite:///{tmp_path / 'lib.sqlite3'}"],
+        capture_output=True, text=True, timeout=120, cwd=root, preexec_fn=limit,
+        env={**os.environ, "REVIEWER_APP_DATA_DIR": str(tmp_path / "appdata"), "PYTHONPATH": str(root)})
+    assert done.returncode == 1, done.stderr[-2000:]
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: {path}: sample rate 1 Hz is outside 1000..384000 Hz (a damaged header?)"]
+    assert "Traceback" not in done.stderr
+    assert time.monotonic() - start < 60

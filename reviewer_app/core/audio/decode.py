@@ -23,6 +23,15 @@ log = logging.getLogger(__name__)
 
 MAX_CHANNELS = 2  # channels analysed; the rest of a multichannel file is ignored
 MIN_DURATION_S = 0.1  # shorter files hold nothing to analyse
+# Bounds on what a file may claim or hold. A damaged or hostile header (1 Hz, 1 GHz, 65535
+# channels) or a small compressed file that expands to days of audio is refused with one line
+# before it can take the machine's memory; decoding stops as soon as a bound is passed.
+MIN_SAMPLE_RATE = 1_000
+MAX_SAMPLE_RATE = 384_000
+MAX_SOURCE_CHANNELS = 64
+MAX_DURATION_S = 12 * 3600.0
+MAX_DECODED_BYTES = 6 << 30  # float32 samples kept (analysed channels x samples x 4 bytes)
+FLUSH_SAMPLES = 1 << 20  # raw frames are converted to float32 at least this often
 
 # Integer sample formats and the divisor that maps them to [-1, 1).
 _INT_SCALE = {"u8": 128.0, "s16": 32768.0, "s32": 2147483648.0, "s64": 9223372036854775808.0}
@@ -63,6 +72,7 @@ def decode_audio(path: str | os.PathLike[str], max_channels: int = MAX_CHANNELS)
         if not container.streams.audio:
             raise AudioError(name, "not an audio file (it holds no audio stream)")
         stream = container.streams.audio[0]
+        _check_declared(name, container, stream, max_channels)
         samples, rate, channels, truncated = _decode_stream(name, container, stream, max_channels)
     if truncated:
         log.warning("%s: decoding stopped early (%s); using the first %.2f s", name, truncated,
@@ -72,8 +82,12 @@ def decode_audio(path: str | os.PathLike[str], max_channels: int = MAX_CHANNELS)
 
 
 def sha256_of_file(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> str:
-    """The call's identity: sha256 of the audio file's bytes (an unreadable file is an AudioError)."""
+    """The call's identity: sha256 of the audio file's bytes (an unreadable file is an AudioError).
+
+    Only a regular file is read: a FIFO or a device (which would block or never end) is refused.
+    """
     name = os.fspath(path)
+    _check_regular(name)
     try:
         return checksums.sha256_of_file(name, chunk_size)
     except OSError as exc:
@@ -105,15 +119,26 @@ def resample(samples: np.ndarray, from_sr: int, to_sr: int = 16000) -> np.ndarra
 # --- checks -----------------------------------------------------------------
 
 
-def _check_readable(name: str) -> None:
+def _check_regular(name: str) -> os.stat_result:
+    """os.stat (which never blocks) and S_ISREG, before anything opens the file."""
     try:
         info = os.stat(name)
     except OSError as exc:
         raise AudioError(name, _os_cause(exc)) from None
-    if stat.S_ISDIR(info.st_mode):
+    mode = info.st_mode
+    if stat.S_ISDIR(mode):
         raise AudioError(name, "is a directory, not an audio file")
-    if not stat.S_ISREG(info.st_mode):
-        raise AudioError(name, "not a regular file")
+    if not stat.S_ISREG(mode):
+        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else
+                "a character device" if stat.S_ISCHR(mode) else
+                "a block device" if stat.S_ISBLK(mode) else
+                "a socket" if stat.S_ISSOCK(mode) else "a special file")
+        raise AudioError(name, f"is {kind}, not a regular file: give an audio file")
+    return info
+
+
+def _check_readable(name: str) -> None:
+    info = _check_regular(name)
     if info.st_size == 0:
         raise AudioError(name, "file is empty")
     try:
@@ -121,6 +146,56 @@ def _check_readable(name: str) -> None:
             fh.read(1)
     except OSError as exc:
         raise AudioError(name, _os_cause(exc)) from None
+
+
+def _check_rate(name: str, rate: int) -> None:
+    if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+        raise AudioError(name, f"sample rate {rate} Hz is outside {MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE} Hz "
+                               "(a damaged header?)")
+
+
+def _check_channels(name: str, channels: int) -> None:
+    if channels > MAX_SOURCE_CHANNELS:
+        raise AudioError(name, f"{channels} channels is more than {MAX_SOURCE_CHANNELS} (a damaged header?)")
+
+
+def _max_samples(rate: int, channels_kept: int) -> int:
+    """Samples per channel decoding may reach: MAX_DURATION_S, and MAX_DECODED_BYTES of float32."""
+    return min(int(MAX_DURATION_S * rate), MAX_DECODED_BYTES // (4 * max(1, channels_kept)))
+
+
+def _too_long(name: str, rate: int, channels_kept: int, seconds: float | None = None) -> AudioError:
+    limit = _max_samples(rate, channels_kept) / rate
+    what = _span(seconds) if seconds is not None else f"more than {_span(limit)}"
+    why = (f"at most {_span(MAX_DURATION_S)} is analysed" if limit >= MAX_DURATION_S else
+           f"at most {_span(limit)} of {rate} Hz {channels_kept}-channel audio fits in "
+           f"{MAX_DECODED_BYTES / (1 << 30):g} GiB")
+    return AudioError(name, f"too long to analyse ({what}; {why}); split it first")
+
+
+def _span(seconds: float) -> str:
+    return f"{seconds / 3600:.3g} h" if seconds >= 3600 else f"{seconds:.0f} s"
+
+
+def _check_declared(name: str, container: av.container.InputContainer,
+                    stream: av.audio.stream.AudioStream, max_channels: int) -> None:
+    """Refuse what the header claims (rate, channels, duration) before decoding anything."""
+    ctx = stream.codec_context
+    if ctx is None:
+        return  # _decode_stream names it
+    rate, channels = int(ctx.sample_rate or 0), int(ctx.channels or 0)
+    if rate:
+        _check_rate(name, rate)
+    _check_channels(name, channels)
+    seconds = None
+    if stream.duration and stream.time_base:
+        seconds = float(stream.duration * stream.time_base)
+    elif container.duration:
+        seconds = container.duration / 1_000_000
+    if rate and seconds is not None:
+        kept = min(max_channels, channels or max_channels)
+        if seconds * rate > _max_samples(rate, kept):
+            raise _too_long(name, rate, kept, seconds)
 
 
 def _check_samples(name: str, samples: np.ndarray, rate: int) -> None:
@@ -201,17 +276,22 @@ def _decode_stream(
     chunks: list[np.ndarray] = []
     pending: list[np.ndarray] = []  # raw frames of one sample format, converted together
     pending_fmt: tuple[str, bool, int] | None = None
+    pending_n = total = 0
+    limit = 0
     truncated = ""
 
     def flush() -> None:
+        nonlocal pending_n
         if pending and pending_fmt is not None:
             chunks.append(_to_float(pending, *pending_fmt, max_channels))
             pending.clear()
+        pending_n = 0
 
     try:
         for frame in container.decode(stream):
             fmt = frame.format
             nch = len(frame.layout.channels)
+            _check_channels(name, nch)
             key = (fmt.name.rstrip("p"), fmt.is_planar, nch)
             if key != pending_fmt:
                 flush()
@@ -220,8 +300,17 @@ def _decode_stream(
                 rate = int(frame.sample_rate)
             elif frame.sample_rate and frame.sample_rate != rate:
                 raise AudioError(name, "sample rate changes inside the file; convert it first")
+            if not limit:
+                _check_rate(name, rate)
+                limit = _max_samples(rate, min(max_channels, nch))
             source_channels = source_channels or nch
+            total += frame.samples
+            if total > limit:  # stop before the samples past the bound are kept
+                raise _too_long(name, rate, min(max_channels, nch))
             pending.append(frame.to_ndarray())
+            pending_n += frame.samples
+            if pending_n >= FLUSH_SAMPLES:  # the raw frames of every source channel, bounded
+                flush()
     except av.error.FFmpegError as exc:
         if not pending and not chunks:
             raise AudioError(name, f"cannot decode audio ({_ffmpeg_reason(exc)})") from None
