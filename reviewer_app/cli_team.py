@@ -62,8 +62,12 @@ def cmd_export(args) -> int:
         options["audio_prefix"] = args.audio_prefix
     if args.format == "audacity":
         options["which"] = args.which
-    paths = export_library(engine, args.format, args.out, calls, **options)
-    print(f"wrote {len(paths)} {args.format} file(s) to {args.out}")
+    from reviewer_app.core.atomic import staged_folder
+    from reviewer_app.core.messages import show_name
+
+    with staged_folder(args.out) as stage:  # every file written, or none: never a partial set
+        paths = export_library(engine, args.format, stage, calls, **options)
+    print(f"wrote {len(paths)} {args.format} file(s) to {show_name(args.out)}")
     return 0
 
 

@@ -5,19 +5,23 @@ The file is a JSON list of entries:
     {"audio": PATH, "start": s, "end": s, "category": ID,
      "status": "confirmed" | "rejected" | "added", "role": "agent" | "customer" | "both"}
     {"audio": PATH, "reviewed": true}
+    {"exported_at": "2026-11-30T05:09:16.123456+00:00"}   (written by the export; optional)
 
 `role` is optional (a mono call has the one role `both`, and so does an entry
 without a role). A relative PATH is relative to the label file's folder. Audio
 is matched by content (sha256): audio not yet in the library is analysed
-first. Importing applies each entry through the audited LabelStore:
+first. An audio path must be a regular file (a FIFO or a device is refused
+without being opened).
 
-* confirmed: the prediction of that category it overlaps (>= 30% of the shorter)
-  is confirmed, or edited to the file's bounds when they differ; with none,
-  the segment is added.
-* rejected: the overlapping prediction is rejected; with none, the segment is
-  added and rejected, so the negative is on record.
-* added: a reviewer's segment is added.
-* reviewed: the call is marked reviewed (after its other entries).
+Importing is the one label import of exchange.apply (read its docstring for
+the rule): the whole file is checked first, and a bad entry (or audio that is
+missing or fails to analyse) refuses the import naming the file and the entry;
+then every label is applied in one transaction. Entries are decisions about a
+stretch: confirmed (the overlapping prediction is confirmed, or moved to the
+file's bounds), rejected (it is rejected; with none, the segment is added as
+rejected so the negative is on record), added; `reviewed` marks the call
+reviewed. A labels JSON never rejects what it leaves out. Changes other
+reviewers made after `exported_at` are conflicts, left as they are.
 
 Entries already in the library as given are left alone, so importing the same
 file twice changes nothing. Export writes confirmed and edited segments as
@@ -26,52 +30,54 @@ file twice changes nothing. Export writes confirmed and edited segments as
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Generator
-from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from reviewer_app.core.atomic import write_text_atomic
 from reviewer_app.core.domain import BOTH, CATEGORIES, ROLES
 from reviewer_app.core.errors import ReviewerError
-from reviewer_app.core.evaluate import overlaps_enough
+from reviewer_app.core.exchange.apply import CallPlan, Entry, ImportReport
+from reviewer_app.core.exchange.limits import MAX_LABELS, file_problem, load_json, seconds, time_problem
+from reviewer_app.core.messages import show_name, show_value
 from reviewer_app.core.progress import CancelToken, Progress
 from reviewer_app.core.settings import Settings
 
 STATUSES = ("confirmed", "rejected", "added")
-SAME_S = 0.05  # bounds closer than this are the same
 
-
-@dataclass
-class ImportReport:
-    applied: int = 0  # label changes made
-    unchanged: int = 0  # entries already in the library as given
-    reviewed: int = 0  # calls marked reviewed
-    analysed: int = 0  # audio files analysed first
-    errors: list[str] = field(default_factory=list)  # one line each
+__all__ = ["ImportReport", "export_labels", "import_labels", "read_label_file", "read_plans"]
 
 
 def _entry_error(path: Path, i: int, message: str) -> ReviewerError:
-    return ReviewerError(f"{path}: entry {i + 1}: {message}")
+    return ReviewerError(f"{show_name(path)} entry {i + 1}: {message}")
 
 
 def read_label_file(path: str | Path) -> list[dict]:
-    """Entries with `audio` made absolute; raises ReviewerError naming the entry that is wrong."""
+    """Entries with `audio` made absolute (and `n`, the entry's index); raises ReviewerError naming
+    the entry that is wrong. An `exported_at` entry comes back as {"exported_at": datetime}."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ReviewerError(f"{path}: label file not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ReviewerError(f"{path}: not a JSON label file ({exc})") from None
+    if not path.exists():
+        raise ReviewerError(f"{show_name(path)}: label file not found")
+    data = load_json(path, "label file")
     if not isinstance(data, list):
-        raise ReviewerError(f"{path}: a label file is a JSON list of entries")
+        raise ReviewerError(f"{show_name(path)}: a label file is a JSON list of entries")
+    if len(data) > MAX_LABELS:
+        raise ReviewerError(f"{show_name(path)}: {len(data)} entries is over the limit of {MAX_LABELS}")
     out = []
     for i, e in enumerate(data):
+        if isinstance(e, dict) and set(e) == {"exported_at"}:
+            try:
+                at = datetime.fromisoformat(str(e["exported_at"]))
+            except ValueError:
+                raise _entry_error(path, i, f"exported_at {show_value(e['exported_at'])} is not a time") from None
+            out.append({"exported_at": at if at.tzinfo else at.replace(tzinfo=UTC), "n": i})
+            continue
         if not isinstance(e, dict) or not isinstance(e.get("audio"), str) or not e["audio"]:
             raise _entry_error(path, i, "needs an 'audio' path")
+        if "\x00" in e["audio"]:
+            raise _entry_error(path, i, f"audio path {show_value(e['audio'])} holds a NUL character")
         audio = Path(e["audio"]).expanduser()
-        entry = dict(e, audio=str(audio if audio.is_absolute() else (path.parent / audio).resolve()))
+        entry = dict(e, n=i, audio=str(audio if audio.is_absolute() else (path.parent / audio).resolve()))
         if "reviewed" in e:
             if e["reviewed"] is not True or set(e) - {"audio", "reviewed"}:
                 raise _entry_error(path, i, 'a call entry is {"audio": PATH, "reviewed": true}')
@@ -79,48 +85,69 @@ def read_label_file(path: str | Path) -> list[dict]:
             continue
         unknown = set(e) - {"audio", "start", "end", "category", "status", "role"}
         if unknown:
-            raise _entry_error(path, i, f"unknown keys {sorted(unknown)}")
+            raise _entry_error(path, i, f"unknown keys {show_value(sorted(map(str, unknown)))}")
         if e.get("category") not in CATEGORIES:
-            raise _entry_error(path, i, f"category {e.get('category')!r} is not one of {', '.join(CATEGORIES)}")
+            raise _entry_error(path, i, f"category {show_value(e.get('category'))} is not one of {', '.join(CATEGORIES)}")
         if e.get("status") not in STATUSES:
-            raise _entry_error(path, i, f"status {e.get('status')!r} is not one of {', '.join(STATUSES)}")
+            raise _entry_error(path, i, f"status {show_value(e.get('status'))} is not one of {', '.join(STATUSES)}")
         if e.get("role", BOTH) not in ROLES:
-            raise _entry_error(path, i, f"role {e.get('role')!r} is not one of {', '.join(ROLES)}")
+            raise _entry_error(path, i, f"role {show_value(e.get('role'))} is not one of {', '.join(ROLES)}")
+        if "start" not in e or "end" not in e:
+            raise _entry_error(path, i, "needs numeric 'start' and 'end' seconds")
         try:
-            start, end = float(e["start"]), float(e["end"])
-        except (KeyError, TypeError, ValueError):
-            raise _entry_error(path, i, "needs numeric 'start' and 'end' seconds") from None
-        if not 0 <= start < end:
-            raise _entry_error(path, i, f"bad bounds {start}..{end}: need 0 <= start < end")
+            start, end = seconds(e["start"], "start"), seconds(e["end"], "end")
+        except ValueError as exc:
+            raise _entry_error(path, i, str(exc)) from None
+        problem = time_problem(start, end)
+        if problem:
+            raise _entry_error(path, i, problem)
         out.append(dict(entry, start=start, end=end, role=e.get("role", BOTH)))
     return out
 
 
 def import_labels(engine, path: str | Path, reviewer: str, settings: Settings,
                   cancel: CancelToken | None = None) -> Generator[Progress, None, ImportReport]:
-    """Apply a label file to the library (a generator of Progress; returns the ImportReport)."""
+    """Apply a label file to the library (a generator of Progress; returns the ImportReport).
+
+    The same import as every exchange format: exchange.import_steps with the "labels" format.
+    """
+    from reviewer_app.core.exchange import import_steps
+
+    return import_steps(engine, "labels", path, reviewer, settings=settings, cancel=cancel)
+
+
+def read_plans(engine, path: str | Path, settings: Settings, cancel: CancelToken | None = None, *,
+               reject_missing: bool = False) -> Generator[Progress, None, tuple[list[CallPlan], int]]:
+    """The label file as checked plans, one per audio (audio not yet in the library is analysed first);
+    returns (plans, files analysed). Any bad entry or audio raises ReviewerError and nothing is applied."""
     from reviewer_app.core.audio.decode import sha256_of_file
     from reviewer_app.core.batch import analyze_many
     from reviewer_app.core.storage import repository
 
+    path = Path(path)
     cancel = cancel or CancelToken()
     entries = read_label_file(path)
-    report = ImportReport()
-    by_audio: dict[str, list[dict]] = defaultdict(list)
+    exported_at = next((e["exported_at"] for e in entries if "exported_at" in e), None)
+    by_audio: dict[str, list[dict]] = {}
     for e in entries:
-        by_audio[e["audio"]].append(e)
-    calls: dict[str, tuple[int, str]] = {}  # audio -> (call id, sha256)
-    missing = []
-    for audio in by_audio:
-        try:
-            summary = repository.find_call(engine, sha256_of_file(audio))
-        except ReviewerError as exc:  # missing or unreadable: the other files still count
-            report.errors.append(str(exc))
-            continue
-        if summary is None:
+        if "audio" in e:
+            by_audio.setdefault(e["audio"], []).append(e)
+    calls: dict[str, object] = {}
+    missing: list[str] = []
+    for audio, items in by_audio.items():
+        problem = file_problem(audio, "audio")
+        if problem is None:
+            try:
+                found = repository.find_call(engine, sha256_of_file(audio))
+            except ReviewerError as exc:
+                problem = str(exc)
+        if problem:
+            raise _entry_error(path, items[0]["n"], problem + " (nothing was imported)")
+        if found is None:
             missing.append(audio)
         else:
-            calls[audio] = (summary.id, summary.sha256)
+            calls[audio] = found
+    analysed = 0
     if missing:
         gen = analyze_many(missing, settings, engine, cancel=cancel)
         while True:
@@ -129,87 +156,33 @@ def import_labels(engine, path: str | Path, reviewer: str, settings: Settings,
             except StopIteration as stop:
                 outcomes = stop.value
                 break
-            yield Progress(0.8 * p.fraction * len(by_audio), len(by_audio), f"analysing: {p.message}")
+            yield Progress(p.fraction, 1, f"analysing: {p.message}")
         for o in outcomes:
             if o.error:
-                report.errors.append(o.error)
-            else:
-                report.analysed += 1
-                calls[o.path] = (repository.find_call(engine, o.analysis.audio.sha256).id,
-                                 o.analysis.audio.sha256)
-    for n, (audio, items) in enumerate(by_audio.items()):
-        cancel.raise_if_cancelled()
-        yield Progress(0.8 * len(by_audio) + 0.2 * n, len(by_audio), f"labels of {Path(audio).name}")
-        if audio in calls:
-            _apply_call(engine, *calls[audio], items, reviewer, report)
-    yield Progress(len(by_audio), len(by_audio), "labels imported")
-    return report
-
-
-def _apply_call(engine, call_id: int, sha256: str, items: list[dict], reviewer: str,
-                report: ImportReport) -> None:
-    from reviewer_app.core.storage import repository
-    from reviewer_app.core.storage.labels import LabelStore
-
-    store = LabelStore(engine)
-    analysis = repository.load_analysis(engine, sha256)
-    mono = analysis is not None and tuple(analysis.audio.roles) == (BOTH,)
-    for e in (e for e in items if "reviewed" not in e):
-        role = BOTH if mono else e["role"]
-        segments = repository.load_segments(engine, call_id)
-        same = [s for s in segments if s.category == e["category"] and s.role == role
-                and abs(s.start - e["start"]) < SAME_S and abs(s.end - e["end"]) < SAME_S]
-        wanted = {"confirmed": ("confirmed", "edited"), "rejected": ("rejected",), "added": ("added",)}[e["status"]]
-        if any(s.status in wanted for s in same):
-            report.unchanged += 1
-            continue
-        if e["status"] == "added":
-            store.add(call_id, reviewer, e["start"], e["end"], e["category"], role)
-            report.applied += 1
-            continue
-        match = _best_prediction(segments, e, role)
-        if e["status"] == "confirmed":
-            if match is None:
-                store.add(call_id, reviewer, e["start"], e["end"], e["category"], role)
-            elif abs(match.start - e["start"]) < SAME_S and abs(match.end - e["end"]) < SAME_S:
-                store.confirm(match.id, reviewer, expected_version=match.version)
-            else:
-                store.edit(match.id, reviewer, start=e["start"], end=e["end"], role=role,
-                           expected_version=match.version)
-        else:
-            if match is None:
-                new_id = store.add(call_id, reviewer, e["start"], e["end"], e["category"], role)
-                store.reject(new_id, reviewer)
-            else:
-                store.reject(match.id, reviewer, expected_version=match.version)
-        report.applied += 1
-    if any("reviewed" in e for e in items):
-        store.mark_reviewed(call_id, reviewer)
-        report.reviewed += 1
-
-
-def _best_prediction(segments, e: dict, role: str):
-    """The untouched prediction of the entry's category that overlaps it most."""
-    best, best_overlap = None, 0.0
-    for s in segments:
-        if s.status != "predicted" or s.category != e["category"]:
-            continue
-        if s.role != role and BOTH not in (s.role, role):
-            continue
-        if not overlaps_enough((s.start, s.end), (e["start"], e["end"])):
-            continue
-        overlap = min(s.end, e["end"]) - max(s.start, e["start"])
-        if overlap > best_overlap:
-            best, best_overlap = s, overlap
-    return best
+                raise _entry_error(path, by_audio[o.path][0]["n"],
+                                   f"audio could not be analysed ({o.error}); no label was imported")
+            analysed += 1
+            calls[o.path] = repository.find_call(engine, o.analysis.audio.sha256)
+    plans = []
+    for audio, items in by_audio.items():
+        call = calls[audio]
+        mono = tuple(repository.load_analysis(engine, call.sha256).audio.roles) == (BOTH,)
+        labels = [Entry(e["start"], e["end"], e["category"], BOTH if mono else e["role"], e["status"],
+                        f"{show_name(path)} entry {e['n'] + 1}")
+                  for e in items if "reviewed" not in e]
+        plans.append(CallPlan(call, labels, f"{show_name(path)} ({show_name(Path(audio).name, 80)})",
+                              reject_missing=reject_missing, mark_reviewed=any("reviewed" in e for e in items),
+                              exported_at=exported_at))
+    return plans, analysed
 
 
 def export_labels(engine, path: str | Path) -> int:
     """Write every human label in the library to `path`; returns the number of entries."""
     from reviewer_app.core.storage import repository
+    from reviewer_app.core.storage.models import utcnow
 
     status_out = {"confirmed": "confirmed", "edited": "confirmed", "added": "added", "rejected": "rejected"}
-    entries = []
+    entries: list[dict] = [{"exported_at": utcnow().isoformat()}]  # before reading: see the conflict rule
     for call in repository.list_calls(engine):
         for s in repository.load_segments(engine, call.id):
             if s.status in status_out:
@@ -218,4 +191,4 @@ def export_labels(engine, path: str | Path) -> int:
         if call.review_status == "reviewed":
             entries.append({"audio": call.path, "reviewed": True})
     write_text_atomic(path, json.dumps(entries, ensure_ascii=False, indent=1))
-    return len(entries)
+    return len(entries) - 1

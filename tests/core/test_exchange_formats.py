@@ -10,7 +10,7 @@ from reviewer_app.core.evaluate import evaluate_dirs
 from reviewer_app.core.exchange import EXPORT_FORMATS, csv_export, export_library, import_labels, json_export
 from reviewer_app.core.exchange import rttm, srt, textgrid
 from reviewer_app.core.exchange.audacity import parse_track
-from reviewer_app.core.exchange.library import iter_records, label_of, parse_label_text
+from reviewer_app.core.exchange.library import Label, iter_records, label_of, parse_label_text
 from reviewer_app.core.storage import repository
 from reviewer_app.core.storage.db import open_database
 from tests.conftest import shared
@@ -41,7 +41,9 @@ def test_audacity_round_trip(library, fresh, tmp_path):
     assert human(fresh) == human(engine)
     assert rejected(fresh) == rejected(engine)
     text = (tmp_path / "aud" / "call_basic.txt").read_text()
-    assert text.splitlines()[0] == "1.000000\t3.500000\tfast_speech [agent]"
+    stamp, first = text.splitlines()[:2]
+    assert stamp.startswith("0.000000\t0.000000\treviewer-app export 20")  # a point label Audacity keeps
+    assert first == "1.000000\t3.500000\tfast_speech [agent]"
 
 
 def test_audacity_reader_skips_spectral_lines_and_points_and_names_bad_lines():
@@ -49,7 +51,7 @@ def test_audacity_reader_skips_spectral_lines_and_points_and_names_bad_lines():
     labels = parse_track(text, ("customer", "agent"))
     assert [(lb.start, lb.end, lb.category, lb.role) for lb in labels] == [
         (1.5, 2.5, "dead_air", "both"), (5.0, 6.0, "forbidden_phrase", "customer")]
-    with pytest.raises(ReviewerError, match=r"f.txt:2: label 'loud music'"):
+    with pytest.raises(ReviewerError, match=r"f.txt line 2: label 'loud music'"):
         parse_track("1\t2\tdead_air\n3\t4\tloud music\n", ("customer", "agent"), "f.txt")
     assert parse_label_text("fast_speech") == ("fast_speech", "both")
 
@@ -63,13 +65,16 @@ def test_textgrid_tiles_each_tier_and_round_trips(library, fresh, tmp_path):
         grid = textgrid.loads((tmp_path / "tg" / f"{r.stem}.TextGrid").read_text(encoding="utf-8"))
         roles = r.analysis.audio.roles
         assert [t.name for t in grid.tiers][:len(roles)] == list(roles)
-        for tier in grid.tiers:
+        assert grid.tiers[-1].kind == "TextTier" and grid.tiers[-1].name == textgrid.EXPORT_TIER
+        for tier in grid.tiers[:-1]:
             assert tier.intervals[0][0] == 0.0 and tier.intervals[-1][1] == grid.xmax
             assert all(a[1] == b[0] for a, b in zip(tier.intervals, tier.intervals[1:])), tier.name
             assert all(start < end for start, end, _ in tier.intervals)
         spoken = [(s, e, text) for t in grid.tiers if t.name in roles for s, e, text in t.intervals if text]
         assert sorted(spoken) == sorted((t.start, t.end, t.text) for t in r.analysis.transcript)
-        assert textgrid.labels_from(grid, roles) == sorted(label_of(s) for s in r.findings)
+        entries = textgrid.labels_from(grid, roles, "x.TextGrid", r.summary.duration_s)
+        assert [Label(e.start, e.end, e.category, e.role) for e in entries] == sorted(label_of(s) for s in r.findings)
+        assert all(e.where.startswith("x.TextGrid tier 'problems") for e in entries)
         overlapping += any(t.name == "problems 2" for t in grid.tiers)
     assert overlapping  # chen's fast speech and overtalk overlap: they need a second problems tier
 

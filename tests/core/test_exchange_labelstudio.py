@@ -162,5 +162,5 @@ def test_bad_exports_name_the_problem(fresh, tmp_path):
     with pytest.raises(ReviewerError, match="'Speech' is not a problem category"):
         import_labels(fresh, "labelstudio", path, reviewer="x")
     path.write_text(json.dumps([{"data": {"audio": "nowhere.wav"}, "annotations": [{"result": []}]}]))
-    report = import_labels(fresh, "labelstudio", path, reviewer="x")
-    assert report.calls == 0 and "nowhere.wav" in report.problems[0]
+    with pytest.raises(ReviewerError, match=r"bad.json task 1: no call in the library for task audio 'nowhere.wav'"):
+        import_labels(fresh, "labelstudio", path, reviewer="x")

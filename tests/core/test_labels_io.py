@@ -27,7 +27,9 @@ MONO = FIXTURES / "call_noisy_mono.wav"
     ({"start": 1, "end": 2}, "needs an 'audio' path"),
     ({"audio": "x.wav", "start": 1, "end": 2, "category": "shouting", "status": "added"}, "category 'shouting'"),
     ({"audio": "x.wav", "start": 1, "end": 2, "category": "dead_air", "status": "maybe"}, "status 'maybe'"),
-    ({"audio": "x.wav", "start": 2, "end": 1, "category": "dead_air", "status": "added"}, "bad bounds"),
+    ({"audio": "x.wav", "start": 2, "end": 1, "category": "dead_air", "status": "added"}, "end 1 is before start 2"),
+    ({"audio": "x.wav", "start": "nan", "end": 1, "category": "dead_air", "status": "added"}, "not a finite time"),
+    ({"audio": "x.wav", "start": [1], "end": 2, "category": "dead_air", "status": "added"}, "start [1] is not a number"),
     ({"audio": "x.wav", "start": 1, "end": 2, "category": "dead_air", "status": "added", "role": "boss"},
      "role 'boss'"),
     ({"audio": "x.wav", "reviewed": False}, '"reviewed": true'),
@@ -80,7 +82,8 @@ def test_export_then_import_gives_the_same_labels(tmp_path):
     assert (report.applied, report.reviewed, report.analysed, report.errors) == (5, 1, 0, [])
     again = tmp_path / "again.json"
     export_labels(target, again)
-    assert json.loads(again.read_text()) == json.loads(exported.read_text())
+    assert json.loads(again.read_text())[1:] == json.loads(exported.read_text())[1:]
+    assert list(json.loads(exported.read_text())[0]) == ["exported_at"]
     statuses = {(x[1], x[-1]) for x in _labels_of(target) if len(x) == 6}
     assert statuses >= {("dead_air", "confirmed"), ("overtalk", "rejected"), ("negative_emotion", "added")}
 
@@ -103,17 +106,21 @@ def test_a_rejection_without_a_prediction_is_kept_as_a_negative(tmp_path):
 def test_cli_import_analyses_new_audio_first_and_export_writes_it(tmp_path, app_env):
     db = f"sqlite:///{tmp_path / 'lib.sqlite3'}"
     path = tmp_path / "labels.json"
-    path.write_text(json.dumps([
-        {"audio": str(MONO), "start": 4.7, "end": 7.6, "category": "poor_audio", "status": "confirmed"},
-        {"audio": str(MONO), "reviewed": True},
-        {"audio": str(tmp_path / "missing.wav"), "reviewed": True},
-    ]))
+    good = [{"audio": str(MONO), "start": 4.7, "end": 7.6, "category": "poor_audio", "status": "confirmed"},
+            {"audio": str(MONO), "reviewed": True}]
+    path.write_text(json.dumps(good + [{"audio": str(tmp_path / "missing.wav"), "reviewed": True}]))
     app = [sys.executable, "-m", "reviewer_app"]
-    done = subprocess.run(app + ["labels", "import", str(path), "--db", db, "--reviewer", "bob",
-                                 "--asr-model", "tiny.en", "--language", "en"],
-                          capture_output=True, text=True, env=app_env, timeout=300)
-    assert done.returncode == 1, done.stderr  # the missing file is an error line, the rest is applied
-    assert "missing.wav" in done.stderr and "Traceback" not in done.stderr
+    cmd = app + ["labels", "import", str(path), "--db", db, "--reviewer", "bob", "--asr-model", "tiny.en",
+                 "--language", "en"]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=app_env, timeout=300)
+    assert done.returncode == 1, done.stderr  # the missing file refuses the whole import
+    assert f"{path} entry 3: audio {tmp_path / 'missing.wav'} not found" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert [line for line in done.stderr.splitlines() if not line.startswith("[")] == [
+        f"error: {path} entry 3: audio {tmp_path / 'missing.wav'} not found (nothing was imported)"]
+    path.write_text(json.dumps(good))
+    done = subprocess.run(cmd, capture_output=True, text=True, env=app_env, timeout=300)
+    assert done.returncode == 0, done.stderr
     assert "1 applied" in done.stdout and "1 calls marked reviewed" in done.stdout and "1 files analysed" in done.stdout
     out = tmp_path / "out.json"
     done = subprocess.run(app + ["labels", "export", str(out), "--db", db], capture_output=True, text=True,
@@ -149,11 +156,24 @@ def test_paths_in_a_label_file_cannot_make_the_app_write_elsewhere(tmp_path, mon
     engine = open_database(f"sqlite:///{tmp_path / 'appdata' / 'lib.sqlite3'}")
     settings = Settings()
     settings.asr.model, settings.asr.language = "tiny.en", "en"
-    report = run_to_end(import_labels(engine, labels, "ana", settings))
-    assert len(report.errors) == 4 and all("\n" not in e for e in report.errors)
+    with pytest.raises(ReviewerError) as err:  # the whole file: refused at the first bad path
+        run_to_end(import_labels(engine, labels, "ana", settings))
+    assert "labels.json entry 2: audio / is a folder, not a regular file" in str(err.value)
+    entries = json.loads(labels.read_text())
+    whys = ["could not be analysed", "is a folder", "could not be analysed", "not found"]
+    for n, (entry, why) in enumerate(zip(entries[:4], whys)):
+        one = tmp_path / "labels" / f"one{n}.json"
+        one.write_text(json.dumps([entry]))
+        with pytest.raises(ReviewerError, match=why):  # each bad path is refused on its own too
+            run_to_end(import_labels(engine, one, "ana", settings))
+    good = tmp_path / "labels" / "good.json"
+    good.write_text(json.dumps(entries[4:]))
+    report = run_to_end(import_labels(engine, good, "ana", settings))
+    assert report.added == 1 and report.analysed == 1
     assert [c.path for c in repository.list_calls(engine)] == [str(tmp_path / "calls" / "call basic.wav")]
     after = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
     changed = {p for p in after if before.get(p) != after[p]}
-    assert all(p.is_relative_to(tmp_path / "appdata") or p.is_relative_to(tmp_path / "appcache") for p in changed), \
-        sorted(map(str, changed))
+    assert all(p.is_relative_to(tmp_path / "appdata") or p.is_relative_to(tmp_path / "appcache")
+               or p.is_relative_to(tmp_path / "labels") for p in changed), sorted(map(str, changed))
+    assert not any(p.is_relative_to(tmp_path / "labels") and before.get(p) for p in changed)  # written by the test
     engine.dispose()

@@ -2,22 +2,30 @@
 
     export_library(engine, "labelstudio", out_dir)          -> [written paths]
     import_labels(engine, "audacity", path, reviewer="ana") -> ImportReport
+    import_steps(engine, "labels", path, reviewer="ana", settings=s)  -> generator of Progress -> ImportReport
 
 One module per format. Exports: csv, json, labelstudio, audacity, textgrid,
-rttm, srt. Imports (as human labels, through the LabelStore): labelstudio,
-audacity, textgrid.
+rttm, srt. Imports: labelstudio, audacity, textgrid, and the labels JSON of
+labels_io ("labels"). Every import goes the same way: the format's reader turns
+the whole file into checked CallPlans (nothing is written if any entry is bad),
+and exchange.apply puts them in the library in one transaction (see its
+docstring for the rule, and for conflicts with other reviewers).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.exchange import audacity, csv_export, json_export, labelstudio, rttm, srt, textgrid
-from reviewer_app.core.exchange.apply import ImportReport, apply_labels
+from reviewer_app.core.exchange.apply import CallPlan, Entry, ImportReport, apply_plans, check_plans
 from reviewer_app.core.exchange.library import CallRecord, Label, iter_records, resolve_call
+from reviewer_app.core.exchange.limits import MAX_LABELS
+from reviewer_app.core.messages import show_name
+from reviewer_app.core.progress import CancelToken, Progress
+from reviewer_app.core.storage.models import utcnow
 from reviewer_app.core.storage.repository import CallSummary
 
 EXPORT_FORMATS = {
@@ -31,9 +39,12 @@ EXPORT_FORMATS = {
     "srt": ("SRT subtitles of the transcript, one .srt per call", srt.export),
 }
 IMPORT_FORMATS = ("labelstudio", "audacity", "textgrid")
+LABEL_FILE = "labels"  # labels_io's JSON label file
+STAMPED = ("labelstudio", "audacity", "textgrid")  # exports that record their time for the import's conflict check
+MAX_FILES = 100_000
 
-__all__ = ["EXPORT_FORMATS", "IMPORT_FORMATS", "CallRecord", "ImportReport", "Label", "apply_labels",
-           "export_library", "import_labels"]
+__all__ = ["EXPORT_FORMATS", "IMPORT_FORMATS", "CallPlan", "CallRecord", "Entry", "ImportReport", "Label",
+           "apply_plans", "export_library", "import_labels", "import_steps"]
 
 
 def export_library(engine: Engine, fmt: str, out_dir: str | Path, calls: Iterable[CallSummary] | None = None,
@@ -47,38 +58,86 @@ def export_library(engine: Engine, fmt: str, out_dir: str | Path, calls: Iterabl
         raise ReviewerError(f"unknown export format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    if fmt in STAMPED:
+        options.setdefault("exported_at", utcnow())  # before reading: a change racing the export is a conflict
     records = list(iter_records(engine, calls))
     return EXPORT_FORMATS[fmt][1](records, out, **options)
 
 
 def import_labels(engine: Engine, fmt: str, path: str | Path, reviewer: str, *, call: str | None = None,
-                  reject_missing: bool = True) -> ImportReport:
-    """Import human labels from a file (or, for audacity and textgrid, a folder of files).
+                  reject_missing: bool | None = None, settings=None, progress=None,
+                  cancel: CancelToken | None = None) -> ImportReport:
+    """Import human labels from a file (or, for audacity and textgrid, a folder of files); see import_steps.
+
+    `progress`, when given, is called with each Progress.
+    """
+    gen = import_steps(engine, fmt, path, reviewer, call=call, reject_missing=reject_missing, settings=settings,
+                       cancel=cancel)
+    while True:
+        try:
+            p = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        if progress is not None:
+            progress(p)
+
+
+def import_steps(engine: Engine, fmt: str, path: str | Path, reviewer: str, *, call: str | None = None,
+                 reject_missing: bool | None = None, settings=None,
+                 cancel: CancelToken | None = None) -> Generator[Progress, None, ImportReport]:
+    """The one label import: read and check the whole file, then apply it in one transaction.
 
     Audacity and TextGrid files find their call by file stem (as exported),
     or `call` names it (call id, sha256 or audio path) for a single file.
+    `reject_missing` (default: True for the exchange formats, False for a labels
+    JSON) rejects the stored findings a file leaves out. A labels JSON may name
+    audio not yet in the library: it is analysed first with `settings`.
+    Raises ReviewerError, naming the file and the entry, when anything in the
+    file is wrong; then nothing is applied.
     """
-    if fmt not in IMPORT_FORMATS:
-        raise ReviewerError(f"cannot import {fmt!r}: use one of {', '.join(IMPORT_FORMATS)}")
+    from reviewer_app.core.storage.labels import _check_reviewer
+
+    _check_reviewer(reviewer)
+    cancel = cancel or CancelToken()
+    if fmt not in IMPORT_FORMATS and fmt != LABEL_FILE:
+        raise ReviewerError(f"cannot import {fmt!r}: use one of {', '.join(IMPORT_FORMATS + (LABEL_FILE,))}")
     path = Path(path)
     if not path.exists():
-        raise ReviewerError(f"{path}: no such file or folder")
-    if fmt == "labelstudio":
-        return labelstudio.import_export(engine, path, reviewer, reject_missing=reject_missing)
-    suffix, importer = {"audacity": (".txt", audacity.import_track),
-                        "textgrid": (".textgrid", textgrid.import_textgrid)}[fmt]
-    files = sorted(p for p in path.iterdir() if p.suffix.lower() == suffix) if path.is_dir() else [path]
-    if not files:
-        raise ReviewerError(f"{path}: no {suffix} files")
-    if call is not None and len(files) > 1:
-        raise ReviewerError("name a call only when importing a single file")
-    target = resolve_call(engine, call) if call is not None else None
-    report = ImportReport()
-    for f in files:
-        try:
-            report += importer(engine, f, reviewer, call=target, reject_missing=reject_missing)
-        except ReviewerError as exc:
-            if len(files) == 1:
-                raise
-            report.problems.append(str(exc) if str(f) in str(exc) else f"{f}: {exc}")
+        raise ReviewerError(f"{show_name(path)}: no such file or folder")
+    yield Progress(0, 1, f"reading {show_name(path.name, 60)}")
+    analysed = 0
+    if fmt == LABEL_FILE:
+        from reviewer_app.core import labels_io
+        from reviewer_app.core.settings import Settings
+
+        plans, analysed = yield from labels_io.read_plans(engine, path, settings or Settings(), cancel,
+                                                            reject_missing=reject_missing is True)
+    elif fmt == "labelstudio":
+        plans = labelstudio.read_plans(engine, path, reject_missing=reject_missing is not False)
+    else:
+        suffix, reader = {"audacity": (".txt", audacity.read_plan), "textgrid": (".textgrid", textgrid.read_plan)}[fmt]
+        if path.is_dir():
+            files = []
+            for p in sorted(path.iterdir()):
+                if p.suffix.lower() == suffix:
+                    files.append(p)
+                    if len(files) > MAX_FILES:
+                        raise ReviewerError(f"{show_name(path)}: over {MAX_FILES} {suffix} files: import fewer")
+        else:
+            files = [path]
+        if not files:
+            raise ReviewerError(f"{show_name(path)}: no {suffix} files")
+        if call is not None and len(files) > 1:
+            raise ReviewerError("name a call only when importing a single file")
+        target = resolve_call(engine, call) if call is not None else None
+        plans = []
+        for n, f in enumerate(files):
+            cancel.raise_if_cancelled()
+            plans.append(reader(engine, f, call=target, reject_missing=reject_missing is not False))
+            if sum(len(p.entries) for p in plans) > MAX_LABELS:
+                break  # check_plans names the limit
+            yield Progress(n + 1, len(files) + 1, f"reading {show_name(f.name, 60)}")
+    check_plans(plans)
+    report = yield from apply_plans(engine, plans, reviewer, cancel)
+    report.analysed = analysed
     return report

@@ -13,14 +13,19 @@ score); a reviewed call's human labels go to `annotations`.
 
 Import reads Label Studio's JSON export: per task the latest submitted
 annotation (not cancelled; a ground-truth one first) is the reviewer's whole
-judgement of that call, and is applied with exchange.apply.
+judgement of that call, and is applied with exchange.apply. The whole file is
+checked first: a task whose call is not in the library, a region without
+numeric start and end, whose label is not a problem category or whose role is
+unknown, or a time outside the call refuses the import, naming the task and
+the region. Each exported task carries `data.exported_at` (UTC): changes other
+reviewers made after it are conflicts, left as they are.
 """
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 from xml.sax.saxutils import quoteattr
@@ -29,16 +34,18 @@ from sqlalchemy import Engine
 
 from reviewer_app.core.domain import CATEGORIES, ROLES, Segment
 from reviewer_app.core.errors import ReviewerError
-from reviewer_app.core.exchange.apply import ImportReport, apply_labels
+from reviewer_app.core.exchange.apply import CallPlan, Entry
 from reviewer_app.core.exchange.library import (
     CallRecord,
-    Label,
     channel_of,
     default_role,
     write_text,
 )
+from reviewer_app.core.exchange.limits import load_json, seconds, time_problem
+from reviewer_app.core.messages import show_name, show_value
 from reviewer_app.core.reports.style import CATEGORY_COLOURS
 from reviewer_app.core.storage import repository
+from reviewer_app.core.storage.models import utcnow
 from reviewer_app.core.storage.repository import CallSummary
 
 TASKS_FILE = "labelstudio_tasks.json"
@@ -81,12 +88,13 @@ def _prediction_result(predictions: list[Segment], roles: tuple[str, ...]) -> li
     return out
 
 
-def task_for(record: CallRecord, audio_prefix: str = "") -> dict:
+def task_for(record: CallRecord, audio_prefix: str = "", exported_at: datetime | None = None) -> dict:
     roles = record.analysis.audio.roles
     c = record.summary
     task: dict = {
         "data": {"audio": f"{audio_prefix}{c.path}", "path": c.path, "sha256": c.sha256,
-                 "score": c.score_value, "grade": c.score_grade},
+                 "score": c.score_value, "grade": c.score_grade,
+                 "exported_at": (exported_at or utcnow()).astimezone(UTC).isoformat()},
         "annotations": [],
         "predictions": [],
     }
@@ -109,8 +117,10 @@ def task_for(record: CallRecord, audio_prefix: str = "") -> dict:
     return task
 
 
-def export(records: list[CallRecord], out_dir: Path, audio_prefix: str = "") -> list[Path]:
-    tasks = [task_for(r, audio_prefix) for r in records]
+def export(records: list[CallRecord], out_dir: Path, audio_prefix: str = "",
+           exported_at: datetime | None = None) -> list[Path]:
+    exported_at = exported_at or utcnow()
+    tasks = [task_for(r, audio_prefix, exported_at) for r in records]
     return [write_text(out_dir / TASKS_FILE, json.dumps(tasks, ensure_ascii=False, indent=1)),
             write_text(out_dir / CONFIG_FILE, labeling_config())]
 
@@ -120,7 +130,8 @@ class TaskLabels:
     """What one exported task says: how to find its call, and its regions (role may be unknown)."""
 
     data: dict
-    regions: list[tuple[float, float, str, str | None, int | None]]  # start, end, category, role, channel
+    regions: list[tuple[float, float, str, str | None, int | None, str]]  # start, end, category, role, channel, where
+    where: str = ""  # "export.json task 3"
 
 
 def _pick_annotation(annotations: list[dict]) -> dict | None:
@@ -133,41 +144,81 @@ def _pick_annotation(annotations: list[dict]) -> dict | None:
                                                  ia[0]))[1]
 
 
-def _category(text: str) -> str:
-    cat = str(text).strip().lower().replace(" ", "_").replace("-", "_")
+def _category(text) -> str:
+    cat = str(text).strip().lower().replace(" ", "_").replace("-", "_") if isinstance(text, str) else ""
     if cat not in CATEGORIES:
-        raise ReviewerError(f"label {text!r} is not a problem category ({', '.join(CATEGORIES)})")
+        raise ReviewerError(f"label {show_value(text)} is not a problem category ({', '.join(CATEGORIES)})")
     return cat
 
 
-def parse_export(tasks) -> list[TaskLabels]:
+def _region(n: int, item, by_id: dict[str, dict]) -> None:
+    """Add one result item of an annotation to `by_id` (its region); ReviewerError if it is malformed."""
+    if not isinstance(item, dict):
+        raise ReviewerError("a result item is not an object")
+    value = item.get("value")
+    region_id = item.get("id")
+    if not isinstance(region_id, str | int) or isinstance(region_id, bool):
+        region_id = f"#{n}"
+    name = f"region {show_value(str(region_id))}"
+    is_label = item.get("type") == "labels" or item.get("from_name") == FROM_NAME
+    is_role = item.get("type") == "choices" and item.get("from_name") == ROLE_NAME
+    if not (is_label or is_role):
+        return  # another control of the project (a text area, a rating): not a region of ours
+    if not isinstance(value, dict):
+        raise ReviewerError(f"{name}: no 'value' object")
+    entry = by_id.setdefault(str(region_id), {"labels": [], "role": None, "name": name})
+    if is_label:
+        labels = value.get("labels")
+        if not isinstance(labels, list) or not labels:
+            raise ReviewerError(f"{name}: 'labels' is not a list of problem categories")
+        try:
+            entry.update(start=seconds(value.get("start"), "start"), end=seconds(value.get("end"), "end"))
+        except ValueError as exc:
+            raise ReviewerError(f"{name}: {exc}") from None
+        channel = value.get("channel")
+        entry["channel"] = channel if isinstance(channel, int) and not isinstance(channel, bool) else None
+        try:
+            entry["labels"] += [_category(v) for v in labels]
+        except ReviewerError as exc:
+            raise ReviewerError(f"{name}: {exc}") from None
+    else:
+        choices = value.get("choices")
+        role = str(choices[0]).lower() if isinstance(choices, list) and choices and isinstance(choices[0], str) else None
+        if role not in ROLES:
+            raise ReviewerError(f"{name}: role {show_value(choices)} is not one of {', '.join(ROLES)}")
+        entry["role"] = role
+
+
+def parse_export(tasks, where: str = "Label Studio export") -> list[TaskLabels]:
     """Tasks with a submitted annotation, from Label Studio's JSON export (a list of tasks)."""
     if isinstance(tasks, dict):
         tasks = [tasks]
     if not isinstance(tasks, list):
-        raise ReviewerError("a Label Studio JSON export is a list of tasks")
+        raise ReviewerError(f"{where}: a Label Studio JSON export is a list of tasks")
     out = []
     for n, task in enumerate(tasks, 1):
+        at = f"{where} task {n}"
         if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
-            raise ReviewerError(f"task {n}: no 'data' object")
-        annotation = _pick_annotation(task.get("annotations") or [])
+            raise ReviewerError(f"{at}: no 'data' object")
+        annotations = task.get("annotations") or []
+        if not isinstance(annotations, list):
+            raise ReviewerError(f"{at}: 'annotations' is not a list")
+        annotation = _pick_annotation(annotations)
         if annotation is None:
             continue
+        result = annotation.get("result") or []
+        if not isinstance(result, list):
+            raise ReviewerError(f"{at}: the annotation's 'result' is not a list")
         by_id: dict[str, dict] = {}
-        for item in annotation.get("result") or []:
-            value = item.get("value") or {}
-            entry = by_id.setdefault(str(item.get("id")), {"labels": [], "role": None})
-            if "labels" in value:
-                entry.update(start=float(value["start"]), end=float(value["end"]), channel=value.get("channel"))
-                entry["labels"] += [_category(v) for v in value["labels"]]
-            elif item.get("from_name") == ROLE_NAME and value.get("choices"):
-                role = str(value["choices"][0]).lower()
-                if role not in ROLES:
-                    raise ReviewerError(f"task {n}: unknown role {role!r}")
-                entry["role"] = role
-        regions = [(e["start"], e["end"], cat, e["role"], e.get("channel"))
-                   for e in by_id.values() if e["labels"] for cat in e["labels"]]
-        out.append(TaskLabels(task["data"], regions))
+        for k, item in enumerate(result, 1):
+            try:
+                _region(k, item, by_id)
+            except ReviewerError as exc:
+                raise ReviewerError(f"{at}: {exc}") from None
+        # a role choice left without its label (the label was removed in Label Studio) is no region
+        regions = [(e["start"], e["end"], cat, e["role"], e.get("channel"), f"{at} {e['name']}")
+                   for e in by_id.values() for cat in e["labels"]]
+        out.append(TaskLabels(task["data"], regions, at))
     return out
 
 
@@ -196,29 +247,40 @@ def find_task_call(engine: Engine, data: dict, calls: list[CallSummary]) -> Call
     return None
 
 
-def labels_for(task: TaskLabels, roles: tuple[str, ...]) -> list[Label]:
-    return [Label(start, end, cat, role or default_role(cat, roles, channel))
-            for start, end, cat, role, channel in task.regions]
+def labels_for(task: TaskLabels, roles: tuple[str, ...], duration_s: float | None = None) -> list[Entry]:
+    out = []
+    for start, end, cat, role, channel, at in task.regions:
+        problem = time_problem(start, end, duration_s)
+        if problem:
+            raise ReviewerError(f"{at}: {problem}")
+        out.append(Entry(start, end, cat, role or default_role(cat, roles, channel), "confirmed", at))
+    return out
 
 
-def import_export(engine: Engine, path: Path, reviewer: str, *, reject_missing: bool = True,
-                  tasks: Iterable[TaskLabels] | None = None) -> ImportReport:
-    """Apply every annotated task of a Label Studio JSON export to its call in the library."""
-    if tasks is None:
-        try:
-            tasks = parse_export(json.loads(Path(path).read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ReviewerError(f"{path}: cannot read the Label Studio export ({exc})") from None
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ReviewerError(f"{path}: not a Label Studio JSON export ({exc})") from None
+def _exported_at(task: TaskLabels) -> datetime | None:
+    value = task.data.get("exported_at")
+    if value is None:
+        return None
+    try:
+        at = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise ReviewerError(f"{task.where}: exported_at {show_value(value)} is not a time") from None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def read_plans(engine: Engine, path: Path, *, reject_missing: bool = True) -> list[CallPlan]:
+    """Every annotated task of a Label Studio JSON export as the plan for its call; the whole file is
+    checked first (a ReviewerError naming the task and region that is wrong)."""
+    where = show_name(path)
+    tasks = parse_export(load_json(path, "Label Studio export"), where)
     calls = repository.list_calls(engine)
-    report = ImportReport()
+    plans = []
     for task in tasks:
         call = find_task_call(engine, task.data, calls)
         if call is None:
-            report.problems.append(f"{path}: no call in the library for task audio {task.data.get('audio')!r}")
-            continue
+            raise ReviewerError(f"{task.where}: no call in the library for task audio "
+                                f"{show_value(task.data.get('audio'))}")
         analysis = repository.load_analysis(engine, call.sha256)
-        report += apply_labels(engine, call.id, labels_for(task, analysis.audio.roles), reviewer,
-                               reject_missing=reject_missing, mark_reviewed=True)
-    return report
+        plans.append(CallPlan(call, labels_for(task, analysis.audio.roles, call.duration_s), task.where,
+                              reject_missing=reject_missing, mark_reviewed=True, exported_at=_exported_at(task)))
+    return plans

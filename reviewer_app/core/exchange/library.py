@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from reviewer_app.core.domain import BOTH, CATEGORIES, ROLES, CallAnalysis, Segment
 from reviewer_app.core.errors import ReviewerError
+from reviewer_app.core.messages import show_value
 from reviewer_app.core.storage import repository
 from reviewer_app.core.storage.labels import LabelStore
 from reviewer_app.core.storage.repository import CallSummary, StoredSegment
@@ -87,10 +88,10 @@ def parse_label_text(text: str, default_role: str = BOTH) -> tuple[str, str]:
     match = _LABEL_TEXT.match(text)
     category = match.group(1).strip().lower().replace(" ", "_") if match else ""
     if category not in CATEGORIES:
-        raise ReviewerError(f"label {text!r} is not a problem category ({', '.join(CATEGORIES)})")
+        raise ReviewerError(f"label {show_value(text)} is not a problem category ({', '.join(CATEGORIES)})")
     role = (match.group(2) or default_role).lower()
     if role not in ROLES and role != default_role:
-        raise ReviewerError(f"label {text!r}: unknown role {role!r} (use {', '.join(ROLES)})")
+        raise ReviewerError(f"label {show_value(text)}: unknown role {show_value(role)} (use {', '.join(ROLES)})")
     return category, role
 
 

@@ -9,20 +9,28 @@ cannot share a tier, so they spill over into `problems 2`, `problems 3`, ...
 The reader takes the long or the short text format (it reads the values in
 order and skips the `name =` words), so a TextGrid saved back by Praat
 imports too.
+
+The export adds a point tier `reviewer-app export` whose one mark is the UTC time of the
+export; the import uses it to find changes made since (exchange.apply: conflicts). The reader
+never believes a size the file claims beyond what its text holds, and every interval of a
+problems tier is checked (finite, ordered, within the call) before anything is applied.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from reviewer_app.core.errors import ReviewerError
-from reviewer_app.core.exchange.apply import ImportReport, apply_labels
+from reviewer_app.core.exchange.apply import CallPlan, Entry
+from reviewer_app.core.exchange.limits import read_bytes, time_problem
+from reviewer_app.core.messages import show_name, show_value
+from reviewer_app.core.storage.models import utcnow
 from reviewer_app.core.exchange.library import (
     CallRecord,
-    Label,
     call_for_stem,
     default_role,
     label_text,
@@ -34,6 +42,7 @@ from reviewer_app.core.storage import repository
 from reviewer_app.core.storage.repository import CallSummary
 
 PROBLEMS_TIER = "problems"
+EXPORT_TIER = "reviewer-app export"
 
 Interval = tuple[float, float, str]
 
@@ -43,6 +52,7 @@ class Tier:
     name: str
     intervals: list[Interval] = field(default_factory=list)  # (xmin, xmax, text), tiling xmin..xmax
     kind: str = "IntervalTier"
+    points: list[tuple[float, str]] = field(default_factory=list)  # a TextTier's (time, mark)
 
 
 @dataclass
@@ -93,7 +103,7 @@ def _tiers(name: str, items: list[Interval], xmax: float) -> list[Tier]:
             for i, layer in enumerate(layers(items))]
 
 
-def textgrid_for(record: CallRecord) -> TextGrid:
+def textgrid_for(record: CallRecord, exported_at: datetime | None = None) -> TextGrid:
     a = record.analysis
     xmax = max([a.audio.duration_s] + [t.end for t in a.transcript] + [s.end for s in record.findings])
     tiers: list[Tier] = []
@@ -102,6 +112,8 @@ def textgrid_for(record: CallRecord) -> TextGrid:
                  if (t.role == role or len(a.audio.roles) == 1) and t.end > t.start]
         tiers += _tiers(role, turns, xmax)
     tiers += _tiers(PROBLEMS_TIER, [(s.start, s.end, label_text(s)) for s in record.findings], xmax)
+    if exported_at is not None:
+        tiers.append(Tier(EXPORT_TIER, kind="TextTier", points=[(0.0, exported_at.astimezone(UTC).isoformat())]))
     return TextGrid(0.0, xmax, tiers)
 
 
@@ -120,7 +132,14 @@ def dumps(grid: TextGrid) -> str:
     for i, tier in enumerate(grid.tiers, 1):
         lines += [f"    item [{i}]:", f"        class = {_q(tier.kind)} ", f"        name = {_q(tier.name)} ",
                   f"        xmin = {_num(grid.xmin)} ", f"        xmax = {_num(grid.xmax)} ",
-                  f"        intervals: size = {len(tier.intervals)} "]
+                  ]
+        if tier.kind == "TextTier":
+            lines.append(f"        points: size = {len(tier.points)} ")
+            for j, (time, mark) in enumerate(tier.points, 1):
+                lines += [f"        points [{j}]:", f"            number = {_num(time)} ",
+                          f"            mark = {_q(mark)} "]
+            continue
+        lines.append(f"        intervals: size = {len(tier.intervals)} ")
         for j, (start, end, text) in enumerate(tier.intervals, 1):
             lines += [f"        intervals [{j}]:", f"            xmin = {_num(start)} ",
                       f"            xmax = {_num(end)} ", f"            text = {_q(text)} "]
@@ -128,6 +147,13 @@ def dumps(grid: TextGrid) -> str:
 
 
 _TOKEN = re.compile(r'"((?:[^"]|"")*)"|\[\d*\]|(<exists>|<absent>)|(?<![\w.])(-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)')
+
+
+def _count(value, limit: int, what: str) -> int:
+    """A size the file claims, believed only up to what the rest of the file can hold."""
+    if not isinstance(value, float) or not value.is_integer() or not 0 <= value <= limit:
+        raise ValueError(f"{what} {show_value(value)} is not a count this file can hold (at most {limit})")
+    return int(value)
 
 
 def loads(text: str) -> TextGrid:
@@ -144,54 +170,84 @@ def loads(text: str) -> TextGrid:
             raise ValueError("not an ooTextFile TextGrid")
         xmin, xmax, flag = tokens[2], tokens[3], tokens[4]
         pos, tiers = 6, []
-        for _ in range(int(tokens[5]) if flag == "<exists>" else 0):
-            kind, name, size = tokens[pos], tokens[pos + 1], int(tokens[pos + 4])
-            pos += 5
+        n_tiers = _count(tokens[5], len(tokens) // 5, "tier count") if flag == "<exists>" else 0
+        for _ in range(n_tiers):
+            kind, name = tokens[pos], tokens[pos + 1]
             width = 3 if kind == "IntervalTier" else 2  # a TextTier holds (time, mark) points
+            size = _count(tokens[pos + 4], max(len(tokens) - pos - 5, 0) // width,
+                          f"tier {len(tiers) + 1}: interval count")
+            pos += 5
             items = [tokens[pos + k * width: pos + (k + 1) * width] for k in range(size)]
             pos += width * size
             if not isinstance(name, str) or any(not isinstance(item[-1], str) for item in items):
                 raise ValueError(f"tier {len(tiers) + 1}: a name or label is not quoted text")
-            intervals = [(float(a), float(b), c) for a, b, c in items] if width == 3 else []
-            tiers.append(Tier(name, intervals, kind))
+            if any(not isinstance(x, float) for item in items for x in item[:-1]):
+                raise ValueError(f"tier {len(tiers) + 1}: a time is not a number")
+            if width == 3:
+                tiers.append(Tier(name, [(a, b, c) for a, b, c in items], kind))
+            else:
+                tiers.append(Tier(name, [], str(kind), [(a, c) for a, c in items]))
         return TextGrid(float(xmin), float(xmax), tiers)
-    except (IndexError, ValueError, TypeError) as exc:
+    except (IndexError, ValueError, TypeError, OverflowError) as exc:
         raise ReviewerError(f"not a Praat TextGrid text file ({exc})") from None
 
 
-def labels_from(grid: TextGrid, roles: tuple[str, ...], where: str = "TextGrid") -> list[Label]:
+def exported_at_of(grid: TextGrid) -> datetime | None:
+    for tier in grid.tiers:
+        if tier.name == EXPORT_TIER and tier.points:
+            try:
+                at = datetime.fromisoformat(tier.points[0][1].strip())
+            except ValueError:
+                raise ReviewerError(f"tier {EXPORT_TIER!r}: {show_value(tier.points[0][1])} is not a time") from None
+            return at if at.tzinfo else at.replace(tzinfo=UTC)
+    return None
+
+
+def labels_from(grid: TextGrid, roles: tuple[str, ...], where: str = "TextGrid",
+                duration_s: float | None = None) -> list[Entry]:
     labels = []
     for tier in grid.tiers:
         if tier.name != PROBLEMS_TIER and not re.fullmatch(rf"{PROBLEMS_TIER} \d+", tier.name):
             continue
-        for start, end, text in tier.intervals:
+        for n, (start, end, text) in enumerate(tier.intervals, 1):
             if not text.strip():
                 continue
+            at = f"{where} tier {show_value(tier.name)} interval {n}"
+            problem = time_problem(start, end, duration_s)
+            if problem:
+                raise ReviewerError(f"{at}: {problem}")
             try:
                 category, role = parse_label_text(text, default_role="")
             except ReviewerError as exc:
-                raise ReviewerError(f"{where}: tier {tier.name!r} at {start:.3f} s: {exc}") from None
-            labels.append(Label(start, end, category, role or default_role(category, roles)))
+                raise ReviewerError(f"{at}: {exc}") from None
+            labels.append(Entry(start, end, category, role or default_role(category, roles), "confirmed", at))
     return sorted(labels)
 
 
-def export(records: list[CallRecord], out_dir: Path) -> list[Path]:
+def export(records: list[CallRecord], out_dir: Path, exported_at: datetime | None = None) -> list[Path]:
+    exported_at = exported_at or utcnow()
     stems = unique_stems(records)
-    return [write_text(out_dir / f"{stems[r.summary.id]}.TextGrid", dumps(textgrid_for(r))) for r in records]
+    return [write_text(out_dir / f"{stems[r.summary.id]}.TextGrid", dumps(textgrid_for(r, exported_at)))
+            for r in records]
 
 
-def import_textgrid(engine: Engine, path: Path, reviewer: str, *, call: CallSummary | None = None,
-                    reject_missing: bool = True) -> ImportReport:
+def read_plan(engine: Engine, path: Path, *, call: CallSummary | None = None,
+              reject_missing: bool = True) -> CallPlan:
+    """One TextGrid as the plan for its call (by default the call whose file stem it carries)."""
     path = Path(path)
+    raw = read_bytes(path, "TextGrid")
+    try:
+        text = raw.decode("utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ReviewerError(f"{show_name(path)}: cannot read ({exc.reason})") from None
+    try:
+        grid = loads(text)
+        exported_at = exported_at_of(grid)
+    except ReviewerError as exc:
+        raise ReviewerError(f"{show_name(path)}: {exc}") from None
     call = call or call_for_stem(engine, path.stem)
     analysis = repository.load_analysis(engine, call.sha256)
-    try:
-        raw = path.read_bytes()
-        text = raw.decode("utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else raw.decode("utf-8-sig")
-        grid = loads(text)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReviewerError(f"{path}: cannot read ({exc})") from None
-    except ReviewerError as exc:
-        raise ReviewerError(f"{path}: {exc}") from None
-    labels = labels_from(grid, analysis.audio.roles, str(path))
-    return apply_labels(engine, call.id, labels, reviewer, reject_missing=reject_missing)
+    if analysis is None:
+        raise ReviewerError(f"{show_name(path)}: call {call.id} vanished from the library")
+    entries = labels_from(grid, analysis.audio.roles, show_name(path), call.duration_s)
+    return CallPlan(call, entries, show_name(path), reject_missing=reject_missing, exported_at=exported_at)

@@ -158,13 +158,13 @@ def write_dashboard_pdf(board: Dashboard, path: str | Path, settings: Settings |
     from matplotlib.backends.backend_pdf import PdfPages
 
     settings = settings or Settings()
+    from reviewer_app.core.atomic import atomic_path
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with report_style(), PdfPages(tmp, metadata={"Title": "Agent dashboard", "Creator": "reviewer_app"}) as pdf:
+    metadata = {"Title": "Agent dashboard", "Creator": "reviewer_app"}
+    with atomic_path(path) as tmp, report_style(), PdfPages(tmp, metadata=metadata) as pdf:
         _overview(pdf, board, settings)
         if board.agents:
             _mix_page(pdf, board, settings)
             _agent_pages(pdf, board, settings)
-    tmp.replace(path)
     return path

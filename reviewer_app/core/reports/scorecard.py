@@ -245,10 +245,10 @@ def write_scorecard_pdf(card: Scorecard, path: str | Path) -> Path:
     """Write the scorecard to `path` (A4 pages) and return it."""
     from matplotlib.backends.backend_pdf import PdfPages
 
+    from reviewer_app.core.atomic import atomic_path
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with report_style(), PdfPages(tmp, metadata={"Title": f"Scorecard: {card.title}",
+    with atomic_path(path) as tmp, report_style(), PdfPages(tmp, metadata={"Title": f"Scorecard: {card.title}",
                                                  "Creator": "reviewer_app"}) as pdf:
         flow = _Flow(pdf, f"{card.title}  ·  sha256 {card.record.summary.sha256[:12]}")
         _header(flow, card)
@@ -256,5 +256,4 @@ def write_scorecard_pdf(card: Scorecard, path: str | Path) -> Path:
         _deductions(flow, card)
         _excerpts(flow, card)
         flow.close()
-    tmp.replace(path)
     return path

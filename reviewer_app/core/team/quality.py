@@ -25,7 +25,8 @@ from sqlalchemy import Engine
 
 from reviewer_app.core import intervals
 from reviewer_app.core.exchange.csv_export import escape_cell
-from reviewer_app.core.exchange.library import CallRecord, iter_records, write_text
+from reviewer_app.core.atomic import write_bytes_atomic
+from reviewer_app.core.exchange.library import CallRecord, iter_records
 
 NOISE_WEIGHT = 100.0  # points per unit share of the clip (a fully noisy clip loses 100)
 CLIPPING_WEIGHT = 150.0  # clipping ruins training audio faster than noise
@@ -105,7 +106,8 @@ def write_clip_list(clips: Iterable[ClipQuality], path: str | Path, grades: Iter
     path = Path(path)
     chosen = [c for c in clips if c.grade in set(grades)]
     if path.suffix.lower() != ".csv":
-        return write_text(path, "".join(f"{c.path}\n" for c in chosen))
+        write_bytes_atomic(path, "".join(f"{c.path}\n" for c in chosen).encode("utf-8", "surrogateescape"))
+        return path
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
@@ -113,4 +115,5 @@ def write_clip_list(clips: Iterable[ClipQuality], path: str | Path, grades: Iter
         writer.writerow([escape_cell(c.path), c.sha256, c.grade, c.score, round(c.duration_s, 3),
                          round(c.noise_share, 4), round(c.clipping_share, 4), c.dropouts, round(c.silence_share, 4), c.repetitions,
                          "" if c.asr_confidence is None else round(c.asr_confidence, 4)])
-    return write_text(path, buffer.getvalue(), "utf-8-sig")
+    write_bytes_atomic(path, buffer.getvalue().encode("utf-8-sig"))
+    return path
