@@ -166,9 +166,11 @@ def cmd_labels(args) -> int:
     report = _drive(import_labels(engine, args.file, reviewer, settings))
     for line in report.errors:
         print(f"error: {line}", file=sys.stderr)
+    for line in report.conflicts:
+        print(f"conflict: {line}", file=sys.stderr)
     print(f"labels: {report.applied} applied, {report.unchanged} already there, {report.reviewed} calls "
-          f"marked reviewed, {report.analysed} files analysed first")
-    return 1 if report.errors else 0
+          f"marked reviewed, {report.analysed} files analysed first, {len(report.conflicts)} conflicts")
+    return 1 if report.errors or report.conflicts else 0
 
 
 def add_commands(sub) -> None:

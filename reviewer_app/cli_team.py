@@ -73,15 +73,22 @@ def cmd_export(args) -> int:
 
 def cmd_import(args) -> int:
     from reviewer_app.core.exchange import import_labels
+    from reviewer_app.terminal import TerminalBar
 
     engine = _engine(args)
     reviewer = args.reviewer or _settings(args).reviewer.name
-    report = import_labels(engine, args.format, args.path, reviewer, call=args.call,
-                           reject_missing=not args.keep_unmatched)
+    bar = TerminalBar()
+    try:
+        report = import_labels(engine, args.format, args.path, reviewer, call=args.call,
+                               reject_missing=not args.keep_unmatched, progress=bar)
+    finally:
+        bar.close()
     for problem in report.problems:
         print(f"warning: {problem}", file=sys.stderr)
+    for conflict in report.conflicts:
+        print(f"conflict: {conflict}", file=sys.stderr)
     print(f"imported as {reviewer}: {report.describe()}")
-    return 1 if report.problems and not report.calls else 0
+    return 1 if report.conflicts else 0
 
 
 def _call_for_report(engine, args):
