@@ -31,6 +31,35 @@ def display_problem(environ: dict[str, str] | None = None, platform: str | None 
     if platform.startswith("linux") and not (has_x or has_wayland):
         return ("no display available (DISPLAY and WAYLAND_DISPLAY are unset); run it in a desktop session, "
                 "under xvfb-run, or with QT_QPA_PLATFORM=offscreen")
+    if platform.startswith("linux") and has_x and (qpa == "xcb" or (not qpa and not has_wayland)):
+        return x_display_problem(env["DISPLAY"])  # Qt aborts the process when the X server is not there
+    return None
+
+
+def x_display_problem(display: str) -> str | None:
+    """Why the X server named by `display` cannot be used, or None when it answers (or cannot be
+    checked here). libxcb does the same handshake Qt's xcb platform will, authentication included."""
+    import ctypes
+    import ctypes.util
+
+    from reviewer_app.core.messages import show_value
+
+    try:
+        xcb = ctypes.CDLL(ctypes.util.find_library("xcb") or "libxcb.so.1")
+    except OSError:
+        return None  # no libxcb: Qt cannot use X either, and says so itself
+    xcb.xcb_connect.restype = ctypes.c_void_p
+    xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_int)]
+    xcb.xcb_connection_has_error.argtypes = [ctypes.c_void_p]
+    xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
+    connection = xcb.xcb_connect(display.encode("utf-8", "surrogateescape"), None)
+    try:
+        failed = xcb.xcb_connection_has_error(connection)
+    finally:
+        xcb.xcb_disconnect(connection)
+    if failed:
+        return (f"cannot connect to the X display DISPLAY={show_value(display)} (no X server answers there, or it "
+                "refuses this user); start one, run under xvfb-run, or use QT_QPA_PLATFORM=offscreen")
     return None
 
 
@@ -91,14 +120,44 @@ def run_gui(files: list[str], db_url: str | None, settings_path: str | None = No
     if problem:
         print(f"error: cannot open the reviewer window: {problem}", file=sys.stderr)
         return 2
-    from reviewer_app.core.errors import ReviewerError
+    import signal
 
+    from reviewer_app.core.errors import ReviewerError
+    from reviewer_app.core.messages import one_line
+
+    interrupted: list[bool] = []
+
+    def on_interrupt(_signum, _frame) -> None:  # Ctrl-C: close the window and leave the event loop
+        from PySide6.QtWidgets import QApplication
+
+        interrupted.append(True)
+        app = QApplication.instance()
+        if app is not None:
+            app.closeAllWindows()
+            app.quit()
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
-        app, window = create_window(files, db_url, settings_path)
-    except ReviewerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    if not app.platformName():
-        print("error: cannot open the reviewer window: Qt found no usable display platform", file=sys.stderr)
-        return 2
-    return int(app.exec())
+        try:
+            app, window = create_window(files, db_url, settings_path)
+        except ReviewerError as exc:
+            print(f"error: {one_line(exc)}", file=sys.stderr)
+            return 1
+        if not app.platformName():
+            print("error: cannot open the reviewer window: Qt found no usable display platform", file=sys.stderr)
+            return 2
+        if interrupted:  # Ctrl-C while the window was being made: close it as the user would (stops the work)
+            window.close()
+            return 130
+        from PySide6.QtCore import QTimer
+
+        # Python runs signal handlers only between bytecodes: a short timer hands it control now and then.
+        wake = QTimer()
+        wake.timeout.connect(lambda: None)
+        wake.start(200)
+        QTimer.singleShot(0, lambda: interrupted and app.quit())  # Ctrl-C just before the loop started
+        code = int(app.exec())
+        wake.stop()
+        return 130 if interrupted else code
+    finally:
+        signal.signal(signal.SIGINT, previous)

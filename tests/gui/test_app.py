@@ -13,7 +13,9 @@ from reviewer_app.gui.app import display_problem
 def test_display_detection():
     assert display_problem({}, "linux") and "DISPLAY" in display_problem({}, "linux")
     assert display_problem({"QT_QPA_PLATFORM": "offscreen"}, "linux") is None
-    assert display_problem({"DISPLAY": ":99"}, "linux") is None
+    if not os.path.exists("/tmp/.X11-unix/X99"):  # DISPLAY set but no X server there: checked, not trusted
+        assert "cannot connect to the X display" in display_problem({"DISPLAY": ":99"}, "linux")
+    assert display_problem({"DISPLAY": ":99", "QT_QPA_PLATFORM": "offscreen"}, "linux") is None
     assert display_problem({"WAYLAND_DISPLAY": "wayland-0"}, "linux") is None
     assert display_problem({"QT_QPA_PLATFORM": "xcb"}, "linux")
     assert display_problem({}, "darwin") is None
