@@ -76,6 +76,14 @@ class RuleSettings:
     looped_audio_min_s: float = 0.5  # shortest piece of audio whose immediate replay counts as a loop
     looped_audio_max_lag_s: float = 5.0  # longest loop period (time from the piece to its replay) searched
     looped_audio_min_r: float = 0.9  # spectro-temporal correlation of piece and replay needed for a loop
+    # Phrase rules, repetition twice, fast speech (issue 9; see detect/text.py, detect/phonetic.py and
+    # detect/rules/forbidden_phrase.py, greeting.py, closing.py, repetition.py, fast_speech.py).
+    forbidden_min_match: float = 0.78  # weakest approximate (misheard) match reported as forbidden; exact is 1.0
+    greeting_closing_min_match: float = 0.65  # weakest approximate match that counts as a greeting or closing
+    repetition_twice_min_words: int = 4  # a phrase this long said twice in a row is a repetition
+    repetition_twice_min_chars: int = 6  # the same for Chinese, in characters
+    repetition_twice_max_gap_s: float = 2.0  # the second saying starts at most this long after the first ends
+    repetition_twice_min_similarity: float = 0.8  # how alike the two sayings must be (1.0: the same words)
 
 
 @dataclass
