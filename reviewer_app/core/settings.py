@@ -54,7 +54,7 @@ class RuleSettings:
     clipping_fraction: float = 0.01
     low_level_dbfs: float = -45.0
     noise_snr_db: float = 10.0
-    dropout_min_s: float = 0.15
+    dropout_min_s: float = 0.02  # packet loss drops 20 ms and up (was 0.15)
     emotion_loudness_z: float = 1.5
     emotion_pitch_z: float = 1.5
     emotion_min_s: float = 1.0
@@ -71,6 +71,13 @@ class RuleSettings:
     emotion_smooth_s: float = 0.5  # moving average over z-scores before thresholding
     emotion_join_s: float = 0.3  # aroused stretches closer than this are joined
     emotion_lexicon_near_s: float = 2.0  # a lexicon hit this close to arousal backs it up
+    # --- poor_audio below full scale and dead air at the edges (issue 9; see rules/poor_audio.py, dead_air.py)
+    saturation_share: float = 0.05  # share of samples within 10% of the channel's peak, over the window, that is saturation
+    saturation_window_s: float = 0.2  # window of that share
+    repeat_min_s: float = 0.01  # shortest run of repeated (concealed) packets reported as a dropout
+    repeat_max_s: float = 0.25  # longer repetition is a steady sound, not concealment
+    low_level_relative_db: float = 20.0  # speech this far below the other side's is low level
+    dead_air_count_edges: bool = False  # count silence before the first and after the last speech as dead air
     # Overtalk and looped audio (issue 9; see detect/rules/overtalk.py and looped_audio.py).
     overtalk_backchannel_max_s: float = 1.0  # a burst this short over the other's speech, no real words: backchannel
     looped_audio_min_s: float = 0.5  # shortest piece of audio whose immediate replay counts as a loop

@@ -67,7 +67,9 @@ def test_dropout_length_limits():
         return set_span(channel(AGENT, 10, [(0, 10)]), start, end, energy_db=-120.0)
 
     assert spans(_poor(dropped(5.0, 5.15))) == [(5.0, 5.15)]
-    assert _poor(dropped(5.0, 5.1)) == []  # shorter than dropout_min_s
+    assert spans(_poor(dropped(5.0, 5.02))) == [(5.0, 5.02)]  # packet loss: 20 ms is a dropout (issue 9)
+    assert _poor(dropped(5.0, 5.01)) == []  # shorter than dropout_min_s
+    assert _poor(dropped(5.0, 5.1), dropout_min_s=0.15) == []
     assert _poor(dropped(3.0, 6.0)) == []  # longer than dropout_max_s: a mute, not a dropout
 
 
@@ -155,7 +157,7 @@ def test_loud_high_pitch_with_lexicon_scores_high():
     [seg] = _emotion(_speaker(stretch=(10.0, 13.0)), words)
     assert (seg.start, seg.end, seg.role) == (10.0, 13.0, AGENT)
     assert (seg.category, seg.source, seg.score) == ("negative_emotion", "rule:negative_emotion", 0.9)
-    assert seg.evidence == "loud and high-pitched for 3.0 s (lexicon: 'ridiculous')"
+    assert seg.evidence == "raised pitch and vocal effort and louder for 3.0 s (lexicon: 'ridiculous')"
 
 
 def test_lexicon_near_arousal_widens_segment():
@@ -167,7 +169,7 @@ def test_lexicon_near_arousal_widens_segment():
 def test_arousal_alone_scores_medium():
     [seg] = _emotion(_speaker(stretch=(10.0, 13.0)))
     assert (seg.start, seg.end, seg.score) == (10.0, 13.0, 0.6)
-    assert seg.evidence == "loud and high-pitched for 3.0 s"
+    assert seg.evidence == "raised pitch and vocal effort and louder for 3.0 s"
 
 
 def test_flat_voice_with_lexicon_scores_low():

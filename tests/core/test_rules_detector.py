@@ -28,7 +28,7 @@ def test_detect_problems_runs_all_rules_sorted():
     assert ("forbidden_phrase", AGENT, 10.0, 10.9) in found
     assert ("overtalk", CUSTOMER, 38.0, 40.0) in found  # the customer started over the agent
     assert ("dead_air", "both", 0.0, 2.0) not in found  # only 2 s
-    assert ("dead_air", "both", 52.0, 60.0) in found
+    assert ("dead_air", "both", 52.0, 60.0) not in found  # after the last speech: not dead air (issue 9)
     assert ("negative_emotion", CUSTOMER, 51.0, 51.5) in found
     assert any(s.category == "missing_closing" for s in segs)
     for s in segs:

@@ -31,6 +31,9 @@ MIN_BURST_S = 0.1  # activity shorter than this is dropped
 ENERGY_SMOOTH_S = 0.05  # frame energies are averaged over this before comparing channels
 FLOOR_MARGIN_DB = 10.0  # while the other side talks, a channel this close to its noise floor is silent
 MIN_EVIDENCE_S = 0.05  # a stretch of activity needs this much audible sound of its own
+VAD_TARGET_DBFS = -20.0  # a channel's loudest 50 ms is raised to this before the VAD
+VAD_MAX_GAIN_DB = 40.0  # but by no more than this, so near-silence stays near-silence
+VAD_LEVEL_BLOCK_S = 0.05
 # Crosstalk by coherence (crosstalk_leak_fraction): spectra of LEAK_WINDOW samples at 16 kHz
 # every LEAK_HOP_S, cross-spectra averaged over LEAK_BLOCK_S (Welch), over the telephone band.
 LEAK_WINDOW = 512  # 32 ms
@@ -54,6 +57,7 @@ def speech_intervals(
         raise ValueError(f"expected one channel, got shape {x.shape}")
     if x.size == 0:
         return []
+    x = _raised(x)
     options = VadOptions(
         threshold=threshold,
         min_speech_duration_ms=0,
@@ -64,6 +68,21 @@ def speech_intervals(
     duration = x.size / VAD_RATE
     spans = [(max(0.0, s["start"] / VAD_RATE), min(duration, s["end"] / VAD_RATE)) for s in stamps]
     return iv.merge(spans)
+
+
+def _raised(x: np.ndarray) -> np.ndarray:
+    """x with its loudest 50 ms block at VAD_TARGET_DBFS, if that means raising it (at most VAD_MAX_GAIN_DB)."""
+    block = int(VAD_LEVEL_BLOCK_S * VAD_RATE)
+    n = x.size // block
+    if n == 0:
+        return x
+    loudest = float(np.sqrt(np.max(np.mean(np.square(x[: n * block].reshape(n, block), dtype=np.float64), axis=1))))
+    if loudest <= 0.0:
+        return x
+    gain_db = min(VAD_MAX_GAIN_DB, VAD_TARGET_DBFS - 20.0 * np.log10(loudest))
+    if gain_db <= 0.0:
+        return x
+    return np.clip(x * np.float32(10 ** (gain_db / 20)), -1.0, 1.0).astype(np.float32)
 
 
 def channel_activity(

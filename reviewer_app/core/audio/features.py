@@ -1,10 +1,20 @@
-"""Frame-level measurements of one channel: level, pitch, flatness, clipping, log-mel.
+"""Frame-level measurements of one channel: level, pitch, flatness, clipping, dropouts, log-mel.
 
 Every array has one value per hop: frame i covers samples
 [round(i * hop_s * sr), round((i + 1) * hop_s * sr)), so frame times are
 exactly i * hop_s at any sample rate and there are ceil(n / (hop_s * sr))
 frames. Analyses that need a longer window (pitch, spectra) centre it on the
 frame.
+
+Clipping is judged against the channel's own ceiling, not only full scale:
+audio clipped before a gain stage sits flat at, say, 0.4 of full scale.
+`clipped` counts samples at or above `CLIP_LEVEL` and samples on a flat top
+(two or more consecutive samples exactly at the channel's highest or lowest
+value). `near_peak` counts samples within 10% of the channel's peak
+magnitude, the raw material for a soft-saturation test (see the poor_audio
+rule). Dropouts: `digital` counts samples in runs of digital silence of at
+least `DIGITAL_RUN_S`; `repeated` counts samples that copy the block one
+packet earlier (`PACKET_S`), as packet-loss concealment does.
 """
 from __future__ import annotations
 
@@ -25,6 +35,13 @@ VOICING_NCCF = 0.6  # normalised autocorrelation peak a voiced frame must reach
 VOICING_MIN_DB = -55.0  # frames quieter than this are never voiced
 SPECTRUM_WINDOW_S = 0.025
 _BLOCK_FRAMES = 4096  # frames analysed at once, bounds memory on long calls
+CEILING_MIN = 0.01  # a channel peaking below -40 dBFS has no ceiling worth calling clipping
+NEAR_PEAK = 0.9  # 'near the ceiling': |x| within 10% of the channel's peak magnitude
+DIGITAL_LEVEL = 10 ** (-90 / 20)  # |x| at or below this is digital silence (about 1 LSB of 16-bit PCM)
+DIGITAL_RUN_S = 0.01  # shorter zero runs are a quiet signal quantised to 0 (u-law calls have 5 ms ones)
+PACKET_S = (0.01, 0.02, 0.03, 0.04)  # RTP packet times; concealment repeats whole packets
+REPEAT_TOL = 0.01  # a copy differs from its original by at most 1% of the sample (plus 2 LSB)
+REPEAT_MIN_DBFS = -50.0  # a copied block must be at least this loud (not a quiet stretch)
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,7 +50,11 @@ class FrameFeatures:
     energy_db: np.ndarray  # frame RMS in dBFS, floored at ENERGY_FLOOR_DB
     pitch_hz: np.ndarray  # 0 where unvoiced
     flatness: np.ndarray  # spectral flatness 0..1 (1: white noise or digital silence)
-    clipped: np.ndarray  # fraction of the frame's samples with |x| >= CLIP_LEVEL
+    clipped: np.ndarray  # fraction of the frame's samples at full scale or on a flat top at the channel's ceiling
+    near_peak: np.ndarray | None = None  # fraction of samples with |x| >= NEAR_PEAK * ceiling
+    digital: np.ndarray | None = None  # fraction of samples in digital silence runs >= DIGITAL_RUN_S
+    repeated: np.ndarray | None = None  # fraction of samples copying the packet before them
+    ceiling: float = 0.0  # the channel's peak magnitude
 
     @property
     def n_frames(self) -> int:
@@ -51,13 +72,20 @@ def frame_features(samples: np.ndarray, sample_rate: int, hop_s: float = 0.01) -
     x = _as_channel(samples)
     bounds = _frame_bounds(x.size, sample_rate, hop_s)
     energy_db, clipped = _level_and_clipping(x, bounds)
+    ceiling = float(np.abs(x).max()) if x.size else 0.0
+    near_peak = _per_frame(np.abs(x) >= NEAR_PEAK * ceiling if ceiling >= CEILING_MIN else np.zeros(x.size, bool),
+                           bounds)
+    clipped = np.maximum(clipped, _per_frame(_flat_top(x, ceiling), bounds))
+    digital = _per_frame(_digital_silence(x, sample_rate), bounds)
+    repeated = _per_frame(_repeated_packets(x, sample_rate), bounds)
     centres = (bounds[:-1] + bounds[1:]) * 0.5
     win = max(8, int(round(SPECTRUM_WINDOW_S * sample_rate)))
     flat = np.concatenate(
         [_flatness(frames) for frames in _frames(x, centres, win)] or [np.zeros(0, np.float32)]
     )
     pitch = _pitch(x, sample_rate, centres / sample_rate, energy_db)
-    return FrameFeatures(hop_s=hop_s, energy_db=energy_db, pitch_hz=pitch, flatness=flat, clipped=clipped)
+    return FrameFeatures(hop_s=hop_s, energy_db=energy_db, pitch_hz=pitch, flatness=flat, clipped=clipped,
+                         near_peak=near_peak, digital=digital, repeated=repeated, ceiling=ceiling)
 
 
 def log_mel(
@@ -120,6 +148,113 @@ def _level_and_clipping(x: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, 
     energy = 10.0 * np.log10(np.maximum(sq, 10 ** (ENERGY_FLOOR_DB / 10)))
     clipped = np.add.reduceat((np.abs(x) >= CLIP_LEVEL).astype(np.float32), starts) / lengths
     return energy.astype(np.float32), clipped.astype(np.float32)
+
+
+def _per_frame(mask: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Fraction of each frame's samples where `mask` is true."""
+    if bounds.size < 2:
+        return np.zeros(0, np.float32)
+    lengths = np.maximum(np.diff(bounds), 1)
+    return (np.add.reduceat(mask.astype(np.float32), bounds[:-1]) / lengths).astype(np.float32)
+
+
+def _long_runs(test, size: int, min_len: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, ends) of the runs of sample indices where `test` holds, each at least `min_len` long.
+
+    `test(idx)` says for an index array whether each sample passes. It is first
+    asked about every `stride`-th sample (a run of `min_len` holds at least
+    min_len // stride of them in a row), then about every sample of the few
+    stretches that could hold such a run.
+    """
+    coarse = np.arange(0, size, stride)
+    hit = np.concatenate([[0], test(coarse).astype(np.int8), [0]])
+    edges = np.flatnonzero(np.diff(hit))
+    first, last = edges[0::2], edges[1::2] - 1
+    keep = (last - first + 1) >= max(1, min_len // stride)
+    lo = np.maximum(coarse[first[keep]] - stride + 1, 0)
+    hi = np.minimum(coarse[last[keep]] + stride, size)
+    if lo.size == 0:
+        return lo, hi
+    lengths = hi - lo
+    idx = np.arange(int(lengths.sum())) + np.repeat(lo - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    ok = test(idx)
+    joined = np.zeros(idx.size, bool)  # this sample continues the stretch of the one before
+    joined[1:] = idx[1:] == idx[:-1] + 1
+    prev = np.concatenate([[False], ok[:-1]]) & joined
+    nxt = np.concatenate([ok[1:], [False]]) & np.concatenate([joined[1:], [False]])
+    starts, ends = idx[ok & ~prev], idx[ok & ~nxt] + 1
+    keep = (ends - starts) >= min_len
+    return starts[keep], ends[keep]
+
+
+def _spans_mask(starts: np.ndarray, ends: np.ndarray, size: int) -> np.ndarray:
+    """True inside the sample spans [starts, ends)."""
+    delta = np.zeros(size + 1, np.int32)
+    delta[starts] += 1  # spans never share a start or an end
+    delta[ends] -= 1
+    return np.cumsum(delta[:-1]) > 0
+
+
+def _flat_top(x: np.ndarray, ceiling: float) -> np.ndarray:
+    """Samples in runs of two or more exactly at the channel's highest or lowest value.
+
+    A clean waveform reaches its extreme value once; clipping holds it there.
+    Each polarity is checked on its own, so one-sided clipping counts too.
+    """
+    out = np.zeros(x.size, bool)
+    if ceiling < CEILING_MIN or x.size < 2:
+        return out
+    for level in (x.max(), x.min()):  # the two polarities
+        if abs(level) >= CEILING_MIN:
+            at = x == level
+            pair = at[1:] & at[:-1]
+            out[1:] |= pair
+            out[:-1] |= pair
+    return out
+
+
+def _digital_silence(x: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Samples in runs of digital silence at least DIGITAL_RUN_S long."""
+    min_len = max(2, int(round(DIGITAL_RUN_S * sample_rate)))
+    starts, ends = _long_runs(lambda idx: np.abs(x[idx]) <= DIGITAL_LEVEL, x.size, min_len, max(1, min_len // 8))
+    return _spans_mask(starts, ends, x.size)
+
+
+def _repeated_packets(x: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Samples that (nearly) repeat the samples one packet earlier, for a whole packet or more.
+
+    For each packet time L in PACKET_S: x[n] ~ x[n - L] over at least 90% of
+    L consecutive samples, in a copy at least REPEAT_MIN_DBFS loud. A pure
+    tone whose period divides L also repeats; it repeats at L/2 as well
+    (exactly or inverted), which a lost packet does not, so such runs are dropped.
+    """
+    out = np.zeros(x.size, bool)
+    tol_abs = np.float32(2.0 / 32768)
+    for packet_s in PACKET_S:  # four packet times, each over the whole channel
+        lag = int(round(packet_s * sample_rate))
+        if x.size <= 2 * lag:
+            continue
+
+        def same(idx: np.ndarray, lag: int = lag) -> np.ndarray:
+            here, before = x[idx], x[np.maximum(idx - lag, 0)]
+            return (idx >= lag) & (np.abs(here - before) <= np.abs(here) * np.float32(REPEAT_TOL) + tol_abs)
+
+        starts, ends = _long_runs(same, x.size, int(0.9 * lag), max(1, lag // 20))
+        if starts.size == 0:
+            continue
+        lengths = ends - starts
+        ids = np.repeat(np.arange(starts.size), lengths)
+        idx = np.arange(int(lengths.sum())) + np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+        a = x[idx].astype(np.float64)
+        power = np.bincount(ids, a * a, starts.size) / lengths
+        # A tone repeats at L/2 too (exactly or inverted): correlate each copy with itself half a packet on.
+        b = x[idx - lag // 2].astype(np.float64)
+        prod = np.bincount(ids, a * b, starts.size)
+        energy = power * lengths * np.bincount(ids, b * b, starts.size)
+        tonal = prod**2 >= 0.99 * np.maximum(energy, 1e-30)
+        good = (power >= 10 ** (REPEAT_MIN_DBFS / 10)) & ~tonal
+        out |= _spans_mask(starts[good], ends[good], x.size)
+    return out
 
 
 # --- spectra ----------------------------------------------------------------

@@ -54,6 +54,7 @@ def analyse_channels(
         ChannelSignal(
             role=role, hop_s=hop_s, energy_db=f.energy_db, pitch_hz=f.pitch_hz,
             flatness=f.flatness, clipped=f.clipped, activity=act,
+            near_peak=f.near_peak, digital=f.digital, repeated=f.repeated, ceiling=f.ceiling,
         )
         for role, f, act in zip(roles, feats, activity)
     ]

@@ -17,8 +17,13 @@ class ChannelSignal:
     energy_db: np.ndarray  # frame RMS in dBFS
     pitch_hz: np.ndarray  # 0 where unvoiced
     flatness: np.ndarray  # spectral flatness 0..1
-    clipped: np.ndarray  # fraction of samples at or near full scale per frame
+    clipped: np.ndarray  # fraction of samples at full scale or on a flat top at the channel's ceiling
     activity: list[Interval] = field(default_factory=list)  # own speech, crosstalk removed
+    # Added for poor_audio (see audio/features.py); None where a caller did not measure them.
+    near_peak: np.ndarray | None = None  # fraction of samples within 10% of the channel's peak magnitude
+    digital: np.ndarray | None = None  # fraction of samples in digital-silence runs of 10 ms or more
+    repeated: np.ndarray | None = None  # fraction of samples copying the packet before them
+    ceiling: float = 0.0  # the channel's peak magnitude (full scale = 1)
 
     def frame_times(self) -> np.ndarray:
         return np.arange(len(self.energy_db)) * self.hop_s

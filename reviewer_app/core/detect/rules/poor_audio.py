@@ -36,7 +36,8 @@ import numpy as np
 
 from reviewer_app.core import intervals
 from reviewer_app.core.detect.context import CallContext, ChannelSignal
-from reviewer_app.core.detect.rules.common import EPS, frames, make_segment, ramp
+from reviewer_app.core.audio.features import CLIP_LEVEL
+from reviewer_app.core.detect.rules.common import EPS, frames, make_segment, moving_mean, ramp
 from reviewer_app.core.domain import Segment
 from reviewer_app.core.settings import RuleSettings, Settings
 
@@ -54,24 +55,52 @@ def _pct(fraction: float) -> str:
     return f"{value:.0f}%" if value >= 1 else f"{value:.1f}%"
 
 
-def clipping(ch: ChannelSignal, role: str, rules: RuleSettings) -> list[Segment]:
-    clipped = np.asarray(ch.clipped, dtype=float)
-    runs = intervals.merge(intervals.from_mask(clipped > rules.clipping_fraction, ch.hop_s), gap=CLIP_JOIN_S)
-    out = []
-    for start, end in intervals.drop_shorter_than(runs, rules.clipping_min_s - EPS):
-        frac = float(clipped[int(round(start / ch.hop_s)):int(round(end / ch.hop_s))].mean())
+def _clip_segment(start: float, end: float, role: str, hard: np.ndarray, share: np.ndarray,
+                  ch: ChannelSignal, rules: RuleSettings) -> Segment:
+    lo, hi = int(round(start / ch.hop_s)), int(round(end / ch.hop_s))
+    frac = float(hard[lo:hi].mean())
+    if frac > rules.clipping_fraction:
+        where = f" at {ch.ceiling:.2f} of full scale" if 0 < ch.ceiling < CLIP_LEVEL else ""
         score = ramp(frac, rules.clipping_fraction, 10 * rules.clipping_fraction)
-        out.append(make_segment(start, end, role, CATEGORY, score, f"clipping {_pct(frac)} of samples"))
-    return out
+        return make_segment(start, end, role, CATEGORY, score, f"clipping{where} {_pct(frac)} of samples")
+    near = float(np.nanmax(share[lo:hi]))
+    score = ramp(near, rules.saturation_share, 4 * rules.saturation_share)
+    return make_segment(start, end, role, CATEGORY, score,
+                        f"saturation: {_pct(near)} of samples within 10% of the peak")
+
+
+def clipping(ch: ChannelSignal, role: str, rules: RuleSettings) -> list[Segment]:
+    """Hard clipping (full scale or flat tops at the channel's ceiling) and soft saturation."""
+    hard = np.asarray(ch.clipped, dtype=float)
+    n = len(hard)
+    flagged = hard > rules.clipping_fraction
+    share = np.zeros(n)
+    if ch.near_peak is not None and n:
+        active = intervals.to_mask(intervals.merge(ch.activity), n, ch.hop_s)
+        share = moving_mean(np.asarray(ch.near_peak, dtype=float), np.ones(n, bool),
+                            frames(rules.saturation_window_s, ch.hop_s))
+        flagged |= active & (share > rules.saturation_share)
+    runs = intervals.merge(intervals.from_mask(flagged, ch.hop_s), gap=CLIP_JOIN_S)
+    return [_clip_segment(start, end, role, hard, share, ch, rules)
+            for start, end in intervals.drop_shorter_than(runs, rules.clipping_min_s - EPS)]
+
+
+def _speech_around(activity: list, start: float, end: float, near: float) -> bool:
+    return bool(intervals.intersect(activity, [(start - near, start)])
+                and intervals.intersect(activity, [(end, end + near)]))
 
 
 def dropouts(ch: ChannelSignal, role: str, rules: RuleSettings) -> list[Segment]:
+    """Digital silence cutting into speech, and packets repeated by loss concealment."""
     energy = np.asarray(ch.energy_db, dtype=float)
     n, hop = len(energy), ch.hop_s
     activity = intervals.merge(ch.activity)
     near = rules.poor_audio_window_s
+    silent = energy <= rules.dropout_dbfs
+    if ch.digital is not None:
+        silent |= np.asarray(ch.digital, dtype=float) >= 0.5
     out = []
-    for start, end in intervals.from_mask(energy <= rules.dropout_dbfs, hop):
+    for start, end in intervals.from_mask(silent, hop):
         length = end - start
         if not rules.dropout_min_s - EPS <= length <= rules.dropout_max_s + EPS:
             continue
@@ -79,16 +108,24 @@ def dropouts(ch: ChannelSignal, role: str, rules: RuleSettings) -> list[Segment]
         if lo == 0 or hi >= n:
             continue
         sudden = min(energy[lo - 1], energy[hi]) >= rules.dropout_dbfs + SUDDEN_DB
-        speech_around = (intervals.intersect(activity, [(start - near, start)])
-                         and intervals.intersect(activity, [(end, end + near)]))
-        if sudden and speech_around:
+        if sudden and _speech_around(activity, start, end, near):
             score = ramp(length, rules.dropout_min_s, 4 * rules.dropout_min_s)
             out.append(make_segment(start, end, role, CATEGORY, score,
                                     f"dropout: {length:.2f} s of digital silence"))
+    if ch.repeated is not None:
+        repeated = np.asarray(ch.repeated, dtype=float) >= 0.5
+        for start, end in intervals.from_mask(repeated, hop):
+            length = end - start
+            if not rules.repeat_min_s - EPS <= length <= rules.repeat_max_s + EPS:
+                continue
+            if _speech_around(activity, start, end, near):
+                score = ramp(length, rules.repeat_min_s, 4 * rules.repeat_min_s)
+                out.append(make_segment(start, end, role, CATEGORY, score,
+                                        f"dropout: {length:.2f} s of repeated packets (loss concealment)"))
     return out
 
 
-def _window_causes(energy, flatness, active, quiet, global_floor, rules: RuleSettings) -> dict[str, float]:
+def _window_causes(energy, flatness, active, quiet, global_floor, ref_level, rules: RuleSettings) -> dict[str, float]:
     """Causes flagged in one window, each with its measured value."""
     size = len(energy)
     causes: dict[str, float] = {}
@@ -101,6 +138,9 @@ def _window_causes(energy, flatness, active, quiet, global_floor, rules: RuleSet
         level = float(np.percentile(energy[active], LEVEL_PERCENTILE))
         if level < rules.low_level_dbfs:
             causes["low"] = level
+        if ref_level is not None and ref_level - level >= rules.low_level_relative_db:
+            causes["low"] = level
+            causes["below"] = ref_level - level
         if floor is not None and level - floor < rules.noise_snr_db:
             causes["snr"] = level - floor
         flat = float(np.median(flatness[active]))
@@ -112,11 +152,16 @@ def _window_causes(energy, flatness, active, quiet, global_floor, rules: RuleSet
 def _describe(causes: list[dict[str, float]], rules: RuleSettings) -> tuple[str, float]:
     """Evidence text and score for a merged run of flagged windows."""
     parts, scores = [], []
-    values = {key: [c[key] for c in causes if key in c] for key in ("low", "floor", "snr", "flat")}
+    values = {key: [c[key] for c in causes if key in c] for key in ("low", "below", "floor", "snr", "flat")}
     if values["low"]:
         v = float(np.median(values["low"]))
-        parts.append(f"low level: speech at {v:.0f} dBFS")
+        text = f"low level: speech at {v:.0f} dBFS"
         scores.append(ramp(v, rules.low_level_dbfs, rules.low_level_dbfs - 15))
+        if values["below"]:
+            below = float(np.median(values["below"]))
+            text += f", {below:.0f} dB below the other side"
+            scores.append(ramp(below, rules.low_level_relative_db, rules.low_level_relative_db + 15))
+        parts.append(text)
     if values["floor"]:
         v = float(np.median(values["floor"]))
         parts.append(f"noise floor {v:.0f} dBFS")
@@ -132,6 +177,15 @@ def _describe(causes: list[dict[str, float]], rules: RuleSettings) -> tuple[str,
     return "; ".join(parts), max(scores)
 
 
+def speech_level(ch: ChannelSignal) -> float | None:
+    """The channel's speech level over the whole call (LEVEL_PERCENTILE of its active frames), if it speaks."""
+    energy = np.asarray(ch.energy_db, dtype=float)
+    active = intervals.to_mask(intervals.merge(ch.activity), len(energy), ch.hop_s) & (energy > -90.0)
+    if active.sum() * ch.hop_s < MIN_FLOOR_S:
+        return None
+    return float(np.percentile(energy[active], LEVEL_PERCENTILE))
+
+
 def level_and_noise(ch: ChannelSignal, others: list[ChannelSignal], role: str,
                     rules: RuleSettings) -> list[Segment]:
     energy = np.asarray(ch.energy_db, dtype=float)
@@ -143,11 +197,12 @@ def level_and_noise(ch: ChannelSignal, others: list[ChannelSignal], role: str,
     quiet = ~active & ~other & ~digital
     global_floor = (float(np.percentile(energy[quiet], FLOOR_PERCENTILE))
                     if quiet.sum() * hop >= MIN_FLOOR_S else None)
+    ref_level = max((lv for lv in map(speech_level, others) if lv is not None), default=None)
     m = frames(rules.poor_audio_window_s, hop)
     flagged: list[tuple[int, dict[str, float]]] = []
     for k in range(math.ceil(n / m)):
         sl = slice(k * m, min(n, (k + 1) * m))
-        causes = _window_causes(energy[sl], flatness[sl], active[sl], quiet[sl], global_floor, rules)
+        causes = _window_causes(energy[sl], flatness[sl], active[sl], quiet[sl], global_floor, ref_level, rules)
         if causes:
             flagged.append((k, causes))
     groups: list[list[tuple[int, dict[str, float]]]] = []
