@@ -21,7 +21,8 @@ characters for Chinese) followed straight away by a second saying of it (at
 most one other token between, starting at most
 `rules.repetition_twice_max_gap_s` after the first ends). The second saying may
 be heard slightly differently (one token more or less, misheard words), but
-both must start alike and end alike, and the two must reach `rules.repetition_twice_min_similarity` (detect/text.py,
+both must start alike and end alike, neither may hold a pause longer than that
+gap, and the two must reach `rules.repetition_twice_min_similarity` (detect/text.py,
 `sequence_similarity`). The longest such phrase is reported. Not counted:
 phrases that are a repeated shorter unit ("thank you thank you"), have fewer
 than the minimum words besides fillers or start or end with a filler, or are mostly numbers or single
@@ -128,7 +129,7 @@ def find_repetitions(words: list[Word], n: int, min_count: int, window_s: float)
 
 
 def _is_number(tok: str) -> bool:
-    return tok.isdigit() or tok in NUMBER_WORDS or (len(tok) == 1 and tok.isalpha() and tok not in ("a", "i"))
+    return tok.isdigit() or tok in NUMBER_WORDS or (len(tok) == 1 and tok.isascii() and tok.isalpha() and tok not in ("a", "i"))
 
 
 def _eligible(gram: tuple[str, ...], min_len: int) -> bool:
@@ -140,13 +141,18 @@ def _eligible(gram: tuple[str, ...], min_len: int) -> bool:
 
 
 def _anchored(first: tuple[str, ...], second: tuple[str, ...]) -> bool:
-    """Both sayings start and end with alike tokens (one token of slack where their lengths differ)."""
+    """The sayings start with alike tokens and end alike (one token of slack where their lengths differ)."""
     slack = 1 if len(first) != len(second) else 0
-    starts = [(first[0], second[k]) for k in range(slack + 1)] + [(first[k], second[0]) for k in range(slack + 1)]
     ends = ([(first[-1], second[-1 - k]) for k in range(slack + 1)]
             + [(first[-1 - k], second[-1]) for k in range(slack + 1)])
-    return (any(token_similarity(a, b) >= ANCHOR_SIM for a, b in starts)
+    return (token_similarity(first[0], second[0]) >= ANCHOR_SIM
             and any(token_similarity(a, b) >= ANCHOR_SIM for a, b in ends))
+
+
+def _continuous(words: list[Word], owner: list[int], lo: int, hi: int, max_gap_s: float) -> bool:
+    """No pause longer than `max_gap_s` between the words of tokens lo..hi-1."""
+    idx = sorted(set(owner[lo:hi]))
+    return all(words[b].start - words[a].end <= max_gap_s for a, b in zip(idx, idx[1:]))
 
 
 def find_twice(words: list[Word], min_len: int, max_gap_s: float, min_similarity: float) -> list[Finding]:
@@ -161,7 +167,8 @@ def find_twice(words: list[Word], min_len: int, max_gap_s: float, min_similarity
         found = None
         for size in range(min(TWICE_MAX_TOKENS, (n - i) // 2 + 1), min_len - 1, -1):
             first = tuple(tokens[i:i + size])
-            if len(first) < size or not _eligible(first, min_len):
+            if len(first) < size or not _eligible(first, min_len) or not _continuous(words, owner, i, i + size,
+                                                                                       max_gap_s):
                 continue
             end_first = words[owner[i + size - 1]].end
             first_set = set(first)
@@ -175,6 +182,8 @@ def find_twice(words: list[Word], min_len: int, max_gap_s: float, min_similarity
                         continue
                     if 2 * len(first_set & set(second)) < len(first_set) or not _anchored(first, second):
                         continue  # not even half the words in common, or different edges
+                    if not _continuous(words, owner, j, j + size2, max_gap_s):
+                        continue
                     sim = sequence_similarity(first, second)
                     if sim >= min_similarity:
                         found = (size, j, size2, sim)
