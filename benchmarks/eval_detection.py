@@ -1167,12 +1167,14 @@ def analyse(wav: Path, version: str, use_cache: bool = True, settings: Settings 
 
 @dataclass
 class Tally:
+    placed: int = 0  # problems and decoys placed in this band
     truth: int = 0
     pred: int = 0
     tp_truth: int = 0  # truth segments found
     tp_pred: int = 0  # predictions that found one
 
     def add(self, other: "Tally") -> None:
+        self.placed += other.placed
         self.truth += other.truth
         self.pred += other.pred
         self.tp_truth += other.tp_truth
@@ -1194,7 +1196,7 @@ class Tally:
         return 2 * p * r / (p + r) if p + r else 0.0
 
     def as_dict(self) -> dict:
-        return {"truth": self.truth, "pred": self.pred, "found": self.tp_truth, "correct_pred": self.tp_pred,
+        return {"placed": self.placed, "truth": self.truth, "pred": self.pred, "found": self.tp_truth, "correct_pred": self.tp_pred,
                 "precision": _r(self.precision), "recall": _r(self.recall), "f1": _r(self.f1)}
 
 
@@ -1218,6 +1220,9 @@ def score_scenario(category: str, band: str, truth: list[dict], placed: list[dic
     matched_pred = {i: j for i, j in pairs}
     matched_truth = {j for _, j in pairs}
     out: dict[str, Tally] = defaultdict(Tally)
+    out[band]  # every scenario shows in its band's row, found or not
+    for p in placed:
+        out[p["band"]].placed += 1
     for j, t in enumerate(truth):
         out[t["band"]].truth += 1
         out[t["band"]].tp_truth += j in matched_truth
@@ -1302,18 +1307,18 @@ def _fmt(x) -> str:
 
 
 def table(rows: dict[tuple[str, str], Tally]) -> list[str]:
-    lines = ["| family (category) | band | truth | pred | found | P | R | F1 |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| family (category) | band | placed | truth | pred | found | P | R | F1 |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for family in FAMILIES:
         bands = sorted((b for f, b in rows if f == family), key=BAND_ORDER.index)
         total = Tally()
         for band in bands:
             t = rows[(family, band)]
             total.add(t)
-            lines.append(f"| {family} ({FAMILY_CATEGORY[family]}) | {band} | {t.truth} | {t.pred} | {t.tp_truth} | "
+            lines.append(f"| {family} ({FAMILY_CATEGORY[family]}) | {band} | {t.placed} | {t.truth} | {t.pred} | {t.tp_truth} | "
                          f"{_fmt(t.precision)} | {_fmt(t.recall)} | {_fmt(t.f1)} |")
         if len(bands) > 1:
-            lines.append(f"| {family} | **all** | {total.truth} | {total.pred} | {total.tp_truth} | "
+            lines.append(f"| {family} | **all** | {total.placed} | {total.truth} | {total.pred} | {total.tp_truth} | "
                          f"{_fmt(total.precision)} | {_fmt(total.recall)} | {_fmt(total.f1)} |")
     return lines
 
