@@ -82,7 +82,7 @@ class RuleSettings:
     overtalk_backchannel_max_s: float = 1.0  # a burst this short over the other's speech, no real words: backchannel
     looped_audio_min_s: float = 0.5  # shortest piece of audio whose immediate replay counts as a loop
     looped_audio_max_lag_s: float = 5.0  # longest loop period (time from the piece to its replay) searched
-    looped_audio_min_r: float = 0.9  # spectro-temporal correlation of piece and replay needed for a loop
+    looped_audio_min_r: float = 0.85  # band-energy correlation of piece and replay (with the same pitch) for a loop
     # Phrase rules, repetition twice, fast speech (issue 9; see detect/text.py, detect/phonetic.py and
     # detect/rules/forbidden_phrase.py, greeting.py, closing.py, repetition.py, fast_speech.py).
     forbidden_min_match: float = 0.78  # weakest approximate (misheard) match reported as forbidden; exact is 1.0

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from reviewer_app.core.audio.activity import channel_activity, crosstalk_leak_fraction, speech_intervals
+from reviewer_app.core.audio.bands import band_energies_db
 from reviewer_app.core.audio.decode import DecodedAudio, resample
 from reviewer_app.core.audio.features import frame_features
 from reviewer_app.core.detect.context import ChannelSignal
@@ -55,6 +56,7 @@ def analyse_channels(
             role=role, hop_s=hop_s, energy_db=f.energy_db, pitch_hz=f.pitch_hz,
             flatness=f.flatness, clipped=f.clipped, activity=act,
             near_peak=f.near_peak, digital=f.digital, repeated=f.repeated, ceiling=f.ceiling,
+            bands_db=band_energies_db(audio.samples[c], audio.sample_rate, hop_s)[: len(f.energy_db)],
         )
-        for role, f, act in zip(roles, feats, activity)
+        for c, (role, f, act) in enumerate(zip(roles, feats, activity))
     ]
