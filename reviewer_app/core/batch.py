@@ -112,8 +112,9 @@ def analyze_many(
                         outcome.analysis = stop.value
                         break
                     yield Progress(n + step.fraction, len(files), f"{path.name}: {step.message}")
-                if engine is not None:
-                    repository.save_analysis(engine, outcome.analysis)
+                if engine is not None:  # a reviewer's corrections are kept, with a warning where the ASR differs
+                    saved = repository.save_analysis_report(engine, outcome.analysis)
+                    outcome.analysis = saved.applied_to(outcome.analysis)
             if out_dir is not None:
                 target = _json_path(Path(out_dir), path, names[path], sha or outcome.analysis.audio.sha256, outcome)
                 write_json_atomic(target, analysis_to_dict(outcome.analysis))

@@ -164,6 +164,7 @@ class LabelStore:
             s.add_all(WordRow(call_id=call_id, turn_index=turn_index, word_index=i, role=turn.role, start=w.start,
                               end=w.end, word=w.word, prob=w.prob) for i, w in enumerate(words))
             turn.text = text
+            turn.edited_by = reviewer  # a re-analysis keeps it (repository.save_analysis)
             _start_review(call)
             s.add(LabelEventRow(call_id=call_id, segment_id=None, reviewer=reviewer, at=now, action="turn_edit",
                                 before=before, after={"turn_index": turn_index, "text": text}))

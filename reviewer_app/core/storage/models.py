@@ -101,6 +101,9 @@ class TurnRow(Base):
     start: Mapped[float] = mapped_column(Float)
     end: Mapped[float] = mapped_column(Float)
     text: Mapped[str] = mapped_column(Text)
+    # The reviewer who corrected this turn's text (None: as the ASR heard it). A re-analysis keeps
+    # such a turn and reports what the new ASR heard instead of replacing it.
+    edited_by: Mapped[str | None] = mapped_column(String(128))
 
 
 class WordRow(Base):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import Engine, Select, delete, func, insert, select
@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from reviewer_app.core.domain import (
+    BOTH,
     AudioInfo,
     CallAnalysis,
     CallScore,
@@ -24,7 +25,7 @@ from reviewer_app.core.domain import (
 )
 from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.storage.db import writer
-from reviewer_app.core.storage.models import CallRow, SegmentRow, TurnRow, WordRow, utcnow
+from reviewer_app.core.storage.models import CallRow, LabelEventRow, SegmentRow, TurnRow, WordRow, utcnow
 
 
 @dataclass(frozen=True)
@@ -68,38 +69,143 @@ class CallSummary:
     analysed_at: datetime | None = None
 
 
-def save_analysis(engine: Engine, analysis: CallAnalysis) -> int:
-    """Store `analysis` in one transaction and return the call id.
+@dataclass(frozen=True)
+class SavedAnalysis:
+    """What `save_analysis_report` stored beyond the analysis it was given."""
 
-    If the audio was stored before, its transcript, score and untouched
-    predictions are replaced. Segments a reviewer touched (any status other
-    than predicted, a note, a deletion) and the review status are kept; a new
-    prediction that overlaps a kept segment of the same category is dropped,
-    as the reviewer has already judged that finding.
+    call_id: int
+    transcript: list[Turn]  # as stored: reviewer-corrected turns in place of the new ASR's
+    warnings: list[str]  # one line per corrected turn the new ASR heard differently
+    kept_turns: int = 0  # reviewer-corrected turns kept
+    kept_labels: int = 0  # segments a reviewer touched, kept
+    dropped_findings: int = 0  # new findings a reviewer had already judged
+
+    def applied_to(self, analysis: CallAnalysis) -> CallAnalysis:
+        """`analysis` with the stored transcript and these warnings added."""
+        return replace(analysis, transcript=list(self.transcript),
+                       warnings=[*analysis.warnings, *self.warnings])
+
+
+def save_analysis(engine: Engine, analysis: CallAnalysis) -> int:
+    """Store `analysis` in one transaction and return the call id (see save_analysis_report)."""
+    return save_analysis_report(engine, analysis).call_id
+
+
+def save_analysis_report(engine: Engine, analysis: CallAnalysis) -> SavedAnalysis:
+    """Store `analysis` in one transaction; a re-analysis never overwrites a reviewer's work.
+
+    If the audio was stored before, its score and the machine's output are replaced:
+    the ASR's turns and the predictions nobody touched. What reviewers did is kept:
+
+    * a turn a reviewer corrected (`LabelStore.edit_turn_text`) stays with its text and
+      words; the new ASR turns of the same role overlapping it are dropped, and when what
+      they heard differs from the reviewer's text the result has a warning saying so;
+    * a segment a reviewer touched (any status other than predicted, a reviewer name, a
+      note, a deletion, or added by a reviewer) stays as it is, with the review status;
+      a new finding overlapping it, or the finding it was before the reviewer changed it,
+      with the same category and role ("both" matches either side) is dropped, as the
+      reviewer has already judged it.
     """
     audio = analysis.audio
     now = utcnow()
     try:
         with Session(writer(engine)) as s, s.begin():
-            call = s.scalars(select(CallRow).where(CallRow.sha256 == audio.sha256)).one_or_none()
+            call = s.scalars(select(CallRow).where(CallRow.sha256 == audio.sha256)
+                             .with_for_update()).one_or_none()
+            corrected: list[_CorrectedTurn] = []
             if call is None:
                 call = CallRow(sha256=audio.sha256, review_status="new", created_at=now)
                 s.add(call)
             else:
+                corrected = _corrected_turns(s, call.id)
                 _drop_machine_output(s, call.id)
             _fill_call(call, analysis, now)
             s.flush()
-            _insert_transcript(s, call.id, analysis.transcript)
+            transcript, warnings = _keep_corrected(corrected, analysis.transcript, audio.path)
+            _insert_transcript(s, call.id, transcript, {id(c.turn): c.reviewer for c in corrected})
             kept = s.scalars(select(SegmentRow).where(SegmentRow.call_id == call.id)).all()
+            judged = _judged_findings(s, call.id, kept)
+            dropped = 0
             for seg in analysis.segments:
-                if not any(_same_finding(seg, k) for k in kept):
+                if any(_same_finding(seg, *j) for j in judged):
+                    dropped += 1
+                else:
                     s.add(_segment_row(call.id, seg, now))
             s.flush()
             refresh_problem_counts(s, call)
-            return call.id
+            return SavedAnalysis(call.id, transcript, warnings, len(corrected), len(kept), dropped)
     except SQLAlchemyError as exc:
         cause = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise ReviewerError(f"cannot save the analysis of {audio.path}: {cause}") from exc
+
+
+@dataclass(frozen=True)
+class _CorrectedTurn:
+    turn: Turn
+    reviewer: str
+
+
+def _corrected_turns(s: Session, call_id: int) -> list[_CorrectedTurn]:
+    """The call's reviewer-corrected turns with their words.
+
+    Every turn row is locked first (PostgreSQL): a correction being saved right now is
+    waited for and read, not deleted unseen with the ASR's turns.
+    """
+    rows = [r for r in s.scalars(select(TurnRow).where(TurnRow.call_id == call_id)
+                                 .order_by(TurnRow.turn_index).with_for_update())
+            if r.edited_by is not None]
+    if not rows:
+        return []
+    words: dict[int, list[Word]] = defaultdict(list)
+    for w in s.scalars(select(WordRow).where(WordRow.call_id == call_id,
+                                             WordRow.turn_index.in_([r.turn_index for r in rows]))
+                       .order_by(WordRow.turn_index, WordRow.word_index)):
+        words[w.turn_index].append(Word(w.word, w.start, w.end, w.prob))
+    return [_CorrectedTurn(Turn(r.role, r.start, r.end, r.text, tuple(words[r.turn_index])), r.edited_by)
+            for r in rows]
+
+
+def _keep_corrected(corrected: list[_CorrectedTurn], new: list[Turn], path: str
+                    ) -> tuple[list[Turn], list[str]]:
+    """The new transcript with each corrected turn in place of the new turns it overlaps."""
+    if not corrected:
+        return list(new), []
+    heard: dict[int, list[Turn]] = defaultdict(list)
+    kept_new = []
+    for turn in new:
+        hits = [i for i, c in enumerate(corrected) if _same_speech(turn, c.turn)]
+        for i in hits:
+            heard[i].append(turn)
+        if not hits:
+            kept_new.append(turn)
+    transcript = sorted([*kept_new, *(c.turn for c in corrected)], key=lambda t: (t.start, t.role, t.end))
+    index = {id(t): i for i, t in enumerate(transcript)}
+    warnings = []
+    for i, c in enumerate(corrected):
+        asr = " ".join(t.text.strip() for t in heard[i] if t.text.strip())
+        if _comparable(asr) == _comparable(c.turn.text):
+            continue
+        said = f"heard {_quote(asr)}" if asr else "heard nothing there"
+        warnings.append(f"{path}: turn {index[id(c.turn)]} ({c.turn.role} {c.turn.start:.1f} s): "
+                        f"kept {c.reviewer}'s text {_quote(c.turn.text)}; the new ASR {said}")
+    return transcript, warnings
+
+
+def _same_speech(turn: Turn, kept: Turn) -> bool:
+    if turn.role != kept.role:
+        return False
+    if kept.end <= kept.start:  # an empty corrected turn: anything touching its instant
+        return turn.start <= kept.start <= turn.end
+    return turn.start < kept.end and kept.start < turn.end
+
+
+def _comparable(text: str) -> list[str]:
+    return "".join(ch if ch.isalnum() else " " for ch in text.casefold()).split()
+
+
+def _quote(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
 def load_analysis(engine: Engine, sha256: str) -> CallAnalysis | None:
@@ -195,8 +301,9 @@ def _live_segments(call_id: int) -> Select[tuple[SegmentRow]]:
 
 
 def _drop_machine_output(s: Session, call_id: int) -> None:
+    """Delete the ASR's turns and words and the predictions nobody touched."""
     s.execute(delete(WordRow).where(WordRow.call_id == call_id))
-    s.execute(delete(TurnRow).where(TurnRow.call_id == call_id))
+    s.execute(delete(TurnRow).where(TurnRow.call_id == call_id))  # corrected ones are re-inserted
     s.execute(
         delete(SegmentRow).where(
             SegmentRow.call_id == call_id,
@@ -204,6 +311,7 @@ def _drop_machine_output(s: Session, call_id: int) -> None:
             SegmentRow.reviewer.is_(None),
             SegmentRow.note.is_(None),
             SegmentRow.deleted_at.is_(None),
+            SegmentRow.source != "reviewer",
         )
     )
 
@@ -225,12 +333,15 @@ def _fill_call(call: CallRow, analysis: CallAnalysis, now: datetime) -> None:
     call.updated_at = now
 
 
-def _insert_transcript(s: Session, call_id: int, transcript: Iterable[Turn]) -> None:
+def _insert_transcript(s: Session, call_id: int, transcript: Iterable[Turn],
+                       edited_by: dict[int, str] | None = None) -> None:
+    """Insert `transcript`; `edited_by` maps id(turn) to the reviewer of a corrected turn."""
+    edited_by = edited_by or {}
     turns, words = [], []
     for ti, turn in enumerate(transcript):
         turns.append(
             dict(call_id=call_id, turn_index=ti, role=turn.role, start=turn.start,
-                 end=turn.end, text=turn.text)
+                 end=turn.end, text=turn.text, edited_by=edited_by.get(id(turn)))
         )
         words.extend(
             dict(call_id=call_id, turn_index=ti, word_index=wi, role=turn.role,
@@ -251,8 +362,29 @@ def _segment_row(call_id: int, seg: Segment, now: datetime) -> SegmentRow:
     )
 
 
-def _same_finding(seg: Segment, kept: SegmentRow) -> bool:
-    return seg.category == kept.category and seg.start < kept.end and kept.start < seg.end
+_Finding = tuple[float, float, str, str]  # start, end, category, role
+
+
+def _judged_findings(s: Session, call_id: int, kept: Iterable[SegmentRow]) -> list[_Finding]:
+    """Each kept segment as it is now and as it was before each reviewer change (audit log)."""
+    kept = list(kept)
+    judged = [(r.start, r.end, r.category, r.role) for r in kept]
+    ids = [r.id for r in kept]
+    if ids:
+        befores = s.scalars(select(LabelEventRow.before).where(
+            LabelEventRow.call_id == call_id, LabelEventRow.segment_id.in_(ids),
+            LabelEventRow.before.is_not(None)))
+        for b in befores:
+            try:
+                judged.append((float(b["start"]), float(b["end"]), str(b["category"]), str(b["role"])))
+            except (KeyError, TypeError, ValueError):
+                continue  # a snapshot without bounds (not a segment change)
+    return judged
+
+
+def _same_finding(seg: Segment, start: float, end: float, category: str, role: str) -> bool:
+    same_role = seg.role == role or BOTH in (seg.role, role)
+    return seg.category == category and same_role and seg.start < end and start < seg.end
 
 
 def _stored(r: SegmentRow) -> StoredSegment:

@@ -5,7 +5,10 @@ background lane, the CLI with a terminal bar, the training worker after a
 promotion. Only calls nobody has touched (review status "new") are re-scored;
 their transcript is kept (no ASR), the audio is decoded and measured again,
 and the rules merged with the model replace the old predictions in one
-transaction per call. A call whose audio is gone is skipped and named.
+transaction per call. Whatever a reviewer did meanwhile (a corrected turn, a
+confirmed, rejected, edited or added segment, also on a call set back to
+"new") is kept by repository.save_analysis, as for `analyze --force`. A call
+whose audio is gone is skipped and named.
 """
 from __future__ import annotations
 
