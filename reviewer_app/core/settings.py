@@ -56,7 +56,8 @@ class RuleSettings:
     noise_snr_db: float = 10.0
     dropout_min_s: float = 0.02  # packet loss drops 20 ms and up (was 0.15)
     emotion_loudness_z: float = 1.5
-    emotion_pitch_z: float = 1.5
+    emotion_pitch_z: float = 1.5  # unused since emotion_arousal_z; kept so older settings files still load
+    emotion_arousal_z: float = 1.0  # mean of the pitch and vocal-effort z-scores above which a speaker is aroused
     emotion_min_s: float = 1.0
     # Added for the detection rules (see reviewer_app/core/detect/rules/).
     overtalk_join_gap_s: float = 0.5  # pauses shorter than this inside one side's talk, and between overlaps, are joined
