@@ -49,6 +49,8 @@ MIN_ACTIVE = 0.6  # share of a block that must be the channel's own speech
 MIN_STD_DB = 3.0  # a block whose bands vary less than this (after removing their means) is steady sound
 COARSE_SLACK = 0.1  # the coarse search keeps candidates this far below the threshold for refining
 FINE_SEARCH_S = 0.03  # the refinement tries lags this far either side of the coarse one
+EDGE_DB = 8.0  # a frame within this band distance (RMS dB) of its replay frame is inside the loop
+EDGE_RUN = 4  # frames in a row that mark the loop's first and last matching stretch
 MAX_PITCH_GAP_ST = 0.5  # a replay repeats the pitch contour: median gap in semitones at most this
 MIN_VOICED_FRAMES = 10  # frames voiced in both piece and replay needed to compare pitch
 MIN_VOICED_SHARE = 0.3  # ... and at least this share of the piece
@@ -104,10 +106,32 @@ def find_loops(ch: ChannelSignal, min_s: float, max_lag_s: float, min_r: float) 
         centre = int(round(c.lag / ch.hop_s))
         lags = range(max(1, centre - reach), centre + reach + 1)
         for f in _scan(feats[lo:hi], active[lo:hi], ch.hop_s, min_s, lags, min_r):
-            loop = Loop(f.start + lo * ch.hop_s, f.end + lo * ch.hop_s, f.lag, f.r)
-            if _same_pitch(ch, loop):
+            loop = _trim(Loop(f.start + lo * ch.hop_s, f.end + lo * ch.hop_s, f.lag, f.r), feats, ch.hop_s)
+            if loop.end - loop.start >= 0.5 * min_s and _same_pitch(ch, loop):
                 found.append(loop)
     return _strongest(found)
+
+
+def _trim(loop: Loop, feats: np.ndarray, hop_s: float) -> Loop:
+    """The piece narrowed to where its frames match the replay's frame by frame.
+
+    A block reaching past the piece still correlates while most of it is
+    inside, so a run of matching blocks overshoots; the band distance of each
+    frame to its replay frame (RMS over bands, dB) is ~0 inside a replay and
+    tens of dB outside. The piece keeps the frames from the first to the last
+    run of EDGE_RUN frames within EDGE_DB.
+    """
+    lo, hi = int(round(loop.start / hop_s)), int(round(loop.end / hop_s))
+    lag = int(round(loop.lag / hop_s))
+    hi = min(hi, feats.shape[0] - lag)
+    if hi - lo < EDGE_RUN:
+        return loop
+    dist = np.sqrt(np.mean((feats[lo:hi] - feats[lo + lag:hi + lag]) ** 2, axis=1))
+    close = np.convolve((dist <= EDGE_DB).astype(np.int32), np.ones(EDGE_RUN, np.int32), mode="valid") == EDGE_RUN
+    runs = np.flatnonzero(close)
+    if runs.size == 0:
+        return loop
+    return Loop((lo + runs[0]) * hop_s, (lo + runs[-1] + EDGE_RUN) * hop_s, loop.lag, loop.r)
 
 
 def _same_pitch(ch: ChannelSignal, loop: Loop) -> bool:
