@@ -79,6 +79,10 @@ def test_scoring_on_hand_made_predictions(ev, calls_en):
     exact = [dict(t, category="poor_audio") for t in sc.truth]
     rows = ev.score_scenario("poor_audio", "severe", sc.truth, sc.placed, exact)
     assert (rows["severe"].precision, rows["severe"].recall) == (1.0, 1.0)
+    first = exact[0]
+    piece = dict(first, start=first["start"], end=first["start"] + 0.3 * (first["end"] - first["start"]))
+    rows = ev.score_scenario("poor_audio", "severe", sc.truth, sc.placed, exact + [piece])
+    assert (rows["severe"].pred, rows["severe"].tp_pred, rows["severe"].fragments) == (4, 3, 1)  # split, not found twice
     other = {"agent": "customer", "customer": "agent"}
     wrong_side = [dict(p, role=other[p["role"]]) for p in exact]
     rows = ev.score_scenario("poor_audio", "severe", sc.truth, sc.placed, wrong_side)
