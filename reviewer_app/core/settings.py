@@ -53,7 +53,7 @@ class RuleSettings:
     poor_audio_min_s: float = 2.0
     clipping_fraction: float = 0.01
     low_level_dbfs: float = -45.0
-    noise_snr_db: float = 10.0
+    noise_snr_db: float = 18.0  # speech level minus noise floor below this is noise: finds 15 dB SNR, spares 20 (was 10)
     dropout_min_s: float = 0.02  # packet loss drops 20 ms and up (was 0.15)
     emotion_loudness_z: float = 1.5
     emotion_pitch_z: float = 1.5  # unused since emotion_arousal_z; kept so older settings files still load
@@ -79,6 +79,8 @@ class RuleSettings:
     repeat_max_s: float = 0.25  # longer repetition is a steady sound, not concealment
     low_level_relative_db: float = 20.0  # speech this far below the other side's is low level
     dead_air_count_edges: bool = False  # count silence before the first and after the last speech as dead air
+    noise_window_s: float = 1.5  # minimum-statistics window for noise under speech (longer than a word)
+    noise_burst_rise_db: float = 10.0  # a local floor this far above the channel's usual one is a noise burst
     # Overtalk and looped audio (issue 9; see detect/rules/overtalk.py and looped_audio.py).
     overtalk_backchannel_max_s: float = 1.0  # a burst this short over the other's speech, no real words: backchannel
     looped_audio_min_s: float = 0.5  # shortest piece of audio whose immediate replay counts as a loop

@@ -190,13 +190,31 @@ def _speech_db(voice: np.ndarray) -> float:
 
 
 @pytest.mark.parametrize("role", [AGENT, CUSTOMER])
-@pytest.mark.parametrize("snr_db", [0.0, 10.0])
+@pytest.mark.parametrize("snr_db", [0.0, 10.0, 15.0])
 def test_steady_noise_is_reported_on_its_own_channel(voices, role, snr_db):
     x, at = _call(voices)
     level = _speech_db(voices[role])
     _noise_at(x, role, 0.0, x.shape[1] / SR, level - snr_db)
     found = _poor(x)
     assert found and {s.role for s in found} == {role}
+
+
+def test_mild_noise_is_not_poor_audio(voices):
+    x, at = _call(voices)
+    for role in (AGENT, CUSTOMER):
+        _noise_at(x, role, 0.0, x.shape[1] / SR, _speech_db(voices[role]) - 30.0, seed=7)
+    assert _poor(x) == []
+
+
+@pytest.mark.parametrize("snr_db", [0.0, 15.0])
+def test_noise_burst_under_speech_is_reported_on_its_channel(voices, snr_db):
+    x, at = _call(voices)
+    start = at[AGENT] + 2.0
+    _noise_at(x, AGENT, start, start + 2.0, _speech_db(voices[AGENT]) - snr_db)
+    found = _poor(x)
+    assert found and {s.role for s in found} == {AGENT}
+    assert any(s.start <= start + 0.5 and s.end >= start + 1.5 for s in found)
+    assert all(s.start >= start - 2.0 and s.end <= start + 4.0 for s in found)
 
 
 @pytest.mark.parametrize("role", [AGENT, CUSTOMER])

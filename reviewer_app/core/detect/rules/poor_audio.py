@@ -1,23 +1,57 @@
 """poor_audio: clipping, very low level, noise or dropouts on one channel.
 
 Each channel is checked on its own; the segment's role is the channel's role.
+Everything is measured on the channel's own samples, so a fault is reported on
+the side that carries it, never on the side that only hears its leak.
 
-- Clipping: frames whose `clipped` fraction exceeds `rules.clipping_fraction`,
-  joined across gaps under 0.3 s, kept from `rules.clipping_min_s`. Evidence
-  gives the mean clipped fraction of the samples in the segment.
-- Dropouts: digital silence (energy at or below `rules.dropout_dbfs`) lasting
-  `rules.dropout_min_s` to `rules.dropout_max_s`, that starts and ends
-  abruptly (the frames on both sides are at least 30 dB louder) and has the
-  channel's own speech within `rules.poor_audio_window_s` before and after
-  it. Silence at the very start or end of the file is not a dropout.
+- Clipping: frames whose `clipped` fraction exceeds `rules.clipping_fraction`.
+  `clipped` (audio/features.py) counts samples at full scale and samples on a
+  flat top: two or more consecutive samples exactly at the channel's own
+  highest or lowest value. A clean waveform reaches its extreme once; audio
+  clipped before a gain stage piles up there at, say, 0.4 of full scale.
+  Soft saturation (tanh-like compression: no flat tops, but no peaks either)
+  is judged on active speech: the share of samples within 10% of the
+  channel's peak, averaged over `rules.saturation_window_s`, above
+  `rules.saturation_share` (5%). Clean speech is peaky: only single samples of
+  the loudest glottal pulses come that close to the peak, under 1% of a
+  window even when normalised to full scale, while a pure sine spends 29% of
+  its time there (tones are not active speech, so they are left out).
+  Flagged frames are joined across gaps under 0.3 s and kept from
+  `rules.clipping_min_s`. Evidence gives the clipped share and, below full
+  scale, the clip level; or the share near the peak.
+- Dropouts:
+  * digital silence (frames at or below `rules.dropout_dbfs`, or half their
+    samples in digital-silence runs of 10 ms or more) lasting
+    `rules.dropout_min_s` (20 ms: one lost packet pair) to
+    `rules.dropout_max_s`, that starts and ends abruptly (the frames on both
+    sides are at least 30 dB louder) and has the channel's own speech within
+    `rules.poor_audio_window_s` before and after it. Silence at the very start
+    or end of the file is not a dropout. Natural zero runs in u-law calls
+    last under 6 ms, so 10 ms runs are not the codec's quantisation;
+  * repeated packets: half a frame's samples copy the samples one packet
+    (10, 20, 30 or 40 ms) earlier, to 1%, as loss concealment that replays
+    the last packet does; runs of `rules.repeat_min_s` to `rules.repeat_max_s`
+    with own speech around them. Tones, which repeat too, are told apart
+    because they also repeat (or invert) half a packet on.
 - Level and noise are judged per window of `rules.poor_audio_window_s`:
   * speech level = 75th percentile of the energy of the window's active
-    frames (needs 25% of the window active); below `rules.low_level_dbfs`
-    is low level;
+    frames (needs 25% of the window active); below `rules.low_level_dbfs`,
+    or `rules.low_level_relative_db` below the other side's speech level over
+    the call, is low level (a side 30-45 dB down stays speech for the voice
+    activity detector, which hears quiet channels raised, so it is reported
+    here and is not dead air);
   * noise floor = 30th percentile of the energy of the window's quiet frames
     (not active on any channel, not digital silence; needs 25% of the window,
     else the channel-wide figure is used); above `rules.noise_floor_dbfs` is
-    noise; speech level minus floor below `rules.noise_snr_db` is noise too;
+    noise; speech level minus floor below `rules.noise_snr_db` is noise too
+    (18 dB: noise put in at 15 dB SNR measures 14-16 dB here, at 20 dB it
+    measures about 20); in a window where the channel is silent, its
+    speech level over the call minus the window's floor is used the same way
+    (noise bursts between words, steady noise and hum);
+  * noise under speech: minimum statistics on the channel's own frames (see
+    `_burst_snr`): where the local floor rises `rules.noise_burst_rise_db`
+    over the channel's usual floor to within `rules.noise_snr_db` of its
+    speech level for a quarter of the window, the window is noisy;
   * median spectral flatness of active frames above `rules.noise_flatness`
     is noisy speech.
   Consecutive flagged windows are merged; where only speech-based causes
@@ -25,8 +59,9 @@ Each channel is checked on its own; the segment's role is the channel's role.
   shorter than `rules.poor_audio_min_s` are dropped.
 
 Scores rise from 0.5 at the threshold to 1.0 at: 10x the clipping fraction;
-4x the minimum dropout; 15 dB below the low-level threshold; 15 dB above the
-noise-floor threshold; 0 dB SNR; flatness 0.3 above its threshold.
+4x the saturation share; 4x the minimum dropout or repetition; 15 dB below
+the low-level threshold (or 15 dB further below the other side); 15 dB above
+the noise-floor threshold; 0 dB SNR; flatness 0.3 above its threshold.
 """
 from __future__ import annotations
 
@@ -125,13 +160,20 @@ def dropouts(ch: ChannelSignal, role: str, rules: RuleSettings) -> list[Segment]
     return out
 
 
-def _window_causes(energy, flatness, active, quiet, global_floor, ref_level, rules: RuleSettings) -> dict[str, float]:
+def _window_causes(energy, flatness, active, quiet, global_floor, ref_level, rules: RuleSettings,
+                   own_level=None, burst_snr=None) -> dict[str, float]:
     """Causes flagged in one window, each with its measured value."""
     size = len(energy)
     causes: dict[str, float] = {}
     floor = global_floor
     if quiet.sum() >= MIN_SHARE * size:
         floor = float(np.percentile(energy[quiet], FLOOR_PERCENTILE))
+        if own_level is not None and active.sum() < MIN_SHARE * size and own_level - floor < rules.noise_snr_db:
+            causes["burst"] = own_level - floor  # noise while this side is silent, close to its speech level
+    if burst_snr is not None:
+        low = burst_snr[np.isfinite(burst_snr)]
+        if low.size >= MIN_SHARE * size:
+            causes["burst"] = min(causes.get("burst", np.inf), float(np.median(low)))
     if floor is not None and floor > rules.noise_floor_dbfs:
         causes["floor"] = floor
     if active.sum() >= MIN_SHARE * size and active.any():
@@ -152,7 +194,7 @@ def _window_causes(energy, flatness, active, quiet, global_floor, ref_level, rul
 def _describe(causes: list[dict[str, float]], rules: RuleSettings) -> tuple[str, float]:
     """Evidence text and score for a merged run of flagged windows."""
     parts, scores = [], []
-    values = {key: [c[key] for c in causes if key in c] for key in ("low", "below", "floor", "snr", "flat")}
+    values = {key: [c[key] for c in causes if key in c] for key in ("low", "below", "floor", "snr", "burst", "flat")}
     if values["low"]:
         v = float(np.median(values["low"]))
         text = f"low level: speech at {v:.0f} dBFS"
@@ -170,6 +212,10 @@ def _describe(causes: list[dict[str, float]], rules: RuleSettings) -> tuple[str,
         v = float(min(values["snr"]))
         parts.append(f"noise: SNR {v:.0f} dB")
         scores.append(ramp(v, rules.noise_snr_db, 0.0))
+    if values["burst"]:
+        v = float(min(values["burst"]))
+        parts.append(f"noise {v:.0f} dB below the speech")
+        scores.append(ramp(v, rules.noise_snr_db, 0.0))
     if values["flat"]:
         v = float(max(values["flat"]))
         parts.append(f"noisy speech: spectral flatness {v:.2f}")
@@ -186,6 +232,43 @@ def speech_level(ch: ChannelSignal) -> float | None:
     return float(np.percentile(energy[active], LEVEL_PERCENTILE))
 
 
+def _sliding(values: np.ndarray, width: int, how) -> np.ndarray:
+    """Centred sliding min or max over `width` frames (edges padded with the edge value)."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    padded = np.pad(values, (width // 2, width - 1 - width // 2), mode="edge")
+    return how(sliding_window_view(padded, width), axis=1)
+
+
+def _burst_snr(energy, active, quiet, own_level, rules: RuleSettings, hop: float) -> np.ndarray | None:
+    """Per active frame: speech level minus the local noise floor where a noise burst raised it, else NaN.
+
+    Minimum statistics: the floor is the grey-scale opening (sliding minimum,
+    then sliding maximum) of the 30 ms energy over `rules.noise_window_s`, so
+    syllables (shorter than the window) go and a noise plateau stays. Speech
+    has dips between words; noise over speech fills them. A frame counts when
+    its floor is `rules.noise_burst_rise_db` above the channel's usual floor
+    under its own speech and within `rules.noise_snr_db` of its speech level.
+    Steady noise raises the usual floor too: the quiet frames show it instead.
+    """
+    n = len(energy)
+    width = frames(rules.noise_window_s, hop)
+    usable = (active | quiet)
+    if own_level is None or n < width or usable.sum() < width:
+        return None
+    power = np.convolve(10 ** (energy / 10), np.ones(3) / 3, mode="same")
+    smooth = 10 * np.log10(np.maximum(power, 1e-12))
+    counted = _sliding(usable.astype(float), width, np.sum) >= width / 2
+    low = np.where(counted, _sliding(np.where(usable, smooth, np.inf), width, np.min), -np.inf)
+    floor = _sliding(low, width, np.max)
+    measured = active & np.isfinite(floor)
+    if measured.sum() < width:
+        return None
+    usual = float(np.median(floor[measured]))
+    burst = measured & (floor - usual >= rules.noise_burst_rise_db) & (own_level - floor < rules.noise_snr_db)
+    return np.where(burst, own_level - floor, np.nan)
+
+
 def level_and_noise(ch: ChannelSignal, others: list[ChannelSignal], role: str,
                     rules: RuleSettings) -> list[Segment]:
     energy = np.asarray(ch.energy_db, dtype=float)
@@ -198,11 +281,14 @@ def level_and_noise(ch: ChannelSignal, others: list[ChannelSignal], role: str,
     global_floor = (float(np.percentile(energy[quiet], FLOOR_PERCENTILE))
                     if quiet.sum() * hop >= MIN_FLOOR_S else None)
     ref_level = max((lv for lv in map(speech_level, others) if lv is not None), default=None)
+    own_level = speech_level(ch)
+    burst_snr = _burst_snr(energy, active, quiet, own_level, rules, hop)
     m = frames(rules.poor_audio_window_s, hop)
     flagged: list[tuple[int, dict[str, float]]] = []
     for k in range(math.ceil(n / m)):
         sl = slice(k * m, min(n, (k + 1) * m))
-        causes = _window_causes(energy[sl], flatness[sl], active[sl], quiet[sl], global_floor, ref_level, rules)
+        causes = _window_causes(energy[sl], flatness[sl], active[sl], quiet[sl], global_floor, ref_level, rules,
+                                own_level, None if burst_snr is None else burst_snr[sl])
         if causes:
             flagged.append((k, causes))
     groups: list[list[tuple[int, dict[str, float]]]] = []
@@ -215,7 +301,7 @@ def level_and_noise(ch: ChannelSignal, others: list[ChannelSignal], role: str,
     for group in groups:
         lo, hi = group[0][0] * m, min(n, (group[-1][0] + 1) * m)
         causes = [c for _, c in group]
-        if not any("floor" in c for c in causes):
+        if not any("floor" in c or "burst" in c for c in causes):
             idx = np.flatnonzero(active[lo:hi])
             lo, hi = lo + int(idx[0]), lo + int(idx[-1]) + 1
         start, end = lo * hop, hi * hop
