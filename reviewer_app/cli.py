@@ -183,6 +183,16 @@ def _is_database_error(exc: BaseException) -> bool:
     return sa_exc is not None and isinstance(exc, sa_exc.DBAPIError)
 
 
+def _os_error_behind(exc: BaseException) -> OSError | None:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno is not None:
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def describe_failure(exc: BaseException, args=None) -> str:
     """The one line the CLI prints for an exception that ends a command."""
     from reviewer_app.core.messages import one_line, show_name
@@ -200,6 +210,9 @@ def describe_failure(exc: BaseException, args=None) -> str:
         name = exc.filename if exc.filename is not None else ""
         reason = exc.strerror or str(exc) or type(exc).__name__
         return one_line(f"{show_name(name)}: {reason}" if name != "" else reason)
+    cause = _os_error_behind(exc)
+    if cause is not None:  # a library that failed after a write error (a zlib stream, a PDF) hides the cause
+        return describe_failure(cause, args)
     if isinstance(exc, RecursionError):
         return "the input is nested too deeply to read"
     if isinstance(exc, MemoryError):

@@ -9,6 +9,7 @@ chart per agent, nine to a page.
 """
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 from reviewer_app.core.reports.charts import (
@@ -158,13 +159,19 @@ def write_dashboard_pdf(board: Dashboard, path: str | Path, settings: Settings |
     from matplotlib.backends.backend_pdf import PdfPages
 
     settings = settings or Settings()
-    from reviewer_app.core.atomic import atomic_path
+    import io
+
+    from reviewer_app.core.atomic import write_bytes_atomic
 
     path = Path(path)
     metadata = {"Title": "Agent dashboard", "Creator": "reviewer_app"}
-    with atomic_path(path) as tmp, report_style(), PdfPages(tmp, metadata=metadata) as pdf:
+    if path.is_dir():  # said before the work, not after
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
+    buffer = io.BytesIO()  # made in memory, written in one atomic step: a full disk is a plain OSError
+    with report_style(), PdfPages(buffer, metadata=metadata) as pdf:
         _overview(pdf, board, settings)
         if board.agents:
             _mix_page(pdf, board, settings)
             _agent_pages(pdf, board, settings)
+    write_bytes_atomic(path, buffer.getvalue())
     return path

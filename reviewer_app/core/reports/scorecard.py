@@ -9,6 +9,7 @@ ones do); the detector's own score is shown beside it when they differ.
 """
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -245,15 +246,21 @@ def write_scorecard_pdf(card: Scorecard, path: str | Path) -> Path:
     """Write the scorecard to `path` (A4 pages) and return it."""
     from matplotlib.backends.backend_pdf import PdfPages
 
-    from reviewer_app.core.atomic import atomic_path
+    import io
+
+    from reviewer_app.core.atomic import write_bytes_atomic
 
     path = Path(path)
-    with atomic_path(path) as tmp, report_style(), PdfPages(tmp, metadata={"Title": f"Scorecard: {card.title}",
-                                                 "Creator": "reviewer_app"}) as pdf:
+    if path.is_dir():  # said before the work, not after
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
+    buffer = io.BytesIO()  # made in memory, written in one atomic step: a full disk is a plain OSError
+    metadata = {"Title": f"Scorecard: {card.title}", "Creator": "reviewer_app"}
+    with report_style(), PdfPages(buffer, metadata=metadata) as pdf:
         flow = _Flow(pdf, f"{card.title}  ·  sha256 {card.record.summary.sha256[:12]}")
         _header(flow, card)
         _timeline(flow, card)
         _deductions(flow, card)
         _excerpts(flow, card)
         flow.close()
+    write_bytes_atomic(path, buffer.getvalue())
     return path
