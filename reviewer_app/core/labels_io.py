@@ -64,6 +64,7 @@ def read_label_file(path: str | Path) -> list[dict]:
     if len(data) > MAX_LABELS:
         raise ReviewerError(f"{show_name(path)}: {len(data)} entries is over the limit of {MAX_LABELS}")
     out = []
+    resolved: dict[str, str] = {}  # audio as written -> absolute path
     for i, e in enumerate(data):
         if isinstance(e, dict) and set(e) == {"exported_at"}:
             try:
@@ -74,10 +75,13 @@ def read_label_file(path: str | Path) -> list[dict]:
             continue
         if not isinstance(e, dict) or not isinstance(e.get("audio"), str) or not e["audio"]:
             raise _entry_error(path, i, "needs an 'audio' path")
-        if "\x00" in e["audio"]:
-            raise _entry_error(path, i, f"audio path {show_value(e['audio'])} holds a NUL character")
-        audio = Path(e["audio"]).expanduser()
-        entry = dict(e, n=i, audio=str(audio if audio.is_absolute() else (path.parent / audio).resolve()))
+        audio = resolved.get(e["audio"])
+        if audio is None:
+            if "\x00" in e["audio"]:
+                raise _entry_error(path, i, f"audio path {show_value(e['audio'])} holds a NUL character")
+            p = Path(e["audio"]).expanduser()
+            audio = resolved[e["audio"]] = str(p if p.is_absolute() else (path.parent / p).resolve())
+        entry = dict(e, n=i, audio=audio)
         if "reviewed" in e:
             if e["reviewed"] is not True or set(e) - {"audio", "reviewed"}:
                 raise _entry_error(path, i, 'a call entry is {"audio": PATH, "reviewed": true}')
@@ -122,6 +126,7 @@ def read_plans(engine, path: str | Path, settings: Settings, cancel: CancelToken
     returns (plans, files analysed). Any bad entry or audio raises ReviewerError and nothing is applied."""
     from reviewer_app.core.audio.decode import sha256_of_file
     from reviewer_app.core.batch import analyze_many
+    from reviewer_app.core.exchange.library import call_roles
     from reviewer_app.core.storage import repository
 
     path = Path(path)
@@ -164,13 +169,14 @@ def read_plans(engine, path: str | Path, settings: Settings, cancel: CancelToken
             analysed += 1
             calls[o.path] = repository.find_call(engine, o.analysis.audio.sha256)
     plans = []
+    shown = show_name(path)
     for audio, items in by_audio.items():
         call = calls[audio]
-        mono = tuple(repository.load_analysis(engine, call.sha256).audio.roles) == (BOTH,)
+        mono = call_roles(engine, call) == (BOTH,)
         labels = [Entry(e["start"], e["end"], e["category"], BOTH if mono else e["role"], e["status"],
-                        f"{show_name(path)} entry {e['n'] + 1}")
+                        f"{shown} entry {e['n'] + 1}")
                   for e in items if "reviewed" not in e]
-        plans.append(CallPlan(call, labels, f"{show_name(path)} ({show_name(Path(audio).name, 80)})",
+        plans.append(CallPlan(call, labels, f"{shown} ({show_name(Path(audio).name, 80)})",
                               reject_missing=reject_missing, mark_reviewed=any("reviewed" in e for e in items),
                               exported_at=exported_at))
     return plans, analysed

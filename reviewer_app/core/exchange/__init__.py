@@ -105,39 +105,46 @@ def import_steps(engine: Engine, fmt: str, path: str | Path, reviewer: str, *, c
     if not path.exists():
         raise ReviewerError(f"{show_name(path)}: no such file or folder")
     yield Progress(0, 1, f"reading {show_name(path.name, 60)}")
-    analysed = 0
-    if fmt == LABEL_FILE:
-        from reviewer_app.core import labels_io
-        from reviewer_app.core.settings import Settings
+    try:
+        analysed = 0
+        if fmt == LABEL_FILE:
+            from reviewer_app.core import labels_io
+            from reviewer_app.core.settings import Settings
 
-        plans, analysed = yield from labels_io.read_plans(engine, path, settings or Settings(), cancel,
-                                                            reject_missing=reject_missing is True)
-    elif fmt == "labelstudio":
-        plans = labelstudio.read_plans(engine, path, reject_missing=reject_missing is not False)
-    else:
-        suffix, reader = {"audacity": (".txt", audacity.read_plan), "textgrid": (".textgrid", textgrid.read_plan)}[fmt]
-        if path.is_dir():
-            files = []
-            for p in sorted(path.iterdir()):
-                if p.suffix.lower() == suffix:
-                    files.append(p)
-                    if len(files) > MAX_FILES:
-                        raise ReviewerError(f"{show_name(path)}: over {MAX_FILES} {suffix} files: import fewer")
+            plans, analysed = yield from labels_io.read_plans(engine, path, settings or Settings(), cancel,
+                                                                reject_missing=reject_missing is True)
+        elif fmt == "labelstudio":
+            plans = labelstudio.read_plans(engine, path, reject_missing=reject_missing is not False)
         else:
-            files = [path]
-        if not files:
-            raise ReviewerError(f"{show_name(path)}: no {suffix} files")
-        if call is not None and len(files) > 1:
-            raise ReviewerError("name a call only when importing a single file")
-        target = resolve_call(engine, call) if call is not None else None
-        plans = []
-        for n, f in enumerate(files):
-            cancel.raise_if_cancelled()
-            plans.append(reader(engine, f, call=target, reject_missing=reject_missing is not False))
-            if sum(len(p.entries) for p in plans) > MAX_LABELS:
-                break  # check_plans names the limit
-            yield Progress(n + 1, len(files) + 1, f"reading {show_name(f.name, 60)}")
-    check_plans(plans)
+            suffix, reader = {"audacity": (".txt", audacity.read_plan),
+                              "textgrid": (".textgrid", textgrid.read_plan)}[fmt]
+            if path.is_dir():
+                files = []
+                for p in sorted(path.iterdir()):
+                    if p.suffix.lower() == suffix:
+                        files.append(p)
+                        if len(files) > MAX_FILES:
+                            raise ReviewerError(f"{show_name(path)}: over {MAX_FILES} {suffix} files: import fewer")
+            else:
+                files = [path]
+            if not files:
+                raise ReviewerError(f"{show_name(path)}: no {suffix} files")
+            if call is not None and len(files) > 1:
+                raise ReviewerError("name a call only when importing a single file")
+            target = resolve_call(engine, call) if call is not None else None
+            plans, total = [], 0
+            for n, f in enumerate(files):
+                cancel.raise_if_cancelled()
+                plans.append(reader(engine, f, call=target, reject_missing=reject_missing is not False))
+                total += len(plans[-1].entries)
+                if total > MAX_LABELS:
+                    break  # check_plans names the limit
+                yield Progress(n + 1, len(files) + 1, f"reading {show_name(f.name, 60)}")
+        check_plans(plans)
+    except ReviewerError as exc:
+        if "nothing was imported" in str(exc):
+            raise
+        raise ReviewerError(f"{exc} (nothing was imported)") from None
     report = yield from apply_plans(engine, plans, reviewer, cancel)
     report.analysed = analysed
     return report

@@ -20,10 +20,11 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from reviewer_app.core.errors import ReviewerError
-from reviewer_app.core.exchange.apply import CallPlan, Entry
+from reviewer_app.core.exchange.apply import ENTRY_ORDER, CallPlan, Entry
 from reviewer_app.core.exchange.library import (
     CallRecord,
     call_for_stem,
+    call_roles,
     default_role,
     label_text,
     parse_label_text,
@@ -32,7 +33,6 @@ from reviewer_app.core.exchange.library import (
 )
 from reviewer_app.core.exchange.limits import read_bytes, seconds, time_problem
 from reviewer_app.core.messages import show_name, show_value
-from reviewer_app.core.storage import repository
 from reviewer_app.core.storage.models import utcnow
 from reviewer_app.core.storage.repository import CallSummary
 
@@ -117,7 +117,7 @@ def read_track_text(text: str, roles: tuple[str, ...], where: str = "labels",
         except ReviewerError as exc:
             raise ReviewerError(f"{at}: {exc}") from None
         entries.append(Entry(start, end, category, role or default_role(category, roles), "confirmed", at))
-    return sorted(entries), exported_at
+    return sorted(entries, key=ENTRY_ORDER), exported_at
 
 
 def read_plan(engine: Engine, path: Path, *, call: CallSummary | None = None,
@@ -130,8 +130,6 @@ def read_plan(engine: Engine, path: Path, *, call: CallSummary | None = None,
     except UnicodeDecodeError as exc:
         raise ReviewerError(f"{show_name(path)}: the label track is not UTF-8 text ({exc.reason})") from None
     call = call or call_for_stem(engine, path.stem)
-    analysis = repository.load_analysis(engine, call.sha256)
-    if analysis is None:
-        raise ReviewerError(f"{show_name(path)}: call {call.id} vanished from the library")
-    entries, exported_at = read_track_text(text, analysis.audio.roles, show_name(path), call.duration_s)
+    roles = call_roles(engine, call)
+    entries, exported_at = read_track_text(text, roles, show_name(path), call.duration_s)
     return CallPlan(call, entries, show_name(path), reject_missing=reject_missing, exported_at=exported_at)

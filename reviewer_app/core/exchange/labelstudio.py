@@ -37,6 +37,7 @@ from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.exchange.apply import CallPlan, Entry
 from reviewer_app.core.exchange.library import (
     CallRecord,
+    call_roles,
     channel_of,
     default_role,
     write_text,
@@ -214,7 +215,7 @@ def parse_export(tasks, where: str = "Label Studio export") -> list[TaskLabels]:
             try:
                 _region(k, item, by_id)
             except ReviewerError as exc:
-                raise ReviewerError(f"{at}: {exc}") from None
+                raise ReviewerError(f"{at} {exc}" if str(exc).startswith("region ") else f"{at}: {exc}") from None
         # a role choice left without its label (the label was removed in Label Studio) is no region
         regions = [(e["start"], e["end"], cat, e["role"], e.get("channel"), f"{at} {e['name']}")
                    for e in by_id.values() for cat in e["labels"]]
@@ -280,7 +281,6 @@ def read_plans(engine: Engine, path: Path, *, reject_missing: bool = True) -> li
         if call is None:
             raise ReviewerError(f"{task.where}: no call in the library for task audio "
                                 f"{show_value(task.data.get('audio'))}")
-        analysis = repository.load_analysis(engine, call.sha256)
-        plans.append(CallPlan(call, labels_for(task, analysis.audio.roles, call.duration_s), task.where,
+        plans.append(CallPlan(call, labels_for(task, call_roles(engine, call), call.duration_s), task.where,
                               reject_missing=reject_missing, mark_reviewed=True, exported_at=_exported_at(task)))
     return plans

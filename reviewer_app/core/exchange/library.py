@@ -122,6 +122,20 @@ def write_text(path: Path, text: str, encoding: str = "utf-8") -> Path:
     return path
 
 
+def call_roles(engine: Engine, call: CallSummary) -> tuple[str, ...]:
+    """The channel roles of a stored call (one light query: imports need no more of the analysis)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from reviewer_app.core.storage.models import CallRow
+
+    with Session(engine) as s:
+        roles = s.scalar(select(CallRow.roles).where(CallRow.id == call.id))
+    if roles is None:
+        raise ReviewerError(f"call {call.id} ({call.path}) vanished from the database")
+    return tuple(roles)
+
+
 def load_record(engine: Engine, call: CallSummary) -> CallRecord:
     analysis = repository.load_analysis(engine, call.sha256)
     if analysis is None:

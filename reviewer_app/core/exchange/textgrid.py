@@ -25,20 +25,20 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from reviewer_app.core.errors import ReviewerError
-from reviewer_app.core.exchange.apply import CallPlan, Entry
+from reviewer_app.core.exchange.apply import ENTRY_ORDER, CallPlan, Entry
 from reviewer_app.core.exchange.limits import read_bytes, time_problem
 from reviewer_app.core.messages import show_name, show_value
 from reviewer_app.core.storage.models import utcnow
 from reviewer_app.core.exchange.library import (
     CallRecord,
     call_for_stem,
+    call_roles,
     default_role,
     label_text,
     parse_label_text,
     unique_stems,
     write_text,
 )
-from reviewer_app.core.storage import repository
 from reviewer_app.core.storage.repository import CallSummary
 
 PROBLEMS_TIER = "problems"
@@ -152,7 +152,8 @@ _TOKEN = re.compile(r'"((?:[^"]|"")*)"|\[\d*\]|(<exists>|<absent>)|(?<![\w.])(-?
 def _count(value, limit: int, what: str) -> int:
     """A size the file claims, believed only up to what the rest of the file can hold."""
     if not isinstance(value, float) or not value.is_integer() or not 0 <= value <= limit:
-        raise ValueError(f"{what} {show_value(value)} is not a count this file can hold (at most {limit})")
+        shown = f"{value:g}" if isinstance(value, float) else show_value(value)
+        raise ValueError(f"{what} {shown} is not a count this file can hold (at most {limit})")
     return int(value)
 
 
@@ -221,7 +222,7 @@ def labels_from(grid: TextGrid, roles: tuple[str, ...], where: str = "TextGrid",
             except ReviewerError as exc:
                 raise ReviewerError(f"{at}: {exc}") from None
             labels.append(Entry(start, end, category, role or default_role(category, roles), "confirmed", at))
-    return sorted(labels)
+    return sorted(labels, key=ENTRY_ORDER)
 
 
 def export(records: list[CallRecord], out_dir: Path, exported_at: datetime | None = None) -> list[Path]:
@@ -246,8 +247,6 @@ def read_plan(engine: Engine, path: Path, *, call: CallSummary | None = None,
     except ReviewerError as exc:
         raise ReviewerError(f"{show_name(path)}: {exc}") from None
     call = call or call_for_stem(engine, path.stem)
-    analysis = repository.load_analysis(engine, call.sha256)
-    if analysis is None:
-        raise ReviewerError(f"{show_name(path)}: call {call.id} vanished from the library")
-    entries = labels_from(grid, analysis.audio.roles, show_name(path), call.duration_s)
+    roles = call_roles(engine, call)
+    entries = labels_from(grid, roles, show_name(path), call.duration_s)
     return CallPlan(call, entries, show_name(path), reject_missing=reject_missing, exported_at=exported_at)
