@@ -89,7 +89,7 @@ class RuleSettings:
     # Phrase rules, repetition twice, fast speech (issue 9; see detect/text.py, detect/phonetic.py and
     # detect/rules/forbidden_phrase.py, greeting.py, closing.py, repetition.py, fast_speech.py).
     forbidden_min_match: float = 0.78  # weakest approximate (misheard) match reported as forbidden; exact is 1.0
-    greeting_closing_min_match: float = 0.65  # weakest approximate match that counts as a greeting or closing
+    greeting_closing_min_match: float = 0.6  # weakest approximate match that counts as a greeting or closing
     repetition_twice_min_words: int = 4  # a phrase this long said twice in a row is a repetition
     repetition_twice_min_chars: int = 6  # the same for Chinese, in characters
     repetition_twice_max_gap_s: float = 2.0  # the second saying starts at most this long after the first ends

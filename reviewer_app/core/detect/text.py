@@ -32,7 +32,10 @@ character is a token) of the phrase's length -2..+2. Two similarities, each
   heard; sounds heard in addition cost 0.75, as at the word level).
 
 The strength is their mean (the word score alone for Chinese); an exact match
-is 1.0. Short entries stay exact: a Latin phrase is matched approximately only
+is 1.0. Every content word of a Latin phrase (not a function word such as
+"a", "for", "my", "not") must be heard in the window at least 0.5 alike, so
+"thank you for your patience" is not a hearing of "thank you for calling"
+though most of it matches. Short entries stay exact: a Latin phrase is matched approximately only
 with at least 3 words and 4 consonant sounds, or 8 consonant sounds; one with
 4 consonant sounds may still be matched when it sounds exactly the same ("what
 ever" for "whatever", strength 0.9); Chinese needs 4 characters.
@@ -243,6 +246,15 @@ FUZZY_MIN_WORDS, FUZZY_MIN_CONSONANTS, FUZZY_ANY_CONSONANTS = 3, 4, 8
 SOUND_EXACT_MIN_CONSONANTS = 4
 CJK_FUZZY_MIN_CHARS = 4
 EXACT, SOUND_ONLY, FUZZY = "exact", "sound", "fuzzy"
+CONTENT_MIN_SIM = 0.5  # every content word of a phrase must be heard at least this alike
+# Function words: they carry little of a phrase's identity, so a phrase may be heard without them;
+# every other word (the content words: "calling", "problem", "nice", "day") must be heard.
+FUNCTION_WORDS = frozenset(
+    "a an the and or but so of to for from in on at by with as is are was were be been am do does did "
+    "have has had i im me my we our us you your youre youll he she it its itll they them their this that "
+    "thats these those there here what whats not no can could will would shall should may might must "
+    "just very really oh okay ok well".split()
+)
 
 
 def match_mode(phrase: str) -> str:
@@ -397,6 +409,9 @@ class ApproxMatcher:
             # best similarity of each phrase token to each heard token (or two run together): a bound
             best = [[max(_sim(p, t), _keys_sim([p], self.toks[k:k + 2]) if k + 1 < n else 0.0)
                      for k, t in enumerate(self.toks)] for p in ptoks]
+            content = [i for i, p in enumerate(ptoks) if p.cjk or p.text not in FUNCTION_WORDS]
+            if all(p.cjk for p in ptoks):
+                content = []  # Chinese: the character distance decides alone
             for lo in range(n):
                 for size in range(max(1, m - 2), m + 3):
                     hi = lo + size
@@ -405,6 +420,8 @@ class ApproxMatcher:
                     bound = sum(p.weight * max(best[i][lo:hi]) for i, p in enumerate(ptoks)) / total
                     if bound < min_score - 0.1:
                         continue
+                    if any(max(best[i][lo:hi]) < CONTENT_MIN_SIM for i in content):
+                        continue  # a content word of the phrase is not heard
                     heard = self.toks[lo:hi]
                     score = _strength(ptoks, heard)
                     if score >= min_score:
