@@ -80,6 +80,7 @@ def _child(write_fd: int, fn, args, kwargs, memory_mb: int, seconds: float) -> N
         signal.setitimer(signal.ITIMER_REAL, 0)
         try:
             data = pickle.dumps(payload)
+            pickle.loads(data)  # an exception whose __init__ wants other arguments fails only here
         except Exception:
             data = pickle.dumps(("unpicklable", payload[0], repr(payload[1])[:2000],
                                  payload[2] if len(payload) > 2 else ""))
@@ -121,4 +122,5 @@ def capped(fn, *args, memory_mb: int | None = None, seconds: float | None = None
         exc = payload[1]
         exc.add_note(f"in the capped fuzz child:\n{payload[2]}")
         raise exc
-    raise ChildError(f"the fuzz child raised {payload[2]} (not picklable)\n{payload[3]}")
+    raise ChildError(f"the fuzz child's {'result' if payload[1] == 'ok' else 'exception'} could not be sent back: "
+                     f"{payload[2]}\n{payload[3]}")

@@ -12,6 +12,9 @@ class AudioError(ReviewerError):
         self.path = path
         self.cause = cause
 
+    def __reduce__(self):  # picklable (errors cross process boundaries: workers, capped test children)
+        return type(self), (self.path, self.cause)
+
 
 class ModelError(ReviewerError):
     pass

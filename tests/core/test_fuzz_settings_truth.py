@@ -1,0 +1,277 @@
+"""Fuzzing the files a user hands the app besides audio: settings TOML, `evaluate` truth files and
+label JSON. Each case runs in a forked child under a memory and a time cap (tests/fuzz_caps.py);
+it must end in a result that holds up or in one clean line naming the file, never a crash, a hang
+or a memory blow-up.
+
+The default run replays the same few hundred cases (reproducible); FUZZ_EXAMPLES=N explores N per
+test with new cases, e.g. `FUZZ_EXAMPLES=2500 nice -n 10 .venv/bin/python -m pytest -q -p no:randomly
+tests/core/test_fuzz_settings_truth.py`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reviewer_app.core.errors import ReviewerError, SettingsError
+from reviewer_app.core.evaluate import evaluate_dirs
+from reviewer_app.core.labels_io import read_label_file
+from reviewer_app.core.settings import Settings, dump_settings, load_settings, save_settings
+from tests.fuzz_caps import CapExceeded, capped, fuzz_settings
+
+MAX_MESSAGE = 500
+
+
+def _clean_error(err: Exception, path) -> None:
+    message = str(err)
+    assert "\n" not in message and "\x1b" not in message, message
+    assert len(message) < MAX_MESSAGE + len(str(path)), message[:200]
+    assert str(path) in message or path.name in message, message[:200]
+
+
+# ---- the caps themselves -----------------------------------------------------------------------
+
+def _allocate(n_bytes: int) -> int:
+    return len(bytearray(n_bytes))
+
+
+def _spin() -> None:
+    while True:
+        pass
+
+
+def test_caps_stop_a_memory_blow_up_and_a_hang_and_pass_results_and_errors_through():
+    assert capped(_allocate, 1024) == 1024
+    with pytest.raises(MemoryError):
+        capped(_allocate, 4 << 30, memory_mb=256)
+    started = time.monotonic()
+    with pytest.raises(CapExceeded, match="took longer than 1 s"):
+        capped(_spin, seconds=1)
+    assert time.monotonic() - started < 10
+    with pytest.raises(SettingsError, match="boom"):
+        capped(load_settings_raising)
+
+
+def load_settings_raising():
+    raise SettingsError("boom")
+
+
+# ---- settings TOML -----------------------------------------------------------------------------
+
+SECTIONS = {f.name: [g.name for g in dataclasses.fields(getattr(Settings(), f.name))]
+            for f in dataclasses.fields(Settings)}
+
+scalars = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-10**20, 10**20),
+    st.sampled_from([10**400, -10**400, 0, 1, -1, 2**63, 2**64]),
+    st.booleans(),
+    st.text(max_size=20),
+    st.sampled_from(["agent", "customer", "both", "cpu", "cuda", "auto", "early", "late", "", " ", "\x1b[2J",
+                     "a\nb", "x" * 5000]),
+)
+toml_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
+                           | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=10)
+
+
+def _key() -> st.SearchStrategy[str]:
+    return st.one_of(st.sampled_from(sorted({k for keys in SECTIONS.values() for k in keys})), st.text(max_size=10))
+
+
+def _toml_scalar(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf") if math.isinf(value) else repr(value)
+    if isinstance(value, int):
+        return str(value) if abs(value) < 10**4000 else "1" + "0" * 4500
+    if isinstance(value, str):
+        return json.dumps(value)  # JSON string escapes are TOML basic-string escapes (bar a few: fine)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_scalar(v) for v in value) + "]"
+    return "{" + ", ".join(f"{json.dumps(k)} = {_toml_scalar(v)}" for k, v in value.items()) + "}"
+
+
+def toml_text(doc: dict) -> str:
+    lines = []
+    for section, keys in doc.items():
+        lines.append(f"[{json.dumps(section)}]" if section not in SECTIONS else f"[{section}]")
+        lines.extend(f"{json.dumps(k)} = {_toml_scalar(v)}" for k, v in keys.items())
+    return "\n".join(lines) + "\n"
+
+
+settings_docs = st.dictionaries(
+    st.one_of(st.sampled_from(sorted(SECTIONS)), st.text(max_size=6)),
+    st.dictionaries(_key(), toml_values, max_size=4),
+    max_size=3,
+)
+
+
+def _load_and_check(path):
+    """In the child: load; a loaded Settings must validate again, be finite, and round-trip."""
+    try:
+        settings = load_settings(path)
+    except SettingsError as err:
+        return ("error", str(err))
+    settings.validate()
+    for section in dataclasses.fields(settings):
+        for f in dataclasses.fields(getattr(settings, section.name)):
+            value = getattr(getattr(settings, section.name), f.name)
+            numbers = value.values() if isinstance(value, dict) else [value]
+            assert all(math.isfinite(v) for v in numbers if isinstance(v, (int, float))), (section.name, f.name)
+    again = path.with_name("again.toml")
+    save_settings(settings, again)
+    assert load_settings(again) == settings
+    return ("ok", settings)
+
+
+def _check_settings_case(path, text: str) -> None:
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    kind, value = capped(_load_and_check, path)
+    if kind == "error":
+        _clean_error(SettingsError(value), path)
+
+
+@fuzz_settings(60)
+@given(settings_docs)
+def test_settings_from_random_documents(tmp_path_factory, doc):
+    folder = tmp_path_factory.mktemp("toml", numbered=True)
+    _check_settings_case(folder / "qa.toml", toml_text(doc))
+
+
+edits = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 10**6), st.sampled_from(
+    list(b"[]=\"'.,{}#\n\\ 0123456789-+e") + [0, 0x1b, 0x7f, 0xff])), min_size=1, max_size=6)
+
+
+def _mutate(seed: bytes, changes) -> bytes:
+    data = bytearray(seed)
+    for kind, pos, value in changes:
+        pos %= max(len(data), 1)
+        if kind == 0 and data:
+            data[pos] = value
+        elif kind == 1:
+            del data[pos:pos + value % 8 + 1]
+        else:
+            data[pos:pos] = bytes([value]) * (value % 4 + 1)
+    return bytes(data)
+
+
+SETTINGS_SEED = dump_settings(Settings()).encode("utf-8")
+
+
+@fuzz_settings(40)
+@given(edits)
+def test_settings_from_mutated_bytes_of_a_full_file(tmp_path_factory, changes):
+    folder = tmp_path_factory.mktemp("tomlb", numbered=True)
+    path = folder / "qa.toml"
+    path.write_bytes(_mutate(SETTINGS_SEED, changes))
+    kind, value = capped(_load_and_check, path)
+    if kind == "error":
+        _clean_error(SettingsError(value), path)
+
+
+@pytest.mark.parametrize("text", [
+    "a = " + "[" * 100_000 + "]" * 100_000,
+    "a = " + "{b = " * 5_000 + "1" + "}" * 5_000,
+    "[" + ".".join(["a"] * 50_000) + "]",
+    "[rules]\ndead_air_min_s = 1" + "0" * 100_000,
+    '[reviewer]\nname = "' + "x" * 5_000_000 + '"',
+])
+def test_settings_extremes(tmp_path, text):
+    _check_settings_case(tmp_path / "qa.toml", text)
+
+
+# ---- evaluate truth files ----------------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.floats(allow_nan=True) | st.text(max_size=12)
+    | st.sampled_from(["dead_air", "overtalk", "agent", ""]),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(
+        st.sampled_from(["start", "end", "category", "role", "segments", "x"]) | st.text(max_size=6), children,
+        max_size=4),
+    max_leaves=12,
+)
+segments = st.lists(st.fixed_dictionaries(
+    {"start": st.floats(-10, 100) | st.just(math.nan) | st.integers(-5, 100), "end": st.floats(-10, 100) | st.integers(0, 100),
+     "category": st.sampled_from(["dead_air", "overtalk", "fast_speech"])},
+    optional={"role": st.sampled_from(["agent", "customer", "both"]) | json_values}), max_size=6)
+
+
+def _evaluate(truth_dir, pred_dir):
+    try:
+        scores = evaluate_dirs(truth_dir, pred_dir)
+    except ReviewerError as err:
+        return ("error", str(err))
+    for s in scores.values():
+        assert 0 <= s.true_positives <= min(s.predicted, s.truth)
+        for v in (s.precision, s.recall, s.f1):
+            assert 0.0 <= v <= 1.0 and math.isfinite(v)
+    return ("ok", {c: s.as_dict() for c, s in scores.items()})
+
+
+def _check_truth_case(folder, truth_text: str, pred_text: str) -> None:
+    truth, pred = folder / "truth", folder / "pred"
+    truth.mkdir()
+    pred.mkdir()
+    (truth / "call.json").write_text(truth_text, encoding="utf-8", errors="surrogatepass")
+    (pred / "call.json").write_text(pred_text, encoding="utf-8", errors="surrogatepass")
+    kind, value = capped(_evaluate, truth, pred)
+    if kind == "error":
+        _clean_error(ReviewerError(value), truth / "call.json")
+
+
+@fuzz_settings(60)
+@given(st.one_of(segments, json_values), st.one_of(segments, json_values))
+def test_truth_files_of_random_json(tmp_path_factory, truth_doc, pred_doc):
+    folder = tmp_path_factory.mktemp("truth", numbered=True)
+    _check_truth_case(folder, json.dumps({"segments": truth_doc} if isinstance(truth_doc, list) else truth_doc),
+                      json.dumps(pred_doc))
+
+
+TRUTH_SEED = json.dumps({"segments": [{"start": 1.5, "end": 7.25, "category": "dead_air", "role": "both"},
+                                      {"start": 10, "end": 12, "category": "overtalk", "role": "agent"}]}).encode()
+
+
+@fuzz_settings(40)
+@given(edits)
+def test_truth_files_of_mutated_bytes(tmp_path_factory, changes):
+    folder = tmp_path_factory.mktemp("truthb", numbered=True)
+    _check_truth_case(folder, _mutate(TRUTH_SEED, changes).decode("utf-8", "surrogateescape"), TRUTH_SEED.decode())
+
+
+# ---- label JSON (`reviewer-app labels import`) --------------------------------------------------
+
+label_entries = st.lists(st.one_of(
+    st.fixed_dictionaries({"audio": st.sampled_from(["call.wav", "/abs/call.wav", "../up.wav", "", "a\x00b"])
+                           | st.text(max_size=10),
+                           "start": st.floats(allow_nan=True) | st.integers(-10, 10**30),
+                           "end": st.floats(allow_nan=True) | st.integers(-10, 10**30),
+                           "category": st.sampled_from(["dead_air", "overtalk", "nope"]) | json_values,
+                           "status": st.sampled_from(["added", "confirmed", "rejected", "weird"]) | json_values},
+                          optional={"role": json_values, "note": json_values, "exported_at": json_values}),
+    json_values), max_size=6)
+
+
+def _read_labels(path):
+    try:
+        entries = read_label_file(path)
+    except ReviewerError as err:
+        return ("error", str(err))
+    assert isinstance(entries, list) and all(isinstance(e, dict) and "n" in e for e in entries)
+    return ("ok", len(entries))
+
+
+@fuzz_settings(60)
+@given(st.one_of(label_entries, json_values))
+def test_label_json_of_random_entries(tmp_path_factory, doc):
+    folder = tmp_path_factory.mktemp("labels", numbered=True)
+    path = folder / "labels.json"
+    path.write_text(json.dumps(doc), encoding="utf-8", errors="surrogatepass")
+    kind, value = capped(_read_labels, path)
+    if kind == "error":
+        _clean_error(ReviewerError(value), path)
