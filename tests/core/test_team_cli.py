@@ -44,9 +44,9 @@ def test_export_edit_in_audacity_and_import(db, tmp_path, capsys):
     assert code == 0 and out.strip() == f"wrote 10 audacity file(s) to {tmp_path / 'aud'}"
     track = tmp_path / "aud" / "call_noisy_mono.txt"
     lines = track.read_text().splitlines()
-    assert len(lines) == 3
+    assert len(lines) == 4 and "reviewer-app export" in lines[0]  # the export stamp, then the findings
     # the reviewer drops the noise finding and marks a repetition, as one does in Audacity
-    track.write_text("\n".join([lines[0], lines[2], "20.5\t24.0\trepetition"]) + "\n")
+    track.write_text("\n".join([lines[0], lines[1], lines[3], "20.5\t24.0\trepetition"]) + "\n")
     code, out, _ = run(capsys, "import", str(track), "--db", db, "--format", "audacity", "--reviewer", "qa-lead")
     assert code == 0
     assert out.strip() == "imported as qa-lead: 1 call(s): 2 confirmed, 0 edited, 1 added, 1 rejected, 0 deleted, " \
