@@ -56,9 +56,11 @@ def print_before_after(validation: dict, out=sys.stdout) -> None:
 
 
 def cmd_train(args) -> int:
+    from reviewer_app.core.settings import load_settings
     from reviewer_app.core.training.runner import WorkerRun, event_progress, worker_command
     from reviewer_app.terminal import TerminalBar
 
+    load_settings(args.config)  # a bad setting (lr = nan) is named here, before a worker starts
     command = worker_command(_db_url(args), config=args.config, device=args.device, epochs=args.epochs,
                              promote=args.promote, rescore=not args.no_rescore)
     run = WorkerRun(command)

@@ -157,6 +157,14 @@ def test_settings_that_corrupt_results_are_one_error_naming_file_and_key(tmp_pat
     assert done.returncode == 1 and not list_calls(open_database(db_url))
 
 
+def test_training_with_a_nan_learning_rate_is_refused_before_a_worker_starts(tmp_path, app_env):
+    config = tmp_path / "train.toml"
+    config.write_text("[model]\nlr = nan\n")
+    line = one_error_line(run(["train", "--config", config, "--db", f"sqlite:///{tmp_path / 'lib.sqlite3'}"],
+                              app_env))
+    assert str(config) in line and "model.lr = nan: must be a finite number > 0" in line
+
+
 def test_every_number_of_every_section_must_be_finite(tmp_path):
     """The check goes by type, so a key added to a section later is covered without a table entry."""
     for section in dataclasses.fields(Settings):
