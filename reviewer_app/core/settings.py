@@ -81,6 +81,7 @@ class RuleSettings:
     dead_air_count_edges: bool = False  # count silence before the first and after the last speech as dead air
     noise_window_s: float = 1.5  # minimum-statistics window for noise under speech (longer than a word)
     noise_burst_rise_db: float = 10.0  # a local floor this far above the channel's usual one is a noise burst
+    crackle_per_s: float = 5.0  # clicks a second (over 1 s) that make crackle; clean calls show at most 2
     # Overtalk and looped audio (issue 9; see detect/rules/overtalk.py and looped_audio.py).
     overtalk_backchannel_max_s: float = 1.0  # a burst this short over the other's speech, no real words: backchannel
     looped_audio_min_s: float = 0.5  # shortest piece of audio whose immediate replay counts as a loop

@@ -294,3 +294,16 @@ def test_real_calls_gain_no_clipping_or_concealment_findings(name):
     found = poor_audio.detect(CallContext(audio.duration_s, "en", [], signals), s)
     assert not [seg for seg in found if "clipping" in seg.evidence or "saturation" in seg.evidence
                 or "repeated" in seg.evidence], found
+
+
+@pytest.mark.parametrize("role", [AGENT, CUSTOMER])
+def test_crackle_is_reported_on_its_own_channel(voices, role):
+    x, at = _call(voices)
+    rng = np.random.default_rng(11)
+    ch = 1 if role == AGENT else 0
+    idx = rng.choice(x.shape[1], 20 * x.shape[1] // SR, replace=False)  # 20 clicks a second
+    x[ch, idx] += rng.choice([-1.0, 1.0], idx.size) * 0.1
+    x[1 - ch, idx] += rng.choice([-1.0, 1.0], idx.size) * 0.1 * 10 ** (-25 / 20)  # its leak, 25 dB down
+    found = [s for s in _poor(x) if "crackle" in s.evidence]
+    assert found and {s.role for s in found} == {role}
+    assert sum(s.end - s.start for s in found) > 0.6 * x.shape[1] / SR  # where speech is loud, some clicks hide

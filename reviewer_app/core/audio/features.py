@@ -42,6 +42,8 @@ DIGITAL_RUN_S = 0.01  # shorter zero runs are a quiet signal quantised to 0 (u-l
 PACKET_S = (0.01, 0.02, 0.03, 0.04)  # RTP packet times; concealment repeats whole packets
 REPEAT_TOL = 0.01  # a copy differs from its original by at most 1% of the sample (plus 2 LSB)
 REPEAT_MIN_DBFS = -50.0  # a copied block must be at least this loud (not a quiet stretch)
+IMPULSE_RATIO = 30.0  # a click: a sample's second difference this many times its 50 ms mean magnitude
+IMPULSE_MIN_DBFS = -50.0  # and at least this large
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,6 +56,7 @@ class FrameFeatures:
     near_peak: np.ndarray | None = None  # fraction of samples with |x| >= NEAR_PEAK * ceiling
     digital: np.ndarray | None = None  # fraction of samples in digital silence runs >= DIGITAL_RUN_S
     repeated: np.ndarray | None = None  # fraction of samples copying the packet before them
+    impulses: np.ndarray | None = None  # clicks (single-sample spikes) per frame
     ceiling: float = 0.0  # the channel's peak magnitude
 
     @property
@@ -78,6 +81,7 @@ def frame_features(samples: np.ndarray, sample_rate: int, hop_s: float = 0.01) -
     clipped = np.maximum(clipped, _per_frame(_flat_top(x, ceiling), bounds))
     digital = _per_frame(_digital_silence(x, sample_rate), bounds)
     repeated = _per_frame(_repeated_packets(x, sample_rate), bounds)
+    impulses = _impulses(x, bounds)
     centres = (bounds[:-1] + bounds[1:]) * 0.5
     win = max(8, int(round(SPECTRUM_WINDOW_S * sample_rate)))
     flat = np.concatenate(
@@ -85,7 +89,8 @@ def frame_features(samples: np.ndarray, sample_rate: int, hop_s: float = 0.01) -
     )
     pitch = _pitch(x, sample_rate, centres / sample_rate, energy_db)
     return FrameFeatures(hop_s=hop_s, energy_db=energy_db, pitch_hz=pitch, flatness=flat, clipped=clipped,
-                         near_peak=near_peak, digital=digital, repeated=repeated, ceiling=ceiling)
+                         near_peak=near_peak, digital=digital, repeated=repeated, impulses=impulses,
+                         ceiling=ceiling)
 
 
 def log_mel(
@@ -155,22 +160,28 @@ def _per_frame(mask: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     if bounds.size < 2:
         return np.zeros(0, np.float32)
     lengths = np.maximum(np.diff(bounds), 1)
-    return (np.add.reduceat(mask.astype(np.float32), bounds[:-1]) / lengths).astype(np.float32)
+    return (np.add.reduceat(mask.view(np.uint8), bounds[:-1], dtype=np.int32) / lengths).astype(np.float32)
 
 
-def _long_runs(test, size: int, min_len: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
+def _long_runs(test, size: int, min_len: int, stride: int,
+               loud: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(starts, ends) of the runs of sample indices where `test` holds, each at least `min_len` long.
 
     `test(idx)` says for an index array whether each sample passes. It is first
     asked about every `stride`-th sample (a run of `min_len` holds at least
     min_len // stride of them in a row), then about every sample of the few
-    stretches that could hold such a run.
+    stretches that could hold such a run. With `loud` (the squares of the
+    samples, cumulated), coarse runs quieter than REPEAT_MIN_DBFS are skipped.
     """
     coarse = np.arange(0, size, stride)
     hit = np.concatenate([[0], test(coarse).astype(np.int8), [0]])
     edges = np.flatnonzero(np.diff(hit))
     first, last = edges[0::2], edges[1::2] - 1
     keep = (last - first + 1) >= max(1, min_len // stride)
+    if loud is not None:
+        lo_s, hi_s = coarse[first], np.minimum(coarse[last] + 1, size)
+        power = (loud[hi_s] - loud[lo_s]) / np.maximum(hi_s - lo_s, 1)
+        keep &= power >= 10 ** (REPEAT_MIN_DBFS / 10) / 4  # within 6 dB of the final test: a coarse estimate
     lo = np.maximum(coarse[first[keep]] - stride + 1, 0)
     hi = np.minimum(coarse[last[keep]] + stride, size)
     if lo.size == 0:
@@ -213,6 +224,25 @@ def _flat_top(x: np.ndarray, ceiling: float) -> np.ndarray:
     return out
 
 
+def _impulses(x: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Clicks per frame: samples standing out of the waveform's local curvature (crackle, impulse noise).
+
+    The second difference x[n] - (x[n-1] + x[n+1]) / 2 of a voice is smooth at
+    any rate; a click is one sample IMPULSE_RATIO times the 50 ms mean of it.
+    """
+    if bounds.size < 2 or x.size < 3:
+        return np.zeros(max(bounds.size - 1, 0), np.float32)
+    d2 = np.zeros(x.size, np.float32)
+    d2[1:-1] = np.abs(x[1:-1] - np.float32(0.5) * (x[:-2] + x[2:]))
+    lengths = np.maximum(np.diff(bounds), 1)
+    mean = np.add.reduceat(d2, bounds[:-1], dtype=np.float64) / lengths
+    local = np.convolve(mean, np.ones(5) / 5, mode="same")  # 50 ms around each frame
+    limit = np.maximum(np.repeat(local * IMPULSE_RATIO, lengths)[: x.size], 10 ** (IMPULSE_MIN_DBFS / 20))
+    click = d2 > limit
+    click[1:-1] &= (d2[1:-1] > d2[:-2]) & (d2[1:-1] >= d2[2:])  # one per click, not its two neighbours
+    return np.add.reduceat(click.view(np.uint8), bounds[:-1], dtype=np.int32).astype(np.float32)
+
+
 def _digital_silence(x: np.ndarray, sample_rate: int) -> np.ndarray:
     """Samples in runs of digital silence at least DIGITAL_RUN_S long."""
     min_len = max(2, int(round(DIGITAL_RUN_S * sample_rate)))
@@ -230,6 +260,7 @@ def _repeated_packets(x: np.ndarray, sample_rate: int) -> np.ndarray:
     """
     out = np.zeros(x.size, bool)
     tol_abs = np.float32(2.0 / 32768)
+    loud = np.concatenate([[0.0], np.cumsum(np.square(x, dtype=np.float64))])
     for packet_s in PACKET_S:  # four packet times, each over the whole channel
         lag = int(round(packet_s * sample_rate))
         if x.size <= 2 * lag:
@@ -239,7 +270,7 @@ def _repeated_packets(x: np.ndarray, sample_rate: int) -> np.ndarray:
             here, before = x[idx], x[np.maximum(idx - lag, 0)]
             return (idx >= lag) & (np.abs(here - before) <= np.abs(here) * np.float32(REPEAT_TOL) + tol_abs)
 
-        starts, ends = _long_runs(same, x.size, int(0.9 * lag), max(1, lag // 20))
+        starts, ends = _long_runs(same, x.size, int(0.9 * lag), max(1, lag // 10), loud)
         if starts.size == 0:
             continue
         lengths = ends - starts

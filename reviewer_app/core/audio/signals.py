@@ -55,7 +55,8 @@ def analyse_channels(
         ChannelSignal(
             role=role, hop_s=hop_s, energy_db=f.energy_db, pitch_hz=f.pitch_hz,
             flatness=f.flatness, clipped=f.clipped, activity=act,
-            near_peak=f.near_peak, digital=f.digital, repeated=f.repeated, ceiling=f.ceiling,
+            near_peak=f.near_peak, digital=f.digital, repeated=f.repeated, impulses=f.impulses,
+            ceiling=f.ceiling,
             bands_db=band_energies_db(audio.samples[c], audio.sample_rate, hop_s)[: len(f.energy_db)],
         )
         for c, (role, f, act) in enumerate(zip(roles, feats, activity))

@@ -24,6 +24,7 @@ class ChannelSignal:
     near_peak: np.ndarray | None = None  # fraction of samples within 10% of the channel's peak magnitude
     digital: np.ndarray | None = None  # fraction of samples in digital-silence runs of 10 ms or more
     repeated: np.ndarray | None = None  # fraction of samples copying the packet before them
+    impulses: np.ndarray | None = None  # clicks (single-sample spikes) per frame
     ceiling: float = 0.0  # the channel's peak magnitude (full scale = 1)
 
     def frame_times(self) -> np.ndarray:

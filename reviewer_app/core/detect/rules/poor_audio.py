@@ -33,6 +33,11 @@ the side that carries it, never on the side that only hears its leak.
     the last packet does; runs of `rules.repeat_min_s` to `rules.repeat_max_s`
     with own speech around them. Tones, which repeat too, are told apart
     because they also repeat (or invert) half a packet on.
+- Crackle: clicks (a sample whose second difference is 30 times the 50 ms
+  mean of it, see audio/features.py) at `rules.crackle_per_s` (5) or more a
+  second for at least a second. Clean calls show at most 2 a second (lip
+  smacks, plosives); crackle shows 6 to 30. A click the other channel hears
+  15 dB louder in the same frame is that channel's, leaking.
 - Level and noise are judged per window of `rules.poor_audio_window_s`:
   * speech level = 75th percentile of the energy of the window's active
     frames (needs 25% of the window active); below `rules.low_level_dbfs`,
@@ -83,6 +88,7 @@ LEVEL_PERCENTILE = 75
 FLOOR_PERCENTILE = 30
 MIN_SHARE = 0.25  # share of a window's frames needed to measure speech level or noise floor
 MIN_FLOOR_S = 1.0  # quiet time needed for a channel-wide noise floor
+CRACKLE_WINDOW_S = 1.0  # clicks are counted per second
 
 
 def _pct(fraction: float) -> str:
@@ -118,6 +124,34 @@ def clipping(ch: ChannelSignal, role: str, rules: RuleSettings) -> list[Segment]
     runs = intervals.merge(intervals.from_mask(flagged, ch.hop_s), gap=CLIP_JOIN_S)
     return [_clip_segment(start, end, role, hard, share, ch, rules)
             for start, end in intervals.drop_shorter_than(runs, rules.clipping_min_s - EPS)]
+
+
+def crackle(ch: ChannelSignal, others: list[ChannelSignal], role: str, rules: RuleSettings) -> list[Segment]:
+    """Trains of clicks: more than `rules.crackle_per_s` impulses a second, over at least CRACKLE_WINDOW_S.
+
+    A click heard in the other channel's frame too, where that channel is
+    `rules.crosstalk_margin_db` louder, is its leak and is not counted here.
+    """
+    if ch.impulses is None or len(ch.impulses) == 0:
+        return []
+    clicks = np.asarray(ch.impulses, dtype=float).copy()
+    energy = np.asarray(ch.energy_db, dtype=float)
+    n = len(clicks)
+    for o in others:
+        if o.impulses is None or len(o.impulses) < n:
+            continue
+        louder = np.asarray(o.energy_db[:n], dtype=float) > energy + rules.crosstalk_margin_db
+        clicks[louder & (np.asarray(o.impulses[:n]) > 0)] = 0.0
+    width = frames(CRACKLE_WINDOW_S, ch.hop_s)
+    rate = np.convolve(clicks, np.ones(width), mode="same") / (width * ch.hop_s)
+    runs = intervals.merge(intervals.from_mask(rate >= rules.crackle_per_s, ch.hop_s), gap=CLIP_JOIN_S)
+    out = []
+    for start, end in intervals.drop_shorter_than(runs, CRACKLE_WINDOW_S - EPS):
+        lo, hi = int(round(start / ch.hop_s)), int(round(end / ch.hop_s))
+        per_s = float(clicks[lo:hi].sum() / max(end - start, ch.hop_s))
+        score = ramp(per_s, rules.crackle_per_s, 4 * rules.crackle_per_s)
+        out.append(make_segment(start, end, role, CATEGORY, score, f"crackle: {per_s:.0f} clicks a second"))
+    return out
 
 
 def _speech_around(activity: list, start: float, end: float, near: float) -> bool:
@@ -322,5 +356,6 @@ def detect(ctx: CallContext, settings: Settings) -> list[Segment]:
         others = [o for o in ctx.channels if o is not ch]
         out += clipping(ch, role, rules)
         out += dropouts(ch, role, rules)
+        out += crackle(ch, others, role, rules)
         out += level_and_noise(ch, others, role, rules)
     return sorted(out, key=lambda s: (s.start, s.end, s.role))
