@@ -37,9 +37,39 @@ def _open_db(url: str | None):
     return open_database(url or paths.default_db_url())
 
 
+def _analysis_batch(args, settings, engine):
+    """The in-process batch; with --cluster or --workers the same on Ray workers (only then is Ray imported)."""
+    if args.cluster is None and args.workers is None:
+        if args.ship_audio or args.worker_gpus:
+            raise ReviewerError("--ship-audio and --worker-gpus need --cluster ADDRESS or --workers N")
+        from reviewer_app.core.batch import analyze_many
+
+        return analyze_many(args.paths, settings, engine, args.out, args.force)
+    from reviewer_app.core import paths
+    from reviewer_app.core.cluster.driver import ClusterOptions, analyze_on_cluster
+
+    options = ClusterOptions(address=args.cluster, workers=args.workers, ship_audio=args.ship_audio,
+                             worker_gpus=args.worker_gpus)
+    return analyze_on_cluster(args.paths, settings, engine, args.db or paths.default_db_url(), args.out,
+                              args.force, options)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {text}")
+    return value
+
+
+def _gpu_share(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 64:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be a GPU count or share from 0 to 64, got {text}")
+    return value
+
+
 def cmd_analyze(args) -> int:
     from reviewer_app.cli_team import format_batch_summary
-    from reviewer_app.core.batch import analyze_many
     from reviewer_app.core.messages import one_line
     from reviewer_app.core.team.batch_summary import batch_rows
     from reviewer_app.core.pipeline import run_to_end
@@ -49,7 +79,7 @@ def cmd_analyze(args) -> int:
     engine = _open_db(args.db)
     bar = TerminalBar()
     try:
-        outcomes = run_to_end(analyze_many(args.paths, settings, engine, args.out, args.force), bar)
+        outcomes = run_to_end(_analysis_batch(args, settings, engine), bar)
     finally:
         bar.close()
     for o in outcomes:
@@ -115,6 +145,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--channels", metavar="ROLE,ROLE", help="roles of the left,right channels")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"])
     p.add_argument("--force", action="store_true", help="analyse again calls already in the library")
+    p.add_argument("--cluster", metavar="ADDRESS", help="analyse on a Ray cluster: auto, HOST:PORT or ray://HOST:PORT")
+    p.add_argument("--workers", type=_positive_int, metavar="N",
+                   help="Ray workers (default with --cluster: one per CPU); without --cluster, a local Ray with N")
+    p.add_argument("--ship-audio", action="store_true",
+                   help="send the audio through Ray's object store (workers need no shared storage)")
+    p.add_argument("--worker-gpus", type=_gpu_share, default=0.0, metavar="SHARE",
+                   help="GPUs per worker (e.g. 1 or 0.5): ASR and the learned model run on CUDA")
     p.set_defaults(func=cmd_analyze)
 
     p = sub.add_parser("gui", help="open the reviewer window (and analyse FILEs in the background)")

@@ -37,6 +37,7 @@ def analysis_to_dict(analysis: CallAnalysis) -> dict:
         "timings_s": dict(analysis.timings_s),
         "versions": dict(analysis.versions),
         "warnings": list(analysis.warnings),
+        "analysed_by": dict(analysis.analysed_by),
     }
 
 

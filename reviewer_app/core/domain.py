@@ -86,3 +86,5 @@ class CallAnalysis:
     timings_s: dict[str, float]
     versions: dict[str, str]
     warnings: list[str] = field(default_factory=list)  # one readable line each
+    # Who analysed it: {"node": Ray node id or host, "pid": ..., "device": "cpu"|"cuda"}, so a bad node can be found.
+    analysed_by: dict = field(default_factory=dict)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from reviewer_app import __version__
 from reviewer_app.core.audio.decode import DecodedAudio, decode_audio, sha256_of_file
+from reviewer_app.core.cluster.provenance import provenance
 from reviewer_app.core.domain import AGENT, BOTH, AudioInfo, CallAnalysis, CallScore, Segment, Turn
 from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.progress import CancelToken, Progress
@@ -123,7 +124,7 @@ def analyze(
     versions = {"app": __version__, "asr_model": engine.resolved.name, "detector": detector}
     return CallAnalysis(
         info, language or "unknown", turns, segments, score,
-        {k: round(v, 3) for k, v in timings.items()}, versions, warnings,
+        {k: round(v, 3) for k, v in timings.items()}, versions, warnings, provenance(engine.device),
     )
 
 

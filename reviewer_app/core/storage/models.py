@@ -81,6 +81,7 @@ class CallRow(Base):
     deductions: Mapped[dict[str, int]] = mapped_column(JSON)
     timings: Mapped[dict[str, float]] = mapped_column(JSON)
     versions: Mapped[dict[str, str]] = mapped_column(JSON)
+    analysed_by: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # node, pid, device (migration 0004)
     review_status: Mapped[str] = mapped_column(String(16), default="new")
     # Live, not rejected segments per category; kept up to date in the transaction of every
     # change, so the library view reads one row per call instead of counting all segments.

@@ -243,6 +243,7 @@ def load_analysis(engine: Engine, sha256: str) -> CallAnalysis | None:
             score=CallScore(call.score_value, call.score_grade, dict(call.deductions)),
             timings_s=dict(call.timings),
             versions=dict(call.versions),
+            analysed_by=dict(call.analysed_by or {}),
         )
 
 
@@ -329,6 +330,7 @@ def _fill_call(call: CallRow, analysis: CallAnalysis, now: datetime) -> None:
     call.deductions = dict(analysis.score.deductions)
     call.timings = dict(analysis.timings_s)
     call.versions = dict(analysis.versions)
+    call.analysed_by = dict(analysis.analysed_by)
     call.analysed_at = now
     call.updated_at = now
 
