@@ -46,8 +46,10 @@ the side that carries it, never on the side that only hears its leak.
     activity detector, which hears quiet channels raised, so it is reported
     here and is not dead air);
   * noise floor = 30th percentile of the energy of the window's quiet frames
-    (not active on any channel, not digital silence; needs 25% of the window,
-    else the channel-wide figure is used); above `rules.noise_floor_dbfs` is
+    (not active on any channel, not digital silence, within
+    `rules.poor_audio_window_s` of the side's own speech if it speaks at all,
+    so that hold music or comfort noise in a long hold is not taken for
+    noise; needs 25% of the window, else the channel-wide figure is used); above `rules.noise_floor_dbfs` is
     noise; speech level minus floor below `rules.noise_snr_db` is noise too
     (18 dB: noise put in at 15 dB SNR measures 14-16 dB here, at 20 dB it
     measures about 20); in a window where the channel is silent, its
@@ -312,6 +314,10 @@ def level_and_noise(ch: ChannelSignal, others: list[ChannelSignal], role: str,
     active = intervals.to_mask(intervals.merge(ch.activity), n, hop) & ~digital
     other = intervals.to_mask(intervals.merge(iv for o in others for iv in o.activity), n, hop)
     quiet = ~active & ~other & ~digital
+    if active.any():  # noise is judged around this side's speech: a long hold (music, comfort noise) is dead air
+        reach = intervals.merge((s - rules.poor_audio_window_s, e + rules.poor_audio_window_s)
+                                for s, e in intervals.from_mask(active, hop))
+        quiet &= intervals.to_mask(reach, n, hop)
     global_floor = (float(np.percentile(energy[quiet], FLOOR_PERCENTILE))
                     if quiet.sum() * hop >= MIN_FLOOR_S else None)
     ref_level = max((lv for lv in map(speech_level, others) if lv is not None), default=None)
