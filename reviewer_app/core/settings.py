@@ -60,7 +60,7 @@ class RuleSettings:
     emotion_arousal_z: float = 1.0  # mean of the pitch and vocal-effort z-scores above which a speaker is aroused
     emotion_min_s: float = 1.0
     # Added for the detection rules (see reviewer_app/core/detect/rules/).
-    overtalk_join_gap_s: float = 0.5  # pauses shorter than this inside one side's talk, and between overlaps, are joined
+    overtalk_join_gap_s: float = 0.7  # a pause shorter than this inside one side's talk does not end its turn
     fast_speech_max_pause_s: float = 2.0  # a longer gap between agent words counts only this long
     repetition_min_chars: int = 4  # n-gram length for Chinese (characters)
     repetition_min_count: int = 3  # times a phrase must be said within the window

@@ -87,11 +87,11 @@ def test_overtalk_below_threshold_is_not_flagged():
 
 
 def test_overtalk_joins_short_gaps_only():
-    # overlaps 4.0-4.6 and 5.0-5.3: a 0.4 s pause < 0.5 s inside the talk -> one 1.3 s overtalk
-    joined = _overtalk([(0, 4.6), (5.0, 5.3)], [(4, 10)])
+    # overlaps 4.0-4.6 and 5.2-5.3: a 0.6 s pause < 0.7 s inside the talk -> one 1.3 s overtalk
+    joined = _overtalk([(0, 4.6), (5.2, 5.3)], [(4, 10)])
     assert spans(joined) == [(4.0, 5.3)]
-    # with a 0.6 s pause they stay apart and each is too short
-    assert _overtalk([(0, 4.6), (5.2, 5.7)], [(4, 10)]) == []
+    # with a 0.8 s pause they stay apart and each is too short
+    assert _overtalk([(0, 4.6), (5.4, 5.9)], [(4, 10)]) == []
 
 
 def test_overtalk_several_and_longer_scores_higher():

@@ -173,7 +173,8 @@ def _runs_with_evidence(mask: np.ndarray, evidence: np.ndarray, min_frames: int)
 # --- crosstalk by coherence ---------------------------------------------------
 
 
-def crosstalk_leak_fraction(pcm: Sequence[np.ndarray], rate: int, hop_s: float) -> list[np.ndarray]:
+def crosstalk_leak_fraction(pcm: Sequence[np.ndarray], rate: int, hop_s: float,
+                            needed: np.ndarray | None = None) -> list[np.ndarray]:
     """Per channel and `hop_s` frame: the share (0..1) of its power that is a filtered copy of the other.
 
     For channels x, y with Welch cross-spectra over LEAK_BLOCK_S, the share of
@@ -181,48 +182,80 @@ def crosstalk_leak_fraction(pcm: Sequence[np.ndarray], rate: int, hop_s: float) 
     by y's power): ~1 where y is x's leak (any linear filter and a delay the
     global GCC-PHAT alignment finds, up to +-LEAK_WINDOW/4 samples), about
     1/(spectra averaged) where y is a voice of its own. Two channels expected.
+    With `needed` (a mask of hop frames, e.g. where both channels' VAD fires)
+    only those frames are measured, the lag included; the rest read 0.
     """
     if len(pcm) != 2:
         raise ValueError("crosstalk needs exactly two channels")
     n = min(len(pcm[0]), len(pcm[1]))
-    x = np.asarray(pcm[0][:n], dtype=np.float32)
-    y = np.asarray(pcm[1][:n], dtype=np.float32)
     hop = int(round(LEAK_HOP_S * rate))
     n_frames = int(np.ceil(n / (hop_s * rate))) if n else 0
     n_leak = int(np.ceil(n / hop)) if n else 0
-    if n_leak == 0:
-        return [np.zeros(n_frames, np.float32), np.zeros(n_frames, np.float32)]
+    out = [np.zeros(n_frames, np.float32), np.zeros(n_frames, np.float32)]
+    # Leak frame k is centred on k * LEAK_HOP_S; hop frame j on (j + 0.5) * hop_s.
+    idx = np.minimum(((np.arange(n_frames) + 0.5) * hop_s / LEAK_HOP_S).round().astype(np.int64),
+                     max(n_leak - 1, 0))
+    want = np.zeros(n_leak, dtype=bool)
+    if needed is None:
+        want[:] = True
+    else:
+        m = min(n_frames, len(needed))
+        want[idx[:m][np.asarray(needed[:m], dtype=bool)]] = True
+    if not want.any():
+        return out
+    block = max(2, int(round(LEAK_BLOCK_S / LEAK_HOP_S)))
+    before, after = block // 2, block - block // 2
+    # Spectra are needed wherever a wanted frame's block reaches.
+    reach = np.convolve(want.astype(np.int32), np.ones(block + 1, np.int32))[after:after + n_leak] > 0
+    pad = np.zeros(LEAK_WINDOW, np.float32)
+    x = np.concatenate([pad, np.asarray(pcm[0][:n], dtype=np.float32), pad, np.zeros(hop, np.float32)])
+    y = np.concatenate([pad, np.asarray(pcm[1][:n], dtype=np.float32), pad, np.zeros(hop, np.float32)])
     freqs = np.fft.rfftfreq(LEAK_WINDOW, 1.0 / rate)
     band = np.flatnonzero((freqs >= LEAK_BAND_HZ[0]) & (freqs <= LEAK_BAND_HZ[1]))
-    y = _shift(y, _gcc_phat_lag(x, y, hop, band))
-    frac_y, frac_x = _explained_share(x, y, hop, n_leak, band, max(2, int(round(LEAK_BLOCK_S / LEAK_HOP_S))))
-    # Leak frame k is centred on k * LEAK_HOP_S; hop frame j on (j + 0.5) * hop_s.
-    idx = np.minimum(((np.arange(n_frames) + 0.5) * hop_s / LEAK_HOP_S).round().astype(np.int64), n_leak - 1)
+    rows = np.flatnonzero(reach)
+    y = _shift(y, _gcc_phat_lag(x, y, hop, rows, band))
+    frac_y, frac_x = np.zeros(n_leak, np.float32), np.zeros(n_leak, np.float32)
+    for lo in range(0, n_leak, _LEAK_CHUNK):
+        hi = min(n_leak, lo + _LEAK_CHUNK)
+        if not want[lo:hi].any():
+            continue
+        a, b = max(0, lo - before), min(n_leak, hi + after)
+        sx = np.zeros((b - a, band.size), np.complex64)
+        sy = np.zeros_like(sx)
+        k = a + np.flatnonzero(reach[a:b])
+        sx[k - a], sy[k - a] = _spectra(x, hop, k, band), _spectra(y, hop, k, band)
+        starts = np.arange(lo, hi) - before - a  # block of frame f: rows [f - before, f + after)
+        first = np.maximum(starts, 0)
+        last = np.minimum(starts + block, b - a)
+        sxy = _range_sums(sx * np.conj(sy), first, last)
+        sxx = _range_sums(sx.real ** 2 + sx.imag ** 2, first, last)
+        syy = _range_sums(sy.real ** 2 + sy.imag ** 2, first, last)
+        cross = sxy.real ** 2 + sxy.imag ** 2
+        tiny = 1e-20
+        frac_y[lo:hi] = np.sum(cross / (sxx + tiny), axis=1) / (np.sum(syy, axis=1) + tiny)
+        frac_x[lo:hi] = np.sum(cross / (syy + tiny), axis=1) / (np.sum(sxx, axis=1) + tiny)
+    frac_x, frac_y = np.clip(frac_x, 0.0, 1.0), np.clip(frac_y, 0.0, 1.0)
     return [frac_x[idx], frac_y[idx]]
 
 
 _LEAK_CHUNK = 4096  # spectra computed at once, bounds memory on long calls
 
 
-def _spectra(x: np.ndarray, hop: int, lo: int, hi: int, band: np.ndarray) -> np.ndarray:
-    """Band bins of the Hann-windowed spectra centred on samples k * hop, k in [lo, hi) (zero padded)."""
-    half = LEAK_WINDOW // 2
-    k = np.arange(max(lo, 0), max(hi, 0))
-    starts = k * hop - half + LEAK_WINDOW  # into the padded signal
-    padded = np.concatenate([np.zeros(LEAK_WINDOW, np.float32), x, np.zeros(LEAK_WINDOW + hop, np.float32)])
-    starts = np.minimum(starts, padded.size - LEAK_WINDOW)
+def _spectra(padded: np.ndarray, hop: int, k: np.ndarray, band: np.ndarray) -> np.ndarray:
+    """Band bins of the Hann-windowed spectra centred on samples k * hop of the signal in `padded`
+    (the signal after LEAK_WINDOW zeros)."""
+    starts = k * hop - LEAK_WINDOW // 2 + LEAK_WINDOW
     frames = padded[starts[:, None] + np.arange(LEAK_WINDOW)]
     window = np.hanning(LEAK_WINDOW + 2)[1:-1].astype(np.float32)
     return np.fft.rfft(frames * window, axis=1)[:, band].astype(np.complex64)
 
 
-def _gcc_phat_lag(x: np.ndarray, y: np.ndarray, hop: int, band: np.ndarray) -> int:
-    """Samples by which y lags x (GCC-PHAT over the whole call), 0 when no clear peak."""
-    n_leak = int(np.ceil(min(x.size, y.size) / hop))
+def _gcc_phat_lag(x: np.ndarray, y: np.ndarray, hop: int, rows: np.ndarray, band: np.ndarray) -> int:
+    """Samples by which y lags x (GCC-PHAT over the frames `rows`), 0 when no clear peak."""
     cross = np.zeros(LEAK_WINDOW // 2 + 1, np.complex128)
-    for lo in range(0, n_leak, _LEAK_CHUNK):
-        hi = min(n_leak, lo + _LEAK_CHUNK)
-        cross[band] += np.sum(_spectra(x, hop, lo, hi, band) * np.conj(_spectra(y, hop, lo, hi, band)), axis=0)
+    for lo in range(0, rows.size, _LEAK_CHUNK):
+        k = rows[lo:lo + _LEAK_CHUNK]
+        cross[band] += np.sum(_spectra(x, hop, k, band) * np.conj(_spectra(y, hop, k, band)), axis=0)
     mag = np.abs(cross)
     if not mag.any():
         return 0
@@ -247,36 +280,11 @@ def _shift(y: np.ndarray, lag: int) -> np.ndarray:
     return out
 
 
-def _explained_share(x: np.ndarray, y: np.ndarray, hop: int, n_leak: int, band: np.ndarray,
-                     block: int) -> tuple[np.ndarray, np.ndarray]:
-    """(share of y explained by x, share of x explained by y) per leak frame, Welch blocks of `block`."""
-    before, after = block // 2, block - block // 2
-    out_y = np.zeros(n_leak, np.float32)
-    out_x = np.zeros(n_leak, np.float32)
-    for lo in range(0, n_leak, _LEAK_CHUNK):
-        hi = min(n_leak, lo + _LEAK_CHUNK)
-        a, b = lo - before, hi + after  # context for the blocks at the chunk's edges
-        sx, sy = _spectra(x, hop, a, b, band), _spectra(y, hop, a, b, band)
-        pad = max(0, -a)  # frames before the call start are silence
-        zeros = np.zeros((pad, band.size), np.complex64)
-        sx, sy = np.concatenate([zeros, sx]), np.concatenate([zeros, sy])
-
-        idx = np.arange(hi - lo)
-        sxy = _block_sums(sx * np.conj(sy), idx, block)
-        sxx = _block_sums(sx.real ** 2 + sx.imag ** 2, idx, block)
-        syy = _block_sums(sy.real ** 2 + sy.imag ** 2, idx, block)
-        cross = sxy.real ** 2 + sxy.imag ** 2
-        tiny = 1e-20
-        out_y[lo:hi] = np.sum(cross / (sxx + tiny), axis=1) / (np.sum(syy, axis=1) + tiny)
-        out_x[lo:hi] = np.sum(cross / (syy + tiny), axis=1) / (np.sum(sxx, axis=1) + tiny)
-    return np.clip(out_y, 0.0, 1.0), np.clip(out_x, 0.0, 1.0)
-
-
-def _block_sums(v: np.ndarray, starts: np.ndarray, block: int) -> np.ndarray:
-    """Sums of rows [s, s + block) of v for each s in `starts` (rows past the end count as zero)."""
+def _range_sums(v: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Sums of rows [first[i], last[i]) of v, for each i."""
     c = np.cumsum(v, axis=0, dtype=np.complex128 if np.iscomplexobj(v) else np.float64)
     c = np.concatenate([np.zeros((1, v.shape[1]), c.dtype), c])
-    return c[np.minimum(starts + block, c.shape[0] - 1)] - c[starts]
+    return c[last] - c[first]
 
 
 def _leak_frames(fraction: np.ndarray, n_frames: int) -> np.ndarray:

@@ -20,8 +20,13 @@ FLOOR_DB = -120.0
 _BLOCK = 4096  # frames transformed at once, bounds memory on long calls
 
 
-def band_energies_db(samples: np.ndarray, sample_rate: int, hop_s: float = 0.01) -> np.ndarray:
-    """(frames, N_BANDS) float32 band energies in dB, floored at FLOOR_DB."""
+def band_energies_db(samples: np.ndarray, sample_rate: int, hop_s: float = 0.01,
+                     frames: np.ndarray | None = None) -> np.ndarray:
+    """(frames, N_BANDS) float32 band energies in dB, floored at FLOOR_DB.
+
+    With `frames` (a mask per hop frame) only those frames are measured; the
+    others read FLOOR_DB.
+    """
     x = np.ascontiguousarray(samples, dtype=np.float32)
     if x.ndim != 1:
         raise ValueError(f"expected one channel, got shape {x.shape}")
@@ -36,13 +41,14 @@ def band_energies_db(samples: np.ndarray, sample_rate: int, hop_s: float = 0.01)
     centres = ((bounds[:-1] + bounds[1:]) // 2).astype(np.int64)
     padded = np.concatenate([np.zeros(win, np.float32), x, np.zeros(win, np.float32)])
     starts = centres - win // 2 + win
-    out = np.empty((n_frames, N_BANDS), np.float32)
+    out = np.full((n_frames, N_BANDS), FLOOR_DB, np.float32)
+    which = np.arange(n_frames) if frames is None else np.flatnonzero(np.asarray(frames[:n_frames], dtype=bool))
     offsets = np.arange(win)
-    for lo in range(0, n_frames, _BLOCK):
-        frames = padded[starts[lo:lo + _BLOCK, None] + offsets] * window
-        spec = np.fft.rfft(frames, n=n_fft, axis=1)
+    for lo in range(0, which.size, _BLOCK):
+        rows = which[lo:lo + _BLOCK]
+        spec = np.fft.rfft(padded[starts[rows, None] + offsets] * window, n=n_fft, axis=1)
         power = (spec.real ** 2 + spec.imag ** 2).astype(np.float32) / np.float32(window.sum() ** 2)
-        out[lo:lo + _BLOCK] = 10.0 * np.log10(np.maximum(power @ fbank, 1e-12))
+        out[rows] = 10.0 * np.log10(np.maximum(power @ fbank, 1e-12))
     return np.maximum(out, FLOOR_DB)
 
 

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from reviewer_app.core import intervals as iv
 from reviewer_app.core.audio.activity import channel_activity, crosstalk_leak_fraction, speech_intervals
 from reviewer_app.core.audio.bands import band_energies_db
 from reviewer_app.core.audio.decode import DecodedAudio, resample
@@ -49,7 +50,11 @@ def analyse_channels(
     feats = [frame_features(audio.samples[c], audio.sample_rate, hop_s) for c in range(audio.channels)]
     pcm_16k = list(audio_16k) if audio_16k is not None else channels_16k(audio)
     vad = [speech_intervals(x) for x in pcm_16k]
-    leak = crosstalk_leak_fraction(pcm_16k, 16000, hop_s) if len(pcm_16k) == 2 else None
+    leak = None
+    if len(pcm_16k) == 2:  # the coherence is only needed where both sides' VAD fires
+        n = len(feats[0].energy_db)
+        both = iv.to_mask(vad[0], n, hop_s) & iv.to_mask(vad[1], n, hop_s)
+        leak = crosstalk_leak_fraction(pcm_16k, 16000, hop_s, both)
     activity = channel_activity(vad, [f.energy_db for f in feats], hop_s, margin_db, leak)
     return [
         ChannelSignal(
@@ -57,7 +62,17 @@ def analyse_channels(
             flatness=f.flatness, clipped=f.clipped, activity=act,
             near_peak=f.near_peak, digital=f.digital, repeated=f.repeated, impulses=f.impulses,
             ceiling=f.ceiling,
-            bands_db=band_energies_db(audio.samples[c], audio.sample_rate, hop_s)[: len(f.energy_db)],
+            bands_db=band_energies_db(audio.samples[c], audio.sample_rate, hop_s,
+                                      _near(act, len(f.energy_db), hop_s))[: len(f.energy_db)],
         )
         for c, (role, f, act) in enumerate(zip(roles, feats, activity))
     ]
+
+
+BANDS_MARGIN_S = 1.0  # band energies are measured this far around each side's own speech
+
+
+def _near(activity, n_frames: int, hop_s: float) -> np.ndarray:
+    """Frames within BANDS_MARGIN_S of `activity` (where rules comparing band energies may look)."""
+    spans = [(max(0.0, s - BANDS_MARGIN_S), e + BANDS_MARGIN_S) for s, e in activity]
+    return iv.to_mask(iv.merge(spans), n_frames, hop_s)

@@ -19,7 +19,7 @@ class ChannelSignal:
     flatness: np.ndarray  # spectral flatness 0..1
     clipped: np.ndarray  # fraction of samples at full scale or on a flat top at the channel's ceiling
     activity: list[Interval] = field(default_factory=list)  # own speech, crosstalk removed
-    bands_db: np.ndarray | None = None  # (frames, bands) coarse mel energies in dB (audio/bands.py), or None
+    bands_db: np.ndarray | None = None  # (frames, bands) mel energies in dB, within 1 s of own speech (bands.py)
     # Added for poor_audio (see audio/features.py); None where a caller did not measure them.
     near_peak: np.ndarray | None = None  # fraction of samples within 10% of the channel's peak magnitude
     digital: np.ndarray | None = None  # fraction of samples in digital-silence runs of 10 ms or more

@@ -47,7 +47,7 @@ CATEGORY = "repetition"
 FRAME_S = 0.02  # band frames are averaged to this hop before comparing
 MIN_ACTIVE = 0.6  # share of a block that must be the channel's own speech
 MIN_STD_DB = 3.0  # a block whose bands vary less than this (after removing their means) is steady sound
-COARSE_SLACK = 0.1  # the coarse search keeps candidates this far below the threshold for refining
+COARSE_SLACK = 0.15  # the coarse search keeps candidates this far below the threshold for refining
 FINE_SEARCH_S = 0.03  # the refinement tries lags this far either side of the coarse one
 EDGE_DB = 8.0  # a frame within this band distance (RMS dB) of its replay frame is inside the loop
 EDGE_RUN = 4  # frames in a row that mark the loop's first and last matching stretch
@@ -87,12 +87,15 @@ def detect(ctx: CallContext, settings: Settings) -> list[Segment]:
 def find_loops(ch: ChannelSignal, min_s: float, max_lag_s: float, min_r: float) -> list[Loop]:
     """Pieces of at least `min_s` replayed within `max_lag_s` with correlation >= `min_r`.
 
-    A coarse scan of every lag on FRAME_S frames keeps candidates down to
+    A coarse scan of every lag on FRAME_S frames (bands averaged in pairs) keeps candidates down to
     COARSE_SLACK below `min_r`; each is then scanned again on the full-rate
     frames at lags within FINE_SEARCH_S of its own (a replay need not start
     on a coarse frame boundary) and kept where it reaches `min_r` there.
     """
     coarse_feats, coarse_active = _frames(ch, FRAME_S)
+    if coarse_feats.shape[1] % 2 == 0:  # neighbouring bands averaged: half the cost, enough to find candidates
+        coarse_feats = coarse_feats.reshape(coarse_feats.shape[0], -1, 2).mean(axis=2)
+    coarse_feats = coarse_feats.astype(np.float32)
     coarse_lags = range(max(2, int(round(min_s / FRAME_S))), int(round(max_lag_s / FRAME_S)) + 1)
     coarse = _scan(coarse_feats, coarse_active, FRAME_S, min_s, coarse_lags, min_r - COARSE_SLACK)
     if not coarse:
@@ -100,7 +103,7 @@ def find_loops(ch: ChannelSignal, min_s: float, max_lag_s: float, min_r: float) 
     feats, active = _frames(ch, ch.hop_s)
     reach = int(round(FINE_SEARCH_S / ch.hop_s))
     found = []
-    for c in _strongest(coarse):
+    for c in _distinct(coarse):
         lo = max(0, int(round((c.start - FINE_SEARCH_S) / ch.hop_s)) - 1)
         hi = min(feats.shape[0], int(round((c.replay_end + FINE_SEARCH_S) / ch.hop_s)) + 1)
         centre = int(round(c.lag / ch.hop_s))
@@ -206,6 +209,16 @@ def _runs(hits: np.ndarray, r: np.ndarray, lag: int, width: int, hop_s: float) -
     edges = np.flatnonzero(np.diff(np.concatenate([[0], hits.astype(np.int8), [0]])))
     return [Loop(lo * hop_s, (hi - 1 + width) * hop_s, lag * hop_s, float(r[lo:hi].max()))
             for lo, hi in zip(edges[0::2], edges[1::2])]
+
+
+def _distinct(candidates: list[Loop]) -> list[Loop]:
+    """Candidates less those repeating a stronger one (overlapping piece, lag within FINE_SEARCH_S)."""
+    chosen: list[Loop] = []
+    for c in sorted(candidates, key=lambda c: -c.r):
+        if not any(abs(c.lag - k.lag) <= FINE_SEARCH_S + EPS and c.start < k.end and k.start < c.end
+                   for k in chosen):
+            chosen.append(c)
+    return chosen
 
 
 def _strongest(candidates: list[Loop]) -> list[Loop]:

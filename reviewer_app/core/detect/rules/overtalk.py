@@ -3,12 +3,14 @@
 Definition. Each channel's `activity` is its own speech (the pipeline removed
 crosstalk leakage by coherence, so a quiet voice of its own still counts, see
 audio/activity.py). A side's *utterance* is its activity with pauses shorter
-than `rules.overtalk_join_gap_s` bridged. Wherever both sides' activity
-overlaps, the *interrupter* is the side whose utterance started later (the
-other was already speaking); when both started within SAME_START_S of each
-other nobody interrupted and the segment's role is `both`. Overlaps of the
-same interrupter's utterance closer than `overtalk_join_gap_s` are one
-overtalk, reported on the interrupter's role when it lasts `overtalk_min_s`.
+than `rules.overtalk_join_gap_s` bridged: a breath or a hesitation inside a
+sentence does not end a turn, so speaking through it is still speaking over
+it. Wherever both sides' utterances overlap, the *interrupter* is the side
+whose utterance started later (the other was already speaking); when both
+started within SAME_START_S of each other nobody interrupted and the
+segment's role is `both`. Overlaps of the same interrupter's utterance closer
+than `overtalk_join_gap_s` are one overtalk, reported on the interrupter's
+role when it lasts `overtalk_min_s`.
 
 Not overtalk: a *backchannel* ("mm-hm", "yes", "okay", "对") said while the
 other side keeps the floor. An interrupter's utterance is a backchannel when
@@ -60,7 +62,7 @@ def detect(ctx: CallContext, settings: Settings) -> list[Segment]:
 
     pieces: dict[tuple[str, float], list[Interval]] = {}  # (interrupter, its utterance start) -> overlaps
     words_of = {role: sorted(ctx.words_of(role), key=lambda w: w.start) for role in own}
-    for start, end in intervals.intersect(own[first.role], own[second.role]):
+    for start, end in intervals.intersect(utterances[first.role], utterances[second.role]):
         utt = {role: utterance_at(role, start) for role in own}
         (early, u_early), (late, u_late) = sorted(utt.items(), key=lambda kv: kv[1][0])
         if u_late[0] - u_early[0] < SAME_START_S:
