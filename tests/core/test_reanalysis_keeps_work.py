@@ -66,7 +66,7 @@ def test_a_corrected_turn_survives_reanalysis_and_the_disagreement_is_reported(e
     assert stored[1] == Turn("agent", 0.5, 2.1, "Thanks for calling Acme", REVIEWED_WORDS)
     assert saved.transcript == stored and saved.kept_turns == 1
     assert saved.warnings == [f"{PATH}: turn 1 (agent 0.5 s): kept ann's text 'Thanks for calling Acme'; "
-                              "the new ASR heard 'Thank you for calling today'"]
+                              "the new ASR heard 'Thank you for calling'"]
     assert saved.applied_to(again).warnings == saved.warnings
     assert LabelStore(engine).events(call_id) == audit  # the audit log is the reviewer's, untouched
 
@@ -74,16 +74,35 @@ def test_a_corrected_turn_survives_reanalysis_and_the_disagreement_is_reported(e
     third = save_analysis_report(engine, make_analysis(text_suffix=" today"))
     assert [t.text for t in load_analysis(engine, SHA).transcript][:1] == ["Thanks for calling Acme"]
     assert third.warnings == [f"{PATH}: turn 0 (agent 0.5 s): kept ann's text 'Thanks for calling Acme'; "
-                              "the new ASR heard 'Thank you for calling today'"]
+                              "the new ASR heard 'Thank you for calling'"]
     with Session(engine) as s:
         marks = s.execute(select(TurnRow.turn_index, TurnRow.edited_by).where(TurnRow.edited_by.is_not(None))).all()
     assert marks == [(0, "ann")]
 
 
+def test_new_speech_around_a_corrected_turn_is_kept_as_turns_of_its_own(engine):
+    _edit_first_turn(engine)  # agent 0.5-2.1 s: "Thanks for calling Acme"
+    w = Word
+    again = make_analysis()
+    again.transcript[0] = Turn("agent", 0.0, 4.0, "Hello. Thank you for calling. How can I help?", (
+        w("Hello.", 0.0, 0.4, 0.9), w("Thank", 0.5, 0.8, 0.9), w("you", 0.8, 1.0, 0.9), w("for", 1.0, 1.2, 0.9),
+        w("calling.", 1.2, 2.0, 0.9), w("How", 2.6, 2.9, 0.9), w("can", 2.9, 3.1, 0.9), w("I", 3.1, 3.3, 0.9),
+        w("help?", 3.3, 4.0, 0.9)))
+    saved = save_analysis_report(engine, again)
+    stored = load_analysis(engine, SHA).transcript
+    assert [(t.role, t.start, t.end, t.text) for t in stored] == [
+        ("agent", 0.0, 0.4, "Hello."), ("agent", 0.5, 2.1, "Thanks for calling Acme"),
+        ("customer", 2.3, 4.0, "你好，我的订单"), ("agent", 2.6, 4.0, "How can I help?"), ("agent", 5.0, 5.5, "")]
+    assert stored[3].words == again.transcript[0].words[5:]
+    assert saved.warnings == [f"{PATH}: turn 1 (agent 0.5 s): kept ann's text 'Thanks for calling Acme'; "
+                              "the new ASR heard 'Thank you for calling.'"]
+
+
 def test_no_warning_when_the_new_asr_agrees_and_one_when_it_heard_nothing(engine):
     _edit_first_turn(engine)
     agrees = make_analysis()
-    agrees.transcript[0] = replace(agrees.transcript[0], text="thanks, for calling ACME!")
+    agrees.transcript[0] = replace(agrees.transcript[0], text="thanks, for calling ACME!", words=tuple(
+        replace(w, word=word) for w, word in zip(REVIEWED_WORDS, ["thanks,", "for", "calling", "ACME!"])))
     assert save_analysis_report(engine, agrees).warnings == []
     assert load_analysis(engine, SHA).transcript[0].text == "Thanks for calling Acme"
 

@@ -167,28 +167,63 @@ def _corrected_turns(s: Session, call_id: int) -> list[_CorrectedTurn]:
 
 def _keep_corrected(corrected: list[_CorrectedTurn], new: list[Turn], path: str
                     ) -> tuple[list[Turn], list[str]]:
-    """The new transcript with each corrected turn in place of the new turns it overlaps."""
+    """The new transcript with each corrected turn in place of the new speech it covers.
+
+    A new turn of the same role overlapping a corrected one gives up the words inside it
+    (by their midpoint); its words outside stay, as turns of their own. A new turn without
+    word times that overlaps is replaced whole. What was given up is what "the new ASR heard".
+    """
     if not corrected:
         return list(new), []
-    heard: dict[int, list[Turn]] = defaultdict(list)
-    kept_new = []
+    heard: dict[int, list[str]] = defaultdict(list)
+    kept_new: list[Turn] = []
     for turn in new:
         hits = [i for i, c in enumerate(corrected) if _same_speech(turn, c.turn)]
-        for i in hits:
-            heard[i].append(turn)
         if not hits:
             kept_new.append(turn)
+        elif not turn.words:
+            for i in hits:
+                heard[i].append(turn.text)
+        else:
+            kept_new.extend(_outside(turn, [corrected[i].turn for i in hits], heard, hits))
     transcript = sorted([*kept_new, *(c.turn for c in corrected)], key=lambda t: (t.start, t.role, t.end))
     index = {id(t): i for i, t in enumerate(transcript)}
     warnings = []
     for i, c in enumerate(corrected):
-        asr = " ".join(t.text.strip() for t in heard[i] if t.text.strip())
+        asr = " ".join(" ".join(t.split()) for t in heard[i] if t.strip())
         if _comparable(asr) == _comparable(c.turn.text):
             continue
         said = f"heard {_quote(asr)}" if asr else "heard nothing there"
         warnings.append(f"{path}: turn {index[id(c.turn)]} ({c.turn.role} {c.turn.start:.1f} s): "
                         f"kept {c.reviewer}'s text {_quote(c.turn.text)}; the new ASR {said}")
     return transcript, warnings
+
+
+def _outside(turn: Turn, spans: list[Turn], heard: dict[int, list[str]], hits: list[int]) -> list[Turn]:
+    """`turn`'s runs of words outside every span, as turns; the words inside go to `heard`."""
+    sep = " " if " " in turn.text.strip() else ""  # Chinese turns are written without spaces
+    runs: list[list[Word]] = [[]]
+    inside: dict[int, list[str]] = defaultdict(list)
+    for w in turn.words:
+        mid = (w.start + w.end) / 2
+        owner = next((k for k, span in enumerate(spans) if _covers(span, mid, w)), None)
+        if owner is None:
+            runs[-1].append(w)
+        else:
+            inside[owner].append(w.word)
+            if runs[-1]:
+                runs.append([])
+    if not inside:
+        return [turn]
+    for k, words in inside.items():
+        heard[hits[k]].append(sep.join(words))
+    return [Turn(turn.role, r[0].start, r[-1].end, sep.join(w.word for w in r), tuple(r)) for r in runs if r]
+
+
+def _covers(span: Turn, mid: float, word: Word) -> bool:
+    if span.end <= span.start:
+        return word.start <= span.start <= word.end
+    return span.start <= mid <= span.end
 
 
 def _same_speech(turn: Turn, kept: Turn) -> bool:
@@ -199,8 +234,8 @@ def _same_speech(turn: Turn, kept: Turn) -> bool:
     return turn.start < kept.end and kept.start < turn.end
 
 
-def _comparable(text: str) -> list[str]:
-    return "".join(ch if ch.isalnum() else " " for ch in text.casefold()).split()
+def _comparable(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
 def _quote(text: str, limit: int = 80) -> str:
