@@ -3,7 +3,8 @@
 The file is a JSON list of entries:
 
     {"audio": PATH, "start": s, "end": s, "category": ID,
-     "status": "confirmed" | "rejected" | "added", "role": "agent" | "customer" | "both"}
+     "status": "confirmed" | "rejected" | "added", "role": "agent" | "customer" | "both",
+     "segment": ID, "version": N}                           (the last two written by the export; optional)
     {"audio": PATH, "reviewed": true}
     {"exported_at": "2026-11-30T05:09:16.123456+00:00"}   (written by the export; optional)
 
@@ -87,7 +88,7 @@ def read_label_file(path: str | Path) -> list[dict]:
                 raise _entry_error(path, i, 'a call entry is {"audio": PATH, "reviewed": true}')
             out.append(entry)
             continue
-        unknown = set(e) - {"audio", "start", "end", "category", "status", "role"}
+        unknown = set(e) - {"audio", "start", "end", "category", "status", "role", "segment", "version"}
         if unknown:
             raise _entry_error(path, i, f"unknown keys {show_value(sorted(map(str, unknown)))}")
         if e.get("category") not in CATEGORIES:
@@ -105,6 +106,9 @@ def read_label_file(path: str | Path) -> list[dict]:
         problem = time_problem(start, end)
         if problem:
             raise _entry_error(path, i, problem)
+        ids = [e.get(k) for k in ("segment", "version")]
+        if any(x is not None for x in ids) and not all(type(x) is int and 0 < x < 2**62 for x in ids):
+            raise _entry_error(path, i, "'segment' and 'version' go together, as positive whole numbers")
         out.append(dict(entry, start=start, end=end, role=e.get("role", BOTH)))
     return out
 
@@ -174,7 +178,7 @@ def read_plans(engine, path: str | Path, settings: Settings, cancel: CancelToken
         call = calls[audio]
         mono = call_roles(engine, call) == (BOTH,)
         labels = [Entry(e["start"], e["end"], e["category"], BOTH if mono else e["role"], e["status"],
-                        f"{shown} entry {e['n'] + 1}")
+                        f"{shown} entry {e['n'] + 1}", e.get("segment"), e.get("version"))
                   for e in items if "reviewed" not in e]
         plans.append(CallPlan(call, labels, f"{shown} ({show_name(Path(audio).name, 80)})",
                               reject_missing=reject_missing, mark_reviewed=any("reviewed" in e for e in items),
@@ -193,7 +197,8 @@ def export_labels(engine, path: str | Path) -> int:
         for s in repository.load_segments(engine, call.id):
             if s.status in status_out:
                 entries.append({"audio": call.path, "start": round(s.start, 3), "end": round(s.end, 3),
-                                "category": s.category, "status": status_out[s.status], "role": s.role})
+                                "category": s.category, "status": status_out[s.status], "role": s.role,
+                                "segment": s.id, "version": s.version})
         if call.review_status == "reviewed":
             entries.append({"audio": call.path, "reviewed": True})
     write_text_atomic(path, json.dumps(entries, ensure_ascii=False, indent=1))

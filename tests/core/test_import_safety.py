@@ -131,6 +131,42 @@ def test_2_stale_imports_of_every_format_report_the_other_reviewer(db_url, tmp_p
     engine.dispose()
 
 
+@pytest.mark.parametrize("fmt", ["labelstudio", "labels"])
+def test_2_segment_versions_find_the_conflict_without_a_clock(db_url, tmp_path, fmt):
+    """Label Studio and labels JSON carry each label's segment id and version: with the export time
+    removed (or a clock that lies), a change made from that version on by another reviewer is still
+    a conflict; the same file imported into another library (same calls, other history) is none."""
+    engine = open_database(db_url)
+    audio, call_id = audio_call(engine, tmp_path)
+    store = LabelStore(engine)
+    overtalk = by_category(engine, call_id)["overtalk"]
+    store.confirm(overtalk.id, "bob")
+    out = tmp_path / "out"
+    out.mkdir()
+    if fmt == "labels":
+        path = out / "labels.json"
+        export_labels(engine, path)
+        data = [e for e in json.loads(path.read_text()) if "exported_at" not in e]
+        assert {(e["segment"], e["version"]) for e in data if "start" in e} == {(overtalk.id, 2)}
+    else:
+        path = export_library(engine, fmt, out)[0]
+        data = json.loads(path.read_text())
+        assert data[0]["data"]["versions"] == {f"s{overtalk.id}": 2}
+        for task in data:
+            del task["data"]["exported_at"]
+    path.write_text(json.dumps(data))
+    store.edit(overtalk.id, "ana", end=22.5)
+    report = import_labels(engine, fmt, path, "bob")
+    assert len(report.conflicts) == 1 and "changed by ana" in report.conflicts[0]
+    seg = by_category(engine, call_id)["overtalk"]
+    assert (seg.end, seg.reviewer) == (22.5, "ana")
+    engine.dispose()
+    other = open_database(f"sqlite:///{tmp_path / 'other.sqlite3'}")
+    audio_call(other, tmp_path)
+    assert import_labels(other, fmt, path, "bob").conflicts == []
+    other.dispose()
+
+
 # 3. Half-applied imports -----------------------------------------------------------------------
 
 def test_3_a_bad_second_task_refuses_the_whole_label_studio_file(tmp_path, app_env):
@@ -419,6 +455,39 @@ def test_every_format_applies_the_same_judgement_the_same_way(tmp_path):
         engine.dispose()
     assert results[0] == results[1] == results[2]
     assert results[0][0] == (1, 1, 1, 1)  # dead air confirmed, overtalk moved, repetition added, forbidden rejected
+
+
+def test_bulk_rows_match_the_audit_log_on_sqlite_and_postgresql(db_url, tmp_path):
+    """The raw bulk statements write what LabelStore would: new ids with their add events, each change
+    with its before/after, versions + 1, soft deletes, problem counts; a second import changes nothing."""
+    engine = open_database(db_url)
+    audio, call_id = audio_call(engine, tmp_path)
+    extra = LabelStore(engine).add(call_id, "bob", 50.0, 52.0, "repetition", "agent")
+    track = tmp_path / "t.txt"
+    track.write_text("10\t17.5\tdead_air\n20.0\t21.9\tovertalk\n" +
+                     "".join(f"{40 + k * 0.5}\t{40.2 + k * 0.5}\tnegative_emotion [customer]\n" for k in range(20)))
+    report = import_labels(engine, "audacity", track, "bob", call=str(call_id))
+    assert (report.confirmed, report.edited, report.added, report.rejected, report.deleted) == (1, 1, 20, 1, 1)
+    segs = {s.id: s for s in load_segments(engine, call_id)}
+    assert extra not in segs  # the reviewer-added segment the file leaves out is deleted (softly)
+    events = LabelStore(engine).events(call_id)
+    imported = [e for e in events if e.id > events[0].id]
+    added = [e for e in imported if e.action == "add"]
+    assert len(added) == 20 and {e.segment_id for e in added} <= set(segs)
+    for e in added:
+        seg = segs[e.segment_id]
+        assert (e.after["start"], e.after["end"], e.after["status"]) == (seg.start, seg.end, "added")
+    [deleted] = [e for e in imported if e.action == "delete"]
+    assert deleted.segment_id == extra and deleted.after is None and deleted.before["version"] == 1
+    for e in imported:
+        if e.action in ("confirm", "edit", "reject"):
+            assert e.after["version"] == e.before["version"] + 1 == segs[e.segment_id].version
+    call = list_calls(engine)[0]
+    assert call.problem_counts == {"dead_air": 1, "negative_emotion": 20, "overtalk": 1}
+    assert call.review_status == "in_review"
+    again = import_labels(engine, "audacity", track, "bob", call=str(call_id))
+    assert (again.applied, again.unchanged) == (0, 22)
+    engine.dispose()
 
 
 def test_names_in_messages_are_escaped_and_cut(lib, tmp_path):

@@ -28,10 +28,13 @@ finding the detector missed). Per call, against its live segments:
 5. `mark_reviewed`: the call is marked reviewed.
 
 Conflicts. A file records when it was exported (`exported_at`; each format has its place for
-it). A segment that another reviewer changed after that time (the audit log says who and when)
-is never touched by the import: the entry or the rejection that would have changed it is left
-out and reported as a conflict naming that reviewer, and the rest applies. A file without an
-export time is applied against the library as it is now.
+it), and the formats that can carry them (Label Studio, labels JSON) also give each label's
+segment id and version. A segment that another reviewer changed after that time, or past that
+version (the audit log says who, when and from which version), is never touched by the import:
+the entry or the rejection that would have changed it is left out and reported as a conflict
+naming that reviewer, and the rest applies. A file with neither is applied against the library
+as it is now. (A version check needs no clock; the time check covers segments the file never
+saw, such as one another reviewer added after the export.)
 
 Importing the same file twice changes nothing the second time.
 """
@@ -79,6 +82,8 @@ class Entry:
     role: str
     status: str = "confirmed"
     where: str = field(default="", compare=False)  # "labels.txt line 3", for messages
+    segment: int | None = field(default=None, compare=False)  # the stored segment it was exported from
+    version: int | None = field(default=None, compare=False)  # and that segment's version then
 
 
 ENTRY_ORDER = operator.attrgetter("start", "end", "category", "role", "status")  # sorted(entries, key=ENTRY_ORDER)
@@ -265,18 +270,28 @@ class _Planner:
 
 
 def _conflicts_since(s: Session, plans: list[CallPlan], reviewer: str) -> dict[int, tuple[str, str, datetime]]:
-    """Segment id -> (reviewer, action, time) of the last change another reviewer made after its plan's export."""
+    """Segment id -> (reviewer, action, time) of the last change another reviewer made after its plan's
+    export time, or from (or past) the version its entry was exported at."""
     out: dict[int, tuple[str, str, datetime]] = {}
+    columns = (LabelEventRow.segment_id, LabelEventRow.reviewer, LabelEventRow.action, LabelEventRow.at,
+               LabelEventRow.before)
+    others = (LabelEventRow.reviewer != reviewer, LabelEventRow.segment_id.is_not(None))
     for plan in plans:
-        if plan.exported_at is None:
-            continue
-        rows = s.execute(select(LabelEventRow.segment_id, LabelEventRow.reviewer, LabelEventRow.action,
-                                LabelEventRow.at)
-                         .where(LabelEventRow.call_id == plan.call.id, LabelEventRow.at > plan.exported_at,
-                                LabelEventRow.reviewer != reviewer, LabelEventRow.segment_id.is_not(None))
-                         .order_by(LabelEventRow.id))
-        for seg_id, who, action, at in rows:
-            out[seg_id] = (who, action, at)
+        if plan.exported_at is not None:
+            for seg_id, who, action, at, _ in s.execute(
+                    select(*columns).where(LabelEventRow.call_id == plan.call.id, LabelEventRow.at > plan.exported_at,
+                                           *others).order_by(LabelEventRow.id)):
+                out[seg_id] = (who, action, at)
+        versions = {e.segment: e.version for e in plan.entries if e.segment is not None and e.version is not None}
+        ids = sorted(versions)
+        for i in range(0, len(ids), 500):
+            for seg_id, who, action, at, before in s.execute(
+                    select(*columns).where(LabelEventRow.call_id == plan.call.id,
+                                           LabelEventRow.segment_id.in_(ids[i:i + 500]), *others)
+                    .order_by(LabelEventRow.id)):
+                if isinstance(before, dict) and isinstance(before.get("version"), int) \
+                        and before["version"] >= versions[seg_id]:
+                    out[seg_id] = (who, action, at)
     return out
 
 

@@ -108,10 +108,12 @@ def task_for(record: CallRecord, audio_prefix: str = "", exported_at: datetime |
         })
     if record.reviewed:
         result = []
+        versions = task["data"]["versions"] = {}  # region id -> the segment's version: the import's conflict check
         for seg in record.segments:
             if seg.status in ("confirmed", "edited", "added"):
                 origin = "manual" if seg.status == "added" else "prediction-changed"
                 result += region(f"s{seg.id}", seg.start, seg.end, seg.category, seg.role, roles, origin)
+                versions[f"s{seg.id}"] = seg.version
         reviewers = sorted({s.reviewer for s in record.segments if s.reviewer})
         task["annotations"].append({"result": result, "was_cancelled": False, "ground_truth": False,
                                     "meta": {"reviewers": reviewers, "review_status": c.review_status}})
@@ -131,7 +133,7 @@ class TaskLabels:
     """What one exported task says: how to find its call, and its regions (role may be unknown)."""
 
     data: dict
-    regions: list[tuple[float, float, str, str | None, int | None, str]]  # start, end, category, role, channel, where
+    regions: list[tuple]  # (start, end, category, role or None, channel or None, where, region id)
     where: str = ""  # "export.json task 3"
 
 
@@ -217,8 +219,8 @@ def parse_export(tasks, where: str = "Label Studio export") -> list[TaskLabels]:
             except ReviewerError as exc:
                 raise ReviewerError(f"{at} {exc}" if str(exc).startswith("region ") else f"{at}: {exc}") from None
         # a role choice left without its label (the label was removed in Label Studio) is no region
-        regions = [(e["start"], e["end"], cat, e["role"], e.get("channel"), f"{at} {e['name']}")
-                   for e in by_id.values() for cat in e["labels"]]
+        regions = [(e["start"], e["end"], cat, e["role"], e.get("channel"), f"{at} {e['name']}", region_id)
+                   for region_id, e in by_id.items() for cat in e["labels"]]
         out.append(TaskLabels(task["data"], regions, at))
     return out
 
@@ -250,11 +252,17 @@ def find_task_call(engine: Engine, data: dict, calls: list[CallSummary]) -> Call
 
 def labels_for(task: TaskLabels, roles: tuple[str, ...], duration_s: float | None = None) -> list[Entry]:
     out = []
-    for start, end, cat, role, channel, at in task.regions:
+    versions = task.data.get("versions")
+    versions = versions if isinstance(versions, dict) else {}
+    for start, end, cat, role, channel, at, region_id in task.regions:
         problem = time_problem(start, end, duration_s)
         if problem:
             raise ReviewerError(f"{at}: {problem}")
-        out.append(Entry(start, end, cat, role or default_role(cat, roles, channel), "confirmed", at))
+        version = versions.get(region_id)
+        segment = int(region_id[1:]) if re.fullmatch(r"s\d{1,18}", region_id) and isinstance(version, int) \
+            and not isinstance(version, bool) else None
+        out.append(Entry(start, end, cat, role or default_role(cat, roles, channel), "confirmed", at,
+                         segment, version if segment is not None else None))
     return out
 
 
