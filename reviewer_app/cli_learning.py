@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 from reviewer_app.core.errors import ReviewerError
 
@@ -108,7 +107,9 @@ def cmd_train(args) -> int:
     if args.json:
         data = {k: v for k, v in final.items() if k not in ("event", "t", "job")}
         data["history"] = [{k: v for k, v in h.items() if k not in ("event", "t")} for h in history]
-        Path(args.json).write_text(json.dumps(data, indent=1), encoding="utf-8")
+        from reviewer_app.core.atomic import write_text_atomic
+
+        write_text_atomic(args.json, json.dumps(data, indent=1))
     return 0
 
 
