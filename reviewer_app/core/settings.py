@@ -354,7 +354,8 @@ def check_section(section: Any, name: str) -> None:
                 raise _fail(key, value, "a table")
             for k, v in value.items():
                 _check_text(f"{key} key", k, 100)
-                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not WEIGHT.holds(v):
+                number = isinstance(v, (int, float)) and not isinstance(v, bool)
+                if not number or not math.isfinite(v) or not WEIGHT.holds(v):
                     raise _fail(f"{key}.{k}", v, f"a finite number {WEIGHT.describe()}")
     if name == "asr" and section.device not in ("auto", "cpu", "cuda"):
         raise _fail("asr.device", section.device, "auto, cpu or cuda")
@@ -402,7 +403,8 @@ def load_settings(path: str | Path | None = None) -> Settings:
     except UnicodeDecodeError as exc:
         raise SettingsError(f"{shown}: not valid TOML ({exc})") from None
     except (OSError, ValueError) as exc:  # a folder, no permission, a name the system refuses
-        raise SettingsError(f"{shown}: cannot read the settings file ({getattr(exc, 'strerror', None) or exc})") from None
+        reason = getattr(exc, "strerror", None) or exc
+        raise SettingsError(f"{shown}: cannot read the settings file ({reason})") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

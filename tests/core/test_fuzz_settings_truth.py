@@ -197,7 +197,8 @@ json_values = st.recursive(
     max_leaves=12,
 )
 segments = st.lists(st.fixed_dictionaries(
-    {"start": st.floats(-10, 100) | st.just(math.nan) | st.integers(-5, 100), "end": st.floats(-10, 100) | st.integers(0, 100),
+    {"start": st.floats(-10, 100) | st.just(math.nan) | st.integers(-5, 100),
+     "end": st.floats(-10, 100) | st.integers(0, 100),
      "category": st.sampled_from(["dead_air", "overtalk", "fast_speech"])},
     optional={"role": st.sampled_from(["agent", "customer", "both"]) | json_values}), max_size=6)
 

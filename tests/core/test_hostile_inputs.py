@@ -115,7 +115,8 @@ def _fill(where: Path) -> None:
 
 def test_out_names_are_unique_per_input_when_stems_collide(tmp_path, app_env):
     db_url = f"sqlite:///{tmp_path / 'lib.sqlite3'}"
-    a, b, c = _wav(tmp_path / "a" / "call.wav", 1), _wav(tmp_path / "b" / "call.wav", 2), _wav(tmp_path / "other.wav", 3)
+    a, b = _wav(tmp_path / "a" / "call.wav", 1), _wav(tmp_path / "b" / "call.wav", 2)
+    c = _wav(tmp_path / "other.wav", 3)
     for audio in (a, b, c):
         _store_as_analysed(db_url, audio)
     out = tmp_path / "out"
