@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from rule_builders import settings
 
-from reviewer_app.core.audio.decode import DecodedAudio, decode_audio
+from reviewer_app.core.audio.decode import DecodedAudio, decode_audio, resample
+from reviewer_app.core.audio.features import frame_features
 from reviewer_app.core.audio.signals import analyse_channels
 from reviewer_app.core.detect.context import CallContext
 from reviewer_app.core.detect.rules import dead_air, poor_audio
@@ -37,8 +38,6 @@ def _espeak(tmp_path_factory, text: str, name: str) -> np.ndarray:
     subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(path), text], check=True,
                    capture_output=True)
     audio = decode_audio(path)
-    from reviewer_app.core.audio.decode import resample
-
     x = resample(audio.samples[0], audio.sample_rate, SR).astype(np.float64)
     return x / np.abs(x).max()
 
@@ -81,7 +80,7 @@ def _poor(x: np.ndarray, **rules):
     return poor_audio.detect(ctx, s)
 
 
-def _voiced_span(voice: np.ndarray, at: float, length: float, offset: float = 0.8) -> tuple[float, float]:
+def _voiced_span(at: float, length: float, offset: float = 0.8) -> tuple[float, float]:
     """A stretch of `length` s inside the voice starting `offset` s into it (espeak speaks from the start)."""
     return at + offset, at + offset + length
 
@@ -104,7 +103,7 @@ def test_clean_call_loud_and_normalised_has_no_poor_audio(voices):
 @pytest.mark.parametrize("level", [0.3, 0.5, 0.8, 1.0])
 def test_hard_clipping_below_full_scale_is_found(voices, level):
     x, at = _call(voices)
-    span = _voiced_span(voices[AGENT], at[AGENT], 3.0)
+    span = _voiced_span(at[AGENT], 3.0)
     lo, hi = int(span[0] * SR), int(span[1] * SR)
     agent = x[1] * 0.5
     agent[lo:hi] = np.clip(agent[lo:hi] * 6.0, -0.5, 0.5)  # overdriven, clipped at the same stage as the rest
@@ -120,7 +119,7 @@ def test_hard_clipping_below_full_scale_is_found(voices, level):
 @pytest.mark.parametrize("drive", [5.0, 8.0, 16.0])
 def test_soft_saturation_is_found(voices, drive):
     x, at = _call(voices)
-    span = _voiced_span(voices[AGENT], at[AGENT], 3.0)
+    span = _voiced_span(at[AGENT], 3.0)
     lo, hi = int(span[0] * SR), int(span[1] * SR)
     peak = np.abs(x[1, lo:hi]).max()
     x[1] *= 0.5 / peak
@@ -162,8 +161,6 @@ def test_repeated_packet_dropout(voices, packet_ms, repeats):
 
 def test_tones_and_hum_are_not_repeated_packets():
     t = np.arange(4 * SR) / SR
-    from reviewer_app.core.audio.features import frame_features
-
     for tone in (0.3 * np.sin(2 * np.pi * 50 * t), 0.3 * np.sin(2 * np.pi * 425 * t)):
         assert not frame_features(_pcm16(tone), SR).repeated.any()
 
