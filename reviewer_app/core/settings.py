@@ -95,6 +95,10 @@ class RuleSettings:
     repetition_twice_min_chars: int = 6  # the same for Chinese, in characters
     repetition_twice_max_gap_s: float = 2.0  # the second saying starts at most this long after the first ends
     repetition_twice_min_similarity: float = 0.8  # how alike the two sayings must be (1.0: the same words)
+    fast_speech_syllables: int = 30  # syllable-rate window: this many syllables (characters for Chinese)
+    fast_speech_relative: float = 1.3  # a window this many times the agent's usual syllable rate and over the limit
+    fast_speech_syllables_per_s: float = 7.0  # faster than this is fast whatever the usual rate (English)
+    fast_speech_baseline_min_s: float = 20.0  # agent speech needed before the usual rate is trusted
 
 
 @dataclass

@@ -229,3 +229,8 @@ def char_similarity(a: str, b: str) -> float:
     if b in _HOMOPHONES.get(a, ()):
         return 1.0 - HOMOPHONE_COST
     return 0.0
+
+
+def syllables(word: str) -> int:
+    """Syllables of a written English word, estimated as its vowel sounds (at least 1)."""
+    return max(1, sound_key(word).count(VOWEL))
