@@ -112,14 +112,9 @@ def _agent_words(n: int, start: float, step: float, token: str = "word") -> list
     return words_at([f"{token}{i}" for i in range(n)], start, step)
 
 
-# The words/min limit is 280 by default since issue 9 (Whisper-timed ordinary speech reaches 250);
-# these tests set 200 to test the words/min windows as before.
-WPM200 = dict(fast_speech_wpm=200.0)
-
-
 def test_fast_speech_250_wpm_flagged_at_200():
     words = _agent_words(60, 10.0, 60 / 250)
-    [seg] = fast_speech.detect(context(40, [turn(AGENT, words)]), settings(**WPM200))
+    [seg] = fast_speech.detect(context(40, [turn(AGENT, words)]), settings())
     assert (seg.start, seg.end) == (10.0, 24.4)
     assert (seg.role, seg.category, seg.source) == (AGENT, "fast_speech", "rule:fast_speech")
     assert seg.evidence.startswith("250 words/min over ")
@@ -133,8 +128,8 @@ def test_fast_speech_150_wpm_not_flagged():
 def test_fast_speech_just_above_and_below_limit():
     above = _agent_words(60, 0.0, 60 / 201)
     below = _agent_words(60, 0.0, 60 / 199)
-    assert len(fast_speech.detect(context(30, [turn(AGENT, above)]), settings(**WPM200))) == 1
-    assert fast_speech.detect(context(30, [turn(AGENT, below)]), settings(**WPM200)) == []
+    assert len(fast_speech.detect(context(30, [turn(AGENT, above)]), settings())) == 1
+    assert fast_speech.detect(context(30, [turn(AGENT, below)]), settings()) == []
 
 
 def test_fast_speech_needs_min_words():
@@ -167,11 +162,11 @@ def test_long_pause_inside_window_is_capped():
     # two 300 wpm bursts of 12 words, 8 s apart: 24 words over 2.4 + 2 (capped) + 2.4 s = 212 wpm
     words = _agent_words(12, 0.0, 0.2) + _agent_words(12, 10.4, 0.2, token="b")
     ctx = context(20, [turn(AGENT, words)])
-    [seg] = fast_speech.detect(ctx, settings(**WPM200))
+    [seg] = fast_speech.detect(ctx, settings())
     assert (seg.start, seg.end) == (0.0, 12.8)
     assert seg.evidence == "212 words/min over 6.8 s"
     # counting the whole pause dilutes it to 112 wpm
-    assert fast_speech.detect(ctx, settings(fast_speech_max_pause_s=10.0, **WPM200)) == []
+    assert fast_speech.detect(ctx, settings(fast_speech_max_pause_s=10.0)) == []
 
 
 def test_fast_speech_chinese_counts_characters():
