@@ -328,6 +328,15 @@ def test_11_labels_past_the_end_of_the_call_are_refused_by_every_importer(tmp_pa
     engine.dispose()
 
 
+def test_11_a_label_stored_past_the_end_before_the_fix_does_not_stretch_the_textgrid(lib, tmp_path):
+    _, engine, call_id = lib
+    with engine.begin() as conn:  # as an import before this fix could leave it
+        conn.execute(text('UPDATE segments SET "end" = 1e308 WHERE category = \'dead_air\''))
+    grid = tg.loads(export_library(engine, "textgrid", tmp_path / "tg")[0].read_text())
+    assert grid.xmax == DURATION
+    assert all(b <= DURATION for tier in grid.tiers for _, b, _ in tier.intervals)
+
+
 def test_11_non_finite_times_are_refused(lib, tmp_path):
     _, engine, call_id = lib
     for line, why in (("nan\t2\tdead_air", "start nan is not a finite time"),

@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 
 from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.exchange.apply import ENTRY_ORDER, CallPlan, Entry
-from reviewer_app.core.exchange.limits import read_bytes, time_problem
+from reviewer_app.core.exchange.limits import END_TOLERANCE_S, read_bytes, time_problem
 from reviewer_app.core.messages import show_name, show_value
 from reviewer_app.core.storage.models import utcnow
 from reviewer_app.core.exchange.library import (
@@ -105,7 +105,10 @@ def _tiers(name: str, items: list[Interval], xmax: float) -> list[Tier]:
 
 def textgrid_for(record: CallRecord, exported_at: datetime | None = None) -> TextGrid:
     a = record.analysis
-    xmax = max([a.audio.duration_s] + [t.end for t in a.transcript] + [s.end for s in record.findings])
+    # a label stored past the call's end (before imports refused them) must not stretch the grid to 1e308
+    limit = a.audio.duration_s + END_TOLERANCE_S
+    xmax = max([a.audio.duration_s] + [t.end for t in a.transcript if t.end <= limit]
+               + [s.end for s in record.findings if s.end <= limit])
     tiers: list[Tier] = []
     for role in a.audio.roles:
         turns = [(t.start, t.end, t.text.strip()) for t in a.transcript
