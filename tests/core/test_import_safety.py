@@ -335,6 +335,12 @@ def test_11_a_label_stored_past_the_end_before_the_fix_does_not_stretch_the_text
     grid = tg.loads(export_library(engine, "textgrid", tmp_path / "tg")[0].read_text())
     assert grid.xmax == DURATION
     assert all(b <= DURATION for tier in grid.tiers for _, b, _ in tier.intervals)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE segments SET start = 1e306 WHERE category = 'dead_air'"))
+    track = tmp_path / "t.txt"
+    track.write_text("20.1\t21.7\tovertalk\n")  # the import still runs beside such a row
+    report = import_labels(engine, "audacity", track, "bob", call=str(call_id), reject_missing=False)
+    assert report.confirmed == 1
 
 
 def test_11_non_finite_times_are_refused(lib, tmp_path):

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import math
 import operator
 from collections import defaultdict
 from collections.abc import Generator, Iterable
@@ -166,6 +167,8 @@ class _Planner:
         self.exact: dict[tuple, list[dict]] = defaultdict(list)
         self.by_category: dict[str, list[dict]] = defaultdict(list)
         for r in rows:
+            if not (math.isfinite(r["start"] * 1000) and math.isfinite(r["end"])):
+                continue  # a stored segment no file can match (imports refuse such times now)
             self.exact[(r["category"], r["role"], round(r["start"] * 1000))].append(r)
             self.by_category[r["category"]].append(r)
         self.starts: dict[str, list[float]] = {}
