@@ -412,7 +412,12 @@ class ApproxMatcher:
             content = [i for i, p in enumerate(ptoks) if p.cjk or p.text not in FUNCTION_WORDS]
             if all(p.cjk for p in ptoks):
                 content = []  # Chinese: the character distance decides alone
-            for lo in range(n):
+            # windows must hold every content word, so they start near where the rarest one is heard
+            starts: Iterable[int] = range(n)
+            if content:
+                heard_at = min(([k for k in range(n) if best[i][k] >= CONTENT_MIN_SIM] for i in content), key=len)
+                starts = sorted({lo for k in heard_at for lo in range(max(0, k - m - 1), k + 1)})
+            for lo in starts:
                 for size in range(max(1, m - 2), m + 3):
                     hi = lo + size
                     if hi > n:
