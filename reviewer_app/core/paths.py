@@ -1,6 +1,7 @@
 """Where the app keeps its data, caches and bundled resources."""
 from __future__ import annotations
 
+import importlib.resources
 import os
 from pathlib import Path
 
@@ -29,8 +30,17 @@ def default_db_url() -> str:
 
 
 def resources_dir() -> Path:
-    """The repository's resources/ folder (bundled demo calls, lexicons, models)."""
-    return Path(__file__).resolve().parents[2] / "resources"
+    """The bundled resources (demo calls, default model): the package `reviewer_app.resources`.
+
+    An installed wheel carries them inside the package; an editable install maps the
+    package onto the repository's top-level resources/ folder. Only when neither is
+    installed (a bare checkout on PYTHONPATH) is that folder used directly.
+    """
+    try:
+        root = importlib.resources.files("reviewer_app.resources")
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parents[2] / "resources"
+    return Path(str(root))
 
 
 def demo_calls() -> list[Path]:

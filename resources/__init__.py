@@ -1,0 +1,1 @@
+"""Bundled resources: demo calls and the default model. Installed as the package reviewer_app.resources."""
