@@ -10,11 +10,12 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from reviewer_app.core.domain import Segment, Turn, Word
@@ -112,6 +113,30 @@ def test_no_warning_when_the_new_asr_agrees_and_one_when_it_heard_nothing(engine
     assert saved.warnings == [f"{PATH}: turn 0 (agent 0.5 s): kept ann's text 'Thanks for calling Acme'; "
                               "the new ASR heard nothing there"]
     assert [t.text for t in load_analysis(engine, SHA).transcript] == ["Thanks for calling Acme", "你好，我的订单", ""]
+
+
+def test_a_correction_committed_while_a_reanalysis_waits_for_it_is_kept(engine):
+    """The reviewer's transaction holds the turn when the re-analysis starts: it waits, then keeps it."""
+    from reviewer_app.core.storage.db import writer
+
+    call_id = save_analysis(engine, make_analysis())
+    done: dict[str, object] = {}
+    worker = threading.Thread(target=lambda: done.setdefault(
+        "saved", save_analysis_report(engine, make_analysis(text_suffix=" today"))))
+    with writer(engine).connect() as conn:
+        tx = conn.begin()  # as LabelStore.edit_turn_text does it: lock the turn, write it, commit
+        conn.execute(select(TurnRow.id).where(TurnRow.call_id == call_id, TurnRow.turn_index == 0)
+                     .with_for_update())
+        conn.execute(update(TurnRow).where(TurnRow.call_id == call_id, TurnRow.turn_index == 0)
+                     .values(text="Thanks for calling Acme", edited_by="ann"))
+        worker.start()
+        time.sleep(1.0)
+        assert worker.is_alive() and "saved" not in done  # waiting for the reviewer
+        tx.commit()
+    worker.join(30)
+    assert [t.text for t in load_analysis(engine, SHA).transcript][:1] == ["Thanks for calling Acme"]
+    assert done["saved"].warnings == [f"{PATH}: turn 0 (agent 0.5 s): kept ann's text "
+                                      "'Thanks for calling Acme'; the new ASR heard 'Thank you for calling'"]
 
 
 def test_a_turn_corrected_before_this_version_is_found_by_the_migration(db_url):

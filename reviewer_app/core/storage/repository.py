@@ -110,8 +110,9 @@ def save_analysis_report(engine: Engine, analysis: CallAnalysis) -> SavedAnalysi
     now = utcnow()
     try:
         with Session(writer(engine)) as s, s.begin():
-            call = s.scalars(select(CallRow).where(CallRow.sha256 == audio.sha256)
-                             .with_for_update()).one_or_none()
+            # Locks are taken as LabelStore takes them (turn or segment rows first, the call row
+            # last), so a reviewer saving a change meanwhile waits or is waited for, never deadlocks.
+            call = s.scalars(select(CallRow).where(CallRow.sha256 == audio.sha256)).one_or_none()
             corrected: list[_CorrectedTurn] = []
             if call is None:
                 call = CallRow(sha256=audio.sha256, review_status="new", created_at=now)
