@@ -218,6 +218,28 @@ def test_human_labels_survive_and_judged_findings_are_not_duplicated(engine):
     assert find_call(engine, SHA).review_status == "in_review"
 
 
+def test_a_label_committed_while_a_reanalysis_waits_for_it_is_kept(engine):
+    from reviewer_app.core.storage.db import writer
+
+    call_id = save_analysis(engine, make_analysis())
+    dead_air = load_segments(engine, call_id)[0]
+    done: dict[str, object] = {}
+    worker = threading.Thread(target=lambda: done.setdefault("saved", save_analysis_report(engine, make_analysis())))
+    with writer(engine).connect() as conn:
+        tx = conn.begin()  # as LabelStore.confirm does it: lock the segment, write it, commit
+        conn.execute(select(SegmentRow.id).where(SegmentRow.id == dead_air.id).with_for_update())
+        conn.execute(update(SegmentRow).where(SegmentRow.id == dead_air.id)
+                     .values(status="confirmed", reviewer="ann", version=2))
+        worker.start()
+        time.sleep(1.0)
+        assert worker.is_alive() and "saved" not in done
+        tx.commit()
+    worker.join(30)
+    rows = load_segments(engine, call_id)
+    assert [(s.category, s.status) for s in rows if s.category == "dead_air"] == [("dead_air", "confirmed")]
+    assert [s.id for s in rows if s.category == "dead_air"] == [dead_air.id]
+
+
 # --- the re-score after `models promote` / `rollback` --------------------------------------
 
 def test_the_rescore_keeps_corrections_on_a_call_set_back_to_new(engine):
