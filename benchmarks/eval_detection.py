@@ -9,6 +9,8 @@ analysed by the app itself (`pipeline.analyze`, default Settings, Whisper
 base) and scored per scenario family and severity band: a prediction matches
 a truth segment of the same category and the same role when they overlap by
 at least 30% of the shorter (reviewer_app.core.evaluate.match_segments).
+Overtalk's truth names the side that talks over the other; a prediction that
+only says "both" is credited to the side of the truth it overlaps most.
 
 Bands. Signal problems come in mild / moderate / severe, each drawn at random
 within its range (see BANDS_DOC and the README). `negative` rows hold decoys
@@ -78,7 +80,8 @@ GREETING_WINDOW_S = DEFAULTS.rules.greeting_window_s
 CLOSING_WINDOW_S = DEFAULTS.rules.closing_window_s
 
 BANDS_DOC = {
-    "overtalk": "the other side talks over a turn for mild 1.0-1.6 s, moderate 1.6-2.5 s, severe 2.5-4.0 s, "
+    "overtalk": "the other side talks over a turn (the truth's role is the side that talks over) for mild "
+                "1.0-1.6 s, moderate 1.6-2.5 s, severe 2.5-4.0 s, "
                 "at 0 to -20 dB against the speaker it interrupts (drawn in every band); negative: backchannels "
                 "('mm-hm', 'yes', 'okay', ...) and interruptions of 0.5-0.9 s",
     "clipping": "a 1.5-5 s stretch of one side's speech: hard clip after gain (mild ceiling 0.7-1.0 of full "
@@ -106,8 +109,10 @@ BANDS_DOC = {
     "missing_closing": "absent: the agent's closing cut out or replaced; negative: the original closing, or "
                        "one said by other voices at 130-230 wpm",
     "negative_emotion": "emotion_de: one speaker's neutral clips with mild 1, moderate 2, severe 3-4 anger "
-                        "clips spliced in; negative: the same speaker's neutral clips with a stretch 8-12 dB "
-                        "louder, or the whole call louder",
+                        "clips spliced in (on the customer, left, channel of a 16 kHz stereo call whose agent "
+                        "side is line noise only, so the speaker's own neutral clips are the baseline); "
+                        "negative: the same speaker's neutral clips with a stretch 8-12 dB louder, or the "
+                        "whole call louder",
     "clean": "unmodified calls_en excerpts: every poor_audio prediction is a false alarm",
 }
 
@@ -233,6 +238,16 @@ def overtalk_truth(call: Call) -> list[tuple[float, float]]:
              for w in call.words]
     found = truth_from_words(words, call.duration, float("inf"), OVERTALK_MIN_S)
     return [(t["start"], t["end"]) for t in found if t["category"] == "overtalk"]
+
+
+def interrupter(call: Call, at: float) -> str:
+    """Who talks over whom at an overlap starting at `at`: the side whose turn (words joined across
+    gaps up to 0.2 s) began later."""
+    began = {}
+    for role in ROLES:
+        runs = [a for a, b in call.runs(role) if a <= at + 1e-6 <= b + 1e-6]
+        began[role] = runs[-1] if runs else at
+    return max(ROLES, key=lambda r: began[r])
 
 
 def dead_air_truth(call: Call, min_s: float = DEAD_AIR_MIN_S) -> list[tuple[float, float]]:
@@ -405,7 +420,7 @@ def _overlay_interruption(sc: Scenario, base: Call, seconds: float, rng, band: s
         call.audio[call.ch(other)] = inj.overlay(call.audio[call.ch(other)], audio, pos, call.rate, rel_db,
                                                  host_level)
         call.words += [dict(w, role=other, start=w["start"] + pos, end=w["end"] + pos) for w in words]
-        sc.place(pos, pos + length, BOTH, band, f"{what}: {other} over {host} for {length:.2f} s at {rel_db:.1f} dB")
+        sc.place(pos, pos + length, other, band, f"{what}: {other} over {host} for {length:.2f} s at {rel_db:.1f} dB")
         return
     raise Retry("no turn long enough to interrupt")
 
@@ -434,7 +449,8 @@ def build_overtalk(rng, band: str) -> Scenario:
         band_of = near[0]["band"] if near else "native"
         if band_of == "negative":
             raise Retry("a decoy joined a real overlap")
-        sc.add_truth(start, end, BOTH, band_of, near[0]["what"] if near else "calls_en overlap")
+        role = near[0]["role"] if near else interrupter(call, start)
+        sc.add_truth(start, end, role, band_of, near[0]["what"] if near else "calls_en overlap")
     placed_truth = [p for p in sc.placed if p["band"] in BANDS]
     if any(not any(t["start"] < p["end"] and t["end"] > p["start"] for t in sc.truth) for p in placed_truth):
         raise Retry("an interruption fell into a pause of the turn it interrupts")
@@ -1207,6 +1223,13 @@ def _r(x):
     return None if x is None else round(x, 4)
 
 
+def _most_overlapped(seg: dict, spans: list[dict]) -> dict | None:
+    best = max(spans, key=lambda t: min(t["end"], seg["end"]) - max(t["start"], seg["start"]), default=None)
+    if best is None or min(best["end"], seg["end"]) <= max(best["start"], seg["start"]):
+        return None
+    return best
+
+
 def _distance(seg: dict, span: dict) -> float:
     return max(0.0, span["start"] - seg["end"], seg["start"] - span["end"])
 
@@ -1219,6 +1242,9 @@ def score_scenario(category: str, band: str, truth: list[dict], placed: list[dic
     problem or decoy (the scenario's own band when nothing was placed)."""
     pred = [p for p in predicted if p["category"] == category]
     truth = [dict(t, category=category) for t in truth]
+    if category == "overtalk":  # a two-sided ("both") overtalk is credited to the side the truth names
+        pred = [dict(p, role=_most_overlapped(p, truth)["role"]) if p["role"] == BOTH and
+                _most_overlapped(p, truth) else p for p in pred]
     pairs = match_segments(pred, truth, match_role=True)
     matched_pred = {i: j for i, j in pairs}
     matched_truth = {j for _, j in pairs}
@@ -1257,7 +1283,8 @@ def score_native(version: str, use_cache: bool, log) -> tuple[dict, list[str]]:
         call = calls_en(name)
         tallies = {
             "overtalk": (score_scenario("overtalk", "native", [
-                {"start": s, "end": e, "role": BOTH, "band": "native"} for s, e in overtalk_truth(call)], [],
+                {"start": s, "end": e, "role": interrupter(call, s), "band": "native"}
+                for s, e in overtalk_truth(call)], [],
                 result["segments"]).get("native", Tally())),
         }
         turns = [Turn(t["role"], t["start"], t["end"], t["text"], tuple(Word(w[0], w[1], w[2], 1.0) for w in t["words"]))

@@ -45,6 +45,7 @@ def test_word_truth_on_hand_made_calls(ev):
                    [{"role": r, "word": w, "start": s, "end": e} for r, w, s, e in words])
     assert ev.dead_air_truth(call) == [(2.0, 9.0), (9.5, 40.0)]  # not the 1 s before, nor the 4.5 s after
     assert ev.overtalk_truth(call) == []  # 0.2 s of both at once
+    assert ev.interrupter(call, 1.2) == "customer"  # the agent's turn began first
     assert ev.greeting_truth(call) == []  # "hello" in the agent's first 20 s
     assert ev.closing_truth(call) == []  # "bye" at the end
     call.words = [w for w in call.words if w["word"] not in ("hello", "bye")]
@@ -71,6 +72,13 @@ def test_backchannels_are_not_overtalk(ev, calls_en):
     moderate = _scenario(ev, "overtalk", "moderate")
     placed = [t for t in moderate.truth if t["band"] == "moderate"]
     assert len(placed) == 2 and all(1.0 <= t["end"] - t["start"] <= 2.6 for t in placed)
+    assert all(t["what"].startswith(f"interruption: {t['role']} over") for t in placed)
+    # a prediction naming the side that talks over matches; "both" is credited to it; the other side is not
+    for role, found in ((placed[0]["role"], 1), ("both", 1), ({"agent": "customer", "customer": "agent"}[
+            placed[0]["role"]], 0)):
+        pred = [dict(placed[0], role=role, category="overtalk")]
+        rows = ev.score_scenario("overtalk", "moderate", moderate.truth, moderate.placed, pred)
+        assert rows["moderate"].tp_pred == found, role
 
 
 def test_scoring_on_hand_made_predictions(ev, calls_en):
