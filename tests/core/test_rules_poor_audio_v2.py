@@ -116,6 +116,16 @@ def test_hard_clipping_below_full_scale_is_found(voices, level):
         assert re.search(rf"clipping at {level:.2f} of full scale", found[0].evidence)
 
 
+def test_clipping_under_a_later_noise_floor_is_found(voices):
+    x, at = _call(voices, noise_db=-95.0)
+    span = _voiced_span(at[AGENT], 3.0)
+    lo, hi = int(span[0] * SR), int(span[1] * SR)
+    x[1, lo:hi] = np.clip(x[1, lo:hi] * 6.0, -0.5, 0.5)
+    x[1] = x[1] + np.random.default_rng(4).normal(0.0, 10 ** (-65 / 20), x.shape[1])  # line noise after the clip
+    found = [s for s in _poor(x) if "clipping" in s.evidence]
+    assert found and all(s.role == AGENT for s in found) and any(_overlaps(s, span, AGENT) for s in found)
+
+
 @pytest.mark.parametrize("drive", [5.0, 8.0, 16.0])
 def test_soft_saturation_is_found(voices, drive):
     x, at = _call(voices)

@@ -9,7 +9,7 @@ frame.
 Clipping is judged against the channel's own ceiling, not only full scale:
 audio clipped before a gain stage sits flat at, say, 0.4 of full scale.
 `clipped` counts samples at or above `CLIP_LEVEL` and samples on a flat top
-(two or more consecutive samples exactly at the channel's highest or lowest
+(two or more consecutive samples within 0.5% of the channel's highest or lowest
 value). `near_peak` counts samples within 10% of the channel's peak
 magnitude, the raw material for a soft-saturation test (see the poor_audio
 rule). Dropouts: `digital` counts samples in runs of digital silence of at
@@ -37,6 +37,8 @@ SPECTRUM_WINDOW_S = 0.025
 _BLOCK_FRAMES = 4096  # frames analysed at once, bounds memory on long calls
 CEILING_MIN = 0.01  # a channel peaking below -40 dBFS has no ceiling worth calling clipping
 NEAR_PEAK = 0.9  # 'near the ceiling': |x| within 10% of the channel's peak magnitude
+FLAT_TOL = 0.005  # a flat top: within 0.5% of the extreme (a -60 dBFS noise floor added after the clipping
+# spreads it less; a sine above 200 Hz at 8 kHz puts only its peak sample that close)
 DIGITAL_LEVEL = 10 ** (-90 / 20)  # |x| at or below this is digital silence (about 1 LSB of 16-bit PCM)
 DIGITAL_RUN_S = 0.01  # shorter zero runs are a quiet signal quantised to 0 (u-law calls have 5 ms ones)
 PACKET_S = (0.01, 0.02, 0.03, 0.04)  # RTP packet times; concealment repeats whole packets
@@ -207,7 +209,7 @@ def _spans_mask(starts: np.ndarray, ends: np.ndarray, size: int) -> np.ndarray:
 
 
 def _flat_top(x: np.ndarray, ceiling: float) -> np.ndarray:
-    """Samples in runs of two or more exactly at the channel's highest or lowest value.
+    """Samples in runs of two or more at the channel's highest or lowest value (within FLAT_TOL of it).
 
     A clean waveform reaches its extreme value once; clipping holds it there.
     Each polarity is checked on its own, so one-sided clipping counts too.
@@ -217,7 +219,7 @@ def _flat_top(x: np.ndarray, ceiling: float) -> np.ndarray:
         return out
     for level in (x.max(), x.min()):  # the two polarities
         if abs(level) >= CEILING_MIN:
-            at = x == level
+            at = np.abs(x - level) <= FLAT_TOL * abs(level)
             pair = at[1:] & at[:-1]
             out[1:] |= pair
             out[:-1] |= pair
