@@ -267,6 +267,22 @@ def test_8_a_tier_count_claim_is_bounded_too():
         tg.loads('File type = "ooTextFile"\nObject class = "TextGrid"\n0\n10\n<exists>\n1e12\n')
 
 
+def test_8_files_and_label_counts_are_capped_before_they_are_read(lib, tmp_path, monkeypatch):
+    from reviewer_app.core.exchange import limits
+
+    _, engine, call_id = lib
+    big = tmp_path / "big.txt"
+    with open(big, "wb") as fh:  # sparse: no disk used, but stat says it is over the cap
+        fh.truncate(limits.MAX_FILE_BYTES + 1)
+    with pytest.raises(ReviewerError, match=r"big.txt is over 128 MiB: refused"):
+        import_labels(engine, "audacity", big, "bob", call=str(call_id))
+    monkeypatch.setattr(limits, "MAX_LABELS", 5)
+    track = tmp_path / "many.txt"
+    track.write_text("".join(f"{k}\t{k + 0.5}\tdead_air\n" for k in range(6)))
+    with pytest.raises(ReviewerError, match=r"many.txt: more than 5 labels in one file: split it"):
+        import_labels(engine, "audacity", track, "bob", call=str(call_id))
+
+
 # 9. Audio that is a device or a FIFO -----------------------------------------------------------
 
 def test_9_audio_that_is_a_device_or_a_fifo_is_refused_without_blocking(lib, tmp_path, app_env):

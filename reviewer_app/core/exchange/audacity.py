@@ -31,7 +31,7 @@ from reviewer_app.core.exchange.library import (
     unique_stems,
     write_text,
 )
-from reviewer_app.core.exchange.limits import read_bytes, seconds, time_problem
+from reviewer_app.core.exchange.limits import check_count, read_bytes, seconds, time_problem
 from reviewer_app.core.messages import show_name, show_value
 from reviewer_app.core.storage.models import utcnow
 from reviewer_app.core.storage.repository import CallSummary
@@ -117,6 +117,7 @@ def read_track_text(text: str, roles: tuple[str, ...], where: str = "labels",
         except ReviewerError as exc:
             raise ReviewerError(f"{at}: {exc}") from None
         entries.append(Entry(start, end, category, role or default_role(category, roles), "confirmed", at))
+        check_count(len(entries), where)
     return sorted(entries, key=ENTRY_ORDER), exported_at
 
 

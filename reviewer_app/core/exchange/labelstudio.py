@@ -42,7 +42,7 @@ from reviewer_app.core.exchange.library import (
     default_role,
     write_text,
 )
-from reviewer_app.core.exchange.limits import load_json, seconds, time_problem
+from reviewer_app.core.exchange.limits import check_count, load_json, seconds, time_problem
 from reviewer_app.core.messages import show_name, show_value
 from reviewer_app.core.reports.style import CATEGORY_COLOURS
 from reviewer_app.core.storage import repository
@@ -198,7 +198,7 @@ def parse_export(tasks, where: str = "Label Studio export") -> list[TaskLabels]:
         tasks = [tasks]
     if not isinstance(tasks, list):
         raise ReviewerError(f"{where}: a Label Studio JSON export is a list of tasks")
-    out = []
+    out, total = [], 0
     for n, task in enumerate(tasks, 1):
         at = f"{where} task {n}"
         if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
@@ -221,6 +221,8 @@ def parse_export(tasks, where: str = "Label Studio export") -> list[TaskLabels]:
         # a role choice left without its label (the label was removed in Label Studio) is no region
         regions = [(e["start"], e["end"], cat, e["role"], e.get("channel"), f"{at} {e['name']}", region_id)
                    for region_id, e in by_id.items() for cat in e["labels"]]
+        total += len(regions)
+        check_count(total, where)
         out.append(TaskLabels(task["data"], regions, at))
     return out
 

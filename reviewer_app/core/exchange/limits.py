@@ -23,8 +23,8 @@ from pathlib import Path
 from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.messages import show_name, show_value
 
-MAX_FILE_BYTES = 256 * 1024 * 1024
-MAX_LABELS = 2_000_000
+MAX_FILE_BYTES = 128 * 1024 * 1024  # 100,000 labels take about 16 MiB of JSON, 4 MiB of Audacity lines
+MAX_LABELS = 1_000_000
 MAX_JSON_DEPTH = 32
 END_TOLERANCE_S = 0.5
 
@@ -124,6 +124,12 @@ def time_problem(start: float, end: float, duration_s: float | None = None) -> s
     if duration_s is not None and end > duration_s + END_TOLERANCE_S:
         return f"end {end:g} is past the end of the call ({duration_s:.3f} s)"
     return None
+
+
+def check_count(n: int, where: str) -> None:
+    """Stop reading a file once it holds more labels than one import takes."""
+    if n > MAX_LABELS:
+        raise ReviewerError(f"{where}: more than {MAX_LABELS} labels in one file: split it")
 
 
 def where(path: str | os.PathLike[str] | Path, entry: str) -> str:

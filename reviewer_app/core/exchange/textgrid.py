@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 
 from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.exchange.apply import ENTRY_ORDER, CallPlan, Entry
-from reviewer_app.core.exchange.limits import END_TOLERANCE_S, read_bytes, time_problem
+from reviewer_app.core.exchange.limits import END_TOLERANCE_S, check_count, read_bytes, time_problem
 from reviewer_app.core.messages import show_name, show_value
 from reviewer_app.core.storage.models import utcnow
 from reviewer_app.core.exchange.library import (
@@ -160,40 +160,60 @@ def _count(value, limit: int, what: str) -> int:
     return int(value)
 
 
-def loads(text: str) -> TextGrid:
-    tokens: list = []
+def _tokens(text: str):
+    """The values of a TextGrid text in order (quoted text, <exists>, numbers), read lazily."""
     for m in _TOKEN.finditer(text):
         if m.group(1) is not None:
-            tokens.append(m.group(1).replace('""', '"'))
+            yield m.group(1).replace('""', '"')
         elif m.group(2) is not None:
-            tokens.append(m.group(2))
+            yield m.group(2)
         elif m.group(3) is not None:
-            tokens.append(float(m.group(3)))
+            yield float(m.group(3))
+
+
+MIN_INTERVAL_CHARS = 6  # `0 1 ""`: no interval takes fewer characters, so no claim exceeds len(text) / 6
+
+
+def loads(text: str) -> TextGrid:
+    """Parse a TextGrid; the values are read one by one, so memory follows what the file holds,
+    never what it claims (a size is believed only up to what the text could hold)."""
+    tokens = _tokens(text)
+
+    def take(n: int = 1) -> list:
+        out = [next(tokens, _END) for _ in range(n)]
+        if _END in out:
+            raise IndexError("the file ends early")
+        return out
+
     try:
-        if tokens[:2] != ["ooTextFile", "TextGrid"]:
+        if take(2) != ["ooTextFile", "TextGrid"]:
             raise ValueError("not an ooTextFile TextGrid")
-        xmin, xmax, flag = tokens[2], tokens[3], tokens[4]
-        pos, tiers = 6, []
-        n_tiers = _count(tokens[5], len(tokens) // 5, "tier count") if flag == "<exists>" else 0
-        for _ in range(n_tiers):
-            kind, name = tokens[pos], tokens[pos + 1]
+        xmin, xmax, flag, n = take(4)
+        limit = len(text) // MIN_INTERVAL_CHARS
+        tiers = []
+        for _ in range(_count(n, limit, "tier count") if flag == "<exists>" else 0):
+            kind, name, _xmin, _xmax, claimed = take(5)
             width = 3 if kind == "IntervalTier" else 2  # a TextTier holds (time, mark) points
-            size = _count(tokens[pos + 4], max(len(tokens) - pos - 5, 0) // width,
-                          f"tier {len(tiers) + 1}: interval count")
-            pos += 5
-            items = [tokens[pos + k * width: pos + (k + 1) * width] for k in range(size)]
-            pos += width * size
-            if not isinstance(name, str) or any(not isinstance(item[-1], str) for item in items):
+            items = []
+            for _k in range(_count(claimed, limit, f"tier {len(tiers) + 1}: interval count")):
+                item = take(width)
+                if not isinstance(item[-1], str):
+                    raise ValueError(f"tier {len(tiers) + 1}: a name or label is not quoted text")
+                if any(not isinstance(x, float) for x in item[:-1]):
+                    raise ValueError(f"tier {len(tiers) + 1}: a time is not a number")
+                items.append(tuple(item))
+            if not isinstance(name, str):
                 raise ValueError(f"tier {len(tiers) + 1}: a name or label is not quoted text")
-            if any(not isinstance(x, float) for item in items for x in item[:-1]):
-                raise ValueError(f"tier {len(tiers) + 1}: a time is not a number")
             if width == 3:
-                tiers.append(Tier(name, [(a, b, c) for a, b, c in items], kind))
+                tiers.append(Tier(name, items, kind))
             else:
-                tiers.append(Tier(name, [], str(kind), [(a, c) for a, c in items]))
+                tiers.append(Tier(name, [], str(kind), items))
         return TextGrid(float(xmin), float(xmax), tiers)
     except (IndexError, ValueError, TypeError, OverflowError) as exc:
         raise ReviewerError(f"not a Praat TextGrid text file ({exc})") from None
+
+
+_END = object()
 
 
 def exported_at_of(grid: TextGrid) -> datetime | None:
@@ -225,6 +245,7 @@ def labels_from(grid: TextGrid, roles: tuple[str, ...], where: str = "TextGrid",
             except ReviewerError as exc:
                 raise ReviewerError(f"{at}: {exc}") from None
             labels.append(Entry(start, end, category, role or default_role(category, roles), "confirmed", at))
+            check_count(len(labels), where)
     return sorted(labels, key=ENTRY_ORDER)
 
 
