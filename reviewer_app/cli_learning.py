@@ -10,6 +10,7 @@ import json
 import sys
 
 from reviewer_app.core.errors import ReviewerError
+from reviewer_app.core.messages import one_line
 
 
 def _db_url(args) -> str:
@@ -88,7 +89,7 @@ def cmd_train(args) -> int:
             elif kind == "rescore":
                 print(f"re-scored {event['rescored']} unreviewed calls ({event['detector']})", file=sys.stderr)
                 for line in event["skipped"]:
-                    print(f"warning: not re-scored: {line}", file=sys.stderr)
+                    print(f"warning: not re-scored: {one_line(line)}", file=sys.stderr)
             if kind in ("done", "cancelled", "error"):
                 final = event
             progress = event_progress(event)
@@ -121,7 +122,7 @@ def _rescore_after(args, engine) -> None:
     report = _drive(rescore_unreviewed(engine, _settings(args)))
     print(f"re-scored {report.rescored} unreviewed calls ({report.detector})", file=sys.stderr)
     for line in report.skipped:
-        print(f"warning: not re-scored: {line}", file=sys.stderr)
+        print(f"warning: not re-scored: {one_line(line)}", file=sys.stderr)
 
 
 def cmd_models(args) -> int:

@@ -9,11 +9,10 @@ from dataclasses import asdict
 from pathlib import Path
 
 from reviewer_app.core.errors import ReviewerError
+from reviewer_app.core.messages import one_line, show_name
 
 
 def _table(headers: list[str], rows: list[list], right: set[int] = frozenset()) -> str:
-    from reviewer_app.core.messages import one_line
-
     cells = [[str(h) for h in headers]] + [["" if v is None else one_line(v) for v in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     lines = []
@@ -63,7 +62,6 @@ def cmd_export(args) -> int:
     if args.format == "audacity":
         options["which"] = args.which
     from reviewer_app.core.atomic import staged_folder
-    from reviewer_app.core.messages import show_name
 
     with staged_folder(args.out) as stage:  # every file written, or none: never a partial set
         paths = export_library(engine, args.format, stage, calls, **options)
@@ -122,7 +120,7 @@ def cmd_report(args) -> int:
     meta = _metadata(engine, args)
     card = build_scorecard(engine, call, _settings(args), meta.get(call.id) if meta else None)
     write_scorecard_pdf(card, args.pdf)
-    print(f"wrote {args.pdf}: {card.title} scores {card.score.value} ({card.score.grade}), "
+    print(f"wrote {show_name(args.pdf)}: {show_name(card.title)} scores {card.score.value} ({card.score.grade}), "
           f"{len(card.problems)} problem(s)")
     return 0
 
@@ -151,7 +149,7 @@ def cmd_dashboard(args) -> int:
         print(f"{len(board.unassigned)} call(s) without an agent were left out")
     if args.pdf:
         write_dashboard_pdf(board, args.pdf, settings)
-        print(f"wrote {args.pdf}")
+        print(f"wrote {show_name(args.pdf)}")
     return 0
 
 
@@ -189,7 +187,8 @@ def cmd_quality(args) -> int:
             raise ReviewerError(f"--grades: unknown grade(s) {', '.join(sorted(bad))} (use high, medium, low)")
         write_clip_list(clips, args.export, grades)
         chosen = sum(1 for c in clips if c.grade in grades)
-        print(f"wrote {chosen} {'/'.join(grades)} clip(s) of {len(clips)} to {args.export}", file=sys.stderr)
+        print(f"wrote {chosen} {'/'.join(grades)} clip(s) of {len(clips)} to {show_name(args.export)}",
+              file=sys.stderr)
     return 0
 
 
@@ -206,7 +205,7 @@ def cmd_whatif(args) -> int:
     finally:
         bar.close()
     for line in result.skipped:
-        print(f"warning: skipped {line}", file=sys.stderr)
+        print(f"warning: skipped {one_line(line)}", file=sys.stderr)
     if args.json:
         print(json.dumps({"categories": {k: {**asdict(v), "net": v.net} for k, v in result.categories.items()},
                           "calls": [asdict(c) for c in result.calls], "skipped": result.skipped}, indent=1))
@@ -220,7 +219,8 @@ def cmd_whatif(args) -> int:
           f"{result.grade_changes} call(s) would change grade")
     for c in result.calls:
         if c.grade_before != c.grade_after:
-            print(f"  {Path(c.path).name}: {c.score_before} ({c.grade_before}) -> {c.score_after} ({c.grade_after})")
+            print(f"  {show_name(Path(c.path).name)}: {c.score_before} ({c.grade_before}) -> "
+                  f"{c.score_after} ({c.grade_after})")
     return 0
 
 
