@@ -201,6 +201,7 @@ def _read_only(path) -> bool:
 def _database_message(text: str, args) -> str:
     """`text` about the database, naming it, and saying plainly when it is read-only or damaged."""
     from reviewer_app.core import paths
+    from reviewer_app.core.messages import show_name
     from reviewer_app.core.storage.db import mask_url
 
     url = getattr(args, "db", None) or paths.default_db_url()
@@ -209,7 +210,7 @@ def _database_message(text: str, args) -> str:
     path = _sqlite_file(url)
     if path is not None and ("readonly" in lowered or "read-only" in lowered or "unable to open" in lowered):
         if _read_only(path):
-            return f"database {path} is read-only (the file or its folder cannot be written): {text}"
+            return f"database {show_name(path)} is read-only (the file or its folder cannot be written): {text}"
     if "malformed" in lowered or "not a database" in lowered:
         return f"database {shown} is damaged: {text} (restore it from a backup, or try `sqlite3 FILE .recover`)"
     return text if shown in text else f"database {shown}: {text}"

@@ -52,6 +52,7 @@ FINE_SEARCH_S = 0.03  # the refinement tries lags this far either side of the co
 EDGE_DB = 8.0  # a frame within this band distance (RMS dB) of its replay frame is inside the loop
 EDGE_RUN = 4  # frames in a row that mark the loop's first and last matching stretch
 MAX_PITCH_GAP_ST = 0.5  # a replay repeats the pitch contour: median gap in semitones at most this
+COARSE_PITCH_FACTOR = 2.0  # coarse candidates (lag within a frame) may differ in pitch this many times more
 MIN_VOICED_FRAMES = 10  # frames voiced in both piece and replay needed to compare pitch
 MIN_VOICED_SHARE = 0.3  # ... and at least this share of the piece
 SAME_VOICING = 0.7  # frames voiced in both over frames voiced in either: a replay keeps its voicing
@@ -103,6 +104,9 @@ def find_loops(ch: ChannelSignal, min_s: float, max_lag_s: float, min_r: float) 
     feats, active = _frames(ch, ch.hop_s)
     reach = int(round(FINE_SEARCH_S / ch.hop_s))
     found = []
+    # A replay keeps its pitch even at the coarse lag (within a frame of the true one): natural
+    # look-alikes, by far the most coarse candidates, are dropped here before any fine scan.
+    coarse = [c for c in coarse if _same_pitch(ch, c, COARSE_PITCH_FACTOR * MAX_PITCH_GAP_ST, voicing=False)]
     for c in _distinct(coarse):
         lo = max(0, int(round((c.start - FINE_SEARCH_S) / ch.hop_s)) - 1)
         hi = min(feats.shape[0], int(round((c.replay_end + FINE_SEARCH_S) / ch.hop_s)) + 1)
@@ -137,8 +141,9 @@ def _trim(loop: Loop, feats: np.ndarray, hop_s: float) -> Loop:
     return Loop((lo + runs[0]) * hop_s, (lo + runs[-1] + EDGE_RUN) * hop_s, loop.lag, loop.r)
 
 
-def _same_pitch(ch: ChannelSignal, loop: Loop) -> bool:
-    """True when the piece and its replay have the same pitch contour (median gap <= MAX_PITCH_GAP_ST)."""
+def _same_pitch(ch: ChannelSignal, loop: Loop, max_gap_st: float = MAX_PITCH_GAP_ST, voicing: bool = True) -> bool:
+    """True when the piece and its replay have the same pitch contour (median gap <= `max_gap_st`);
+    with `voicing`, also voiced in the same places over enough of the piece."""
     lo, hi = int(round(loop.start / ch.hop_s)), int(round(loop.end / ch.hop_s))
     lag = int(round(loop.lag / ch.hop_s))
     first = np.asarray(ch.pitch_hz[lo:hi], dtype=np.float64)
@@ -148,10 +153,10 @@ def _same_pitch(ch: ChannelSignal, loop: Loop) -> bool:
     voiced = (first > 0) & (second > 0)
     either = np.count_nonzero((first > 0) | (second > 0))
     both = np.count_nonzero(voiced)
-    if both < max(MIN_VOICED_FRAMES, MIN_VOICED_SHARE * n) or both < SAME_VOICING * either:
+    if both < MIN_VOICED_FRAMES or voicing and (both < MIN_VOICED_SHARE * n or both < SAME_VOICING * either):
         return False  # too little voicing to compare, or voiced in different places
     gap = 12.0 * np.abs(np.log2(first[voiced] / second[voiced]))
-    return float(np.median(gap)) <= MAX_PITCH_GAP_ST
+    return float(np.median(gap)) <= max_gap_st
 
 
 def _scan(feats: np.ndarray, active: np.ndarray, hop_s: float, min_s: float, lags: range,
