@@ -205,6 +205,21 @@ def test_3_a_negative_start_after_a_confirm_refuses_the_whole_audacity_file(lib,
     assert state(engine) == before
 
 
+def test_3_a_bad_file_in_a_folder_refuses_the_whole_folder(tmp_path, app_env):
+    url = f"sqlite:///{tmp_path / 'lib.sqlite3'}"
+    engine = open_database(url)
+    for n in (1, 2):
+        audio_call(engine, tmp_path, f"call{n}.wav")
+    export_library(engine, "audacity", tmp_path / "aud")
+    bad = tmp_path / "aud" / "call2.txt"
+    bad.write_text(bad.read_text() + "5\t4\tdead_air\n")
+    before = state(engine)
+    done = cli(["import", tmp_path / "aud", "--format", "audacity", "--reviewer", "bob", "--db", url], app_env)
+    assert done.returncode == 1 and "call2.txt line 5: end 4 is before start 5" in done.stderr, done.stderr
+    assert state(engine) == before  # call1.txt, read first and good, was not applied either
+    engine.dispose()
+
+
 # 4. Malformed lines rejected every finding with exit 0 -----------------------------------------
 
 def test_4_a_region_label_that_is_no_category_is_an_error_not_a_rejection(lib, tmp_path, app_env):

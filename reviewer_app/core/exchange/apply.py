@@ -41,13 +41,12 @@ Importing the same file twice changes nothing the second time.
 from __future__ import annotations
 
 import bisect
-import json
 import math
 import operator
 from collections import defaultdict
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -58,7 +57,7 @@ from reviewer_app.core.evaluate import overlaps_enough
 from reviewer_app.core.messages import show_name
 from reviewer_app.core.progress import CancelToken, Progress
 from reviewer_app.core.storage.db import writer
-from reviewer_app.core.storage.labels import _check_reviewer
+from reviewer_app.core.storage.labels import BulkWriter, _check_reviewer
 from reviewer_app.core.storage.models import CallRow, LabelEventRow, SegmentRow, utcnow
 from reviewer_app.core.storage.repository import CallSummary, refresh_problem_counts
 
@@ -367,7 +366,7 @@ def apply_plans(engine: Engine, plans: list[CallPlan], reviewer: str,
             if (status, updated) != (call.review_status, call.updated_at):
                 changed_calls[call.id] = (status, updated)
         work = len(updates) + len(inserts) + len(events) or 1
-        bulk = _Bulk(s, engine.dialect.name)
+        bulk = BulkWriter(s, engine.dialect.name, _UPDATED)
         done = 0
         for i in range(0, len(updates), CHUNK):
             cancel.raise_if_cancelled()
@@ -396,70 +395,6 @@ def apply_plans(engine: Engine, plans: list[CallPlan], reviewer: str,
         yield Progress(work, work, "committing")
     yield Progress(work, work, "labels imported")
     return report
-
-
-class _Bulk:
-    """executemany on the DBAPI cursor of the session's connection, values converted once here.
-
-    SQLAlchemy's per-row parameter processing costs more than SQLite's inserts at 100,000 rows;
-    these three statements bind plain values instead: times as SQLite stores them (or naive UTC
-    datetimes for PostgreSQL) and JSON as text (cast on PostgreSQL).
-    """
-
-    def __init__(self, s: Session, dialect: str) -> None:
-        self.sqlite = dialect == "sqlite"
-        self.cursor = s.connection().connection.driver_connection.cursor()
-        self.mark = "?" if self.sqlite else "%s"
-        self.json_mark = "?" if self.sqlite else "%s::json"
-        self._last: tuple = (None, None)
-
-    def time(self, at: datetime | None):
-        if at is None:
-            return None
-        if at is not self._last[0]:  # one import has one time: convert it once
-            naive = at.astimezone(UTC).replace(tzinfo=None)
-            self._last = (at, naive.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else naive)
-        return self._last[1]
-
-    @staticmethod
-    def json(value) -> str | None:
-        return None if value is None else json.dumps(value)
-
-    def update_segments(self, rows: list[dict]) -> None:
-        sets = ", ".join(f'"{k}" = {self.mark}' for k in _UPDATED)
-        self.cursor.executemany(
-            f"UPDATE segments SET {sets} WHERE id = {self.mark}",
-            [tuple(self.time(r[k]) if k in ("updated_at", "deleted_at") else r[k] for k in _UPDATED) + (r["_id"],)
-             for r in rows])
-
-    def insert_segments(self, rows: list[dict]) -> list[int]:
-        """Insert the rows; their new ids, in order (the ids are taken under the write lock the
-        transaction holds: SQLite's BEGIN IMMEDIATE, PostgreSQL's sequence)."""
-        columns = ("call_id", "start", "end", "role", "category", "score", "source", "evidence", "status",
-                   "reviewer", "note", "version", "created_at", "updated_at", "deleted_at")
-        if self.sqlite:
-            self.cursor.execute("SELECT COALESCE(MAX(id), 0) FROM segments")
-            first = self.cursor.fetchone()[0] + 1
-            ids = list(range(first, first + len(rows)))
-        else:
-            self.cursor.execute("SELECT nextval(pg_get_serial_sequence('segments', 'id')) "
-                                "FROM generate_series(1, %s)", (len(rows),))
-            ids = [r[0] for r in self.cursor.fetchall()]
-        names = ", ".join(f'"{c}"' for c in ("id",) + columns)
-        marks = ", ".join([self.mark] * (len(columns) + 1))
-        self.cursor.executemany(
-            f"INSERT INTO segments ({names}) VALUES ({marks})",
-            [(new_id,) + tuple(self.time(r[c]) if c.endswith("_at") else r[c] for c in columns)
-             for new_id, r in zip(ids, rows, strict=True)])
-        return ids
-
-    def insert_events(self, rows: list[dict]) -> None:
-        marks = ", ".join([self.mark] * 5 + [self.json_mark] * 2)
-        self.cursor.executemany(
-            "INSERT INTO label_events (call_id, segment_id, reviewer, at, action, before, after) "
-            f"VALUES ({marks})",
-            [(r["call_id"], r["segment_id"], r["reviewer"], self.time(r["at"]), r["action"], self.json(r["before"]),
-              self.json(r["after"])) for r in rows])
 
 
 def _snapshot(row: dict) -> dict:

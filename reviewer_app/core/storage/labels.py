@@ -5,11 +5,16 @@ updated_at) and one label_events row with the before and after state. Pass
 `expected_version` (the version you loaded) to get a ConflictError instead of
 overwriting a change another reviewer made in the meantime. Deletion is soft:
 `restore` undoes it.
+
+BulkWriter is the path for many changes in one transaction (label imports): the caller plans
+them and checks versions under the write lock; it writes segment rows and audit rows with one
+executemany each.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, delete, select
@@ -270,3 +275,69 @@ def _describe(event: LabelEventRow) -> str:
     diffs = [f"{k} {event.before[k]} -> {event.after[k]}"
              for k in ("start", "end", "category", "role") if event.before[k] != event.after[k]]
     return "edited " + ", ".join(diffs) if diffs else "edited it"
+
+
+class BulkWriter:
+    """The bulk path of label imports (exchange.apply): executemany on the DBAPI cursor of the
+    session's connection, inside the caller's transaction, values converted once here.
+
+    SQLAlchemy's per-row parameter processing costs more than SQLite's inserts at 100,000 rows;
+    these three statements bind plain values instead: times as SQLite stores them (or naive UTC
+    datetimes for PostgreSQL) and JSON as text (cast on PostgreSQL).
+    """
+
+    def __init__(self, s: Session, dialect: str, updated: tuple[str, ...]) -> None:
+        self.updated = updated  # the segment columns update_segments sets, besides the id
+        self.sqlite = dialect == "sqlite"
+        self.cursor = s.connection().connection.driver_connection.cursor()
+        self.mark = "?" if self.sqlite else "%s"
+        self.json_mark = "?" if self.sqlite else "%s::json"
+        self._last: tuple = (None, None)
+
+    def time(self, at: datetime | None):
+        if at is None:
+            return None
+        if at is not self._last[0]:  # one import has one time: convert it once
+            naive = at.astimezone(UTC).replace(tzinfo=None)
+            self._last = (at, naive.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else naive)
+        return self._last[1]
+
+    @staticmethod
+    def json(value) -> str | None:
+        return None if value is None else json.dumps(value)
+
+    def update_segments(self, rows: list[dict]) -> None:
+        sets = ", ".join(f'"{k}" = {self.mark}' for k in self.updated)
+        self.cursor.executemany(
+            f"UPDATE segments SET {sets} WHERE id = {self.mark}",
+            [tuple(self.time(r[k]) if k.endswith("_at") else r[k] for k in self.updated) + (r["_id"],)
+             for r in rows])
+
+    def insert_segments(self, rows: list[dict]) -> list[int]:
+        """Insert the rows; their new ids, in order (the ids are taken under the write lock the
+        transaction holds: SQLite's BEGIN IMMEDIATE, PostgreSQL's sequence)."""
+        columns = ("call_id", "start", "end", "role", "category", "score", "source", "evidence", "status",
+                   "reviewer", "note", "version", "created_at", "updated_at", "deleted_at")
+        if self.sqlite:
+            self.cursor.execute("SELECT COALESCE(MAX(id), 0) FROM segments")
+            first = self.cursor.fetchone()[0] + 1
+            ids = list(range(first, first + len(rows)))
+        else:
+            self.cursor.execute("SELECT nextval(pg_get_serial_sequence('segments', 'id')) "
+                                "FROM generate_series(1, %s)", (len(rows),))
+            ids = [r[0] for r in self.cursor.fetchall()]
+        names = ", ".join(f'"{c}"' for c in ("id",) + columns)
+        marks = ", ".join([self.mark] * (len(columns) + 1))
+        self.cursor.executemany(
+            f"INSERT INTO segments ({names}) VALUES ({marks})",
+            [(new_id,) + tuple(self.time(r[c]) if c.endswith("_at") else r[c] for c in columns)
+             for new_id, r in zip(ids, rows, strict=True)])
+        return ids
+
+    def insert_events(self, rows: list[dict]) -> None:
+        marks = ", ".join([self.mark] * 5 + [self.json_mark] * 2)
+        self.cursor.executemany(
+            "INSERT INTO label_events (call_id, segment_id, reviewer, at, action, before, after) "
+            f"VALUES ({marks})",
+            [(r["call_id"], r["segment_id"], r["reviewer"], self.time(r["at"]), r["action"], self.json(r["before"]),
+              self.json(r["after"])) for r in rows])
