@@ -108,6 +108,11 @@ def cmd_info(args) -> int:
     from reviewer_app.core.info import collect_info
 
     info = collect_info(args.db)
+    if getattr(args, "cluster", None):  # what each node's worker sees: device, GPU, model (Ray imported only here)
+        from reviewer_app.core.cluster.driver import ClusterOptions, workers_info
+
+        options = ClusterOptions(address=args.cluster, worker_gpus=getattr(args, "worker_gpus", 0.0))
+        info["cluster_workers"] = workers_info(options, _settings_from(args))
     if args.json:
         print(json.dumps(info, indent=2, ensure_ascii=False))
     else:
@@ -163,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="versions, folders, model and device in use")
     p.add_argument("--json", action="store_true")
     p.add_argument("--db", metavar="URL")
+    p.add_argument("--cluster", metavar="ADDRESS", help="also ask a worker on each node of this Ray cluster")
+    p.add_argument("--worker-gpus", type=_gpu_share, default=0.0, metavar="SHARE",
+                   help="with --cluster: the GPU share a worker takes (nodes without a GPU are left out)")
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("evaluate", help="per-category precision, recall and F1 of predictions against truth")

@@ -322,3 +322,13 @@ def test_who_analysed_a_call_is_stored_with_it(db_url):
         assert load_analysis(engine, "f" * 64).analysed_by == by
     finally:
         engine.dispose()
+
+
+@pytest.mark.slow
+def test_info_asks_a_worker_on_each_node(two_nodes, app_env):
+    done = subprocess.run([sys.executable, "-m", "reviewer_app", "info", "--json", "--cluster", two_nodes.address],
+                          capture_output=True, text=True, env=app_env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    workers = json.loads(done.stdout)["cluster_workers"]
+    assert {w["worker"]["node"] for w in workers} == two_nodes.node_ids
+    assert all(w["device"] == "cpu" and w["asr_batched"] is False and w["worker"]["device"] == "cpu" for w in workers)

@@ -98,7 +98,7 @@ class AnalysisWorker:
         """`reviewer-app info` as seen on this worker (device, GPU, model), with its provenance."""
         from reviewer_app.core.info import collect_info
 
-        out = collect_info(None)
+        out = collect_info("sqlite://")  # the library is the driver's business: no file made here
         out["device"] = self.engine.device
         out["asr_compute_type"] = self.settings.asr.compute_type
         out["asr_batched"] = bool(getattr(self.engine.model, "_reviewer_batched", False))

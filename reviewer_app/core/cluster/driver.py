@@ -136,6 +136,31 @@ def _worker_count(options: ClusterOptions, n_jobs: int) -> int:
     return max(1, min(wanted, n_jobs))
 
 
+def workers_info(options: ClusterOptions, settings: Settings) -> list[dict]:
+    """`reviewer-app info` as each node of the cluster sees it: one worker per node that has room for
+    one (CPU, or the GPU share asked for), started there, asked, and ended."""
+    connect(options)
+    import ray
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    actors = []
+    try:
+        need = "GPU" if options.worker_gpus > 0 else "CPU"
+        amount = options.worker_gpus if options.worker_gpus > 0 else 1
+        nodes = [n["NodeID"] for n in ray.nodes() if n["Alive"] and n["Resources"].get(need, 0) >= amount]
+        remote = ray.remote(AnalysisWorker)
+        for node in nodes:
+            actors.append(remote.options(
+                num_cpus=1, num_gpus=options.worker_gpus or 0, runtime_env={"env_vars": blas_threads_env()},
+                scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False),
+            ).remote(settings, None, options.gpu_batch_size))
+        return ray.get([a.info.remote() for a in actors], timeout=options.start_timeout_s)
+    finally:
+        pool = _Pool()
+        pool.workers = actors
+        _stop(pool)
+
+
 def _short(worker: dict | None) -> str:
     if not worker:
         return "?"
