@@ -143,11 +143,18 @@ def test_soft_saturation_is_found(voices, drive):
 
 # --- dropouts -------------------------------------------------------------------------------
 
+def _in_a_vowel(voice: np.ndarray, at: float, lo: float = 1.5, hi: float = 3.0) -> float:
+    """A time (s) in the loudest 10 ms of the voice between `lo` and `hi` s into it: mid-sound."""
+    frames = voice[int(lo * SR):int(hi * SR)]
+    frames = frames[: frames.size // 80 * 80].reshape(-1, 80)
+    return at + lo + int(np.argmax(np.mean(frames**2, axis=1))) * 0.01 + 0.003
+
+
 @pytest.mark.parametrize("ms", [20, 50, 200])
 @pytest.mark.parametrize("noise_db", [-65.0, -45.0])
 def test_zeroed_dropout_in_speech(voices, ms, noise_db):
     x, at = _call(voices, noise_db=noise_db)
-    start = at[AGENT] + 2.003
+    start = _in_a_vowel(voices[AGENT], at[AGENT])
     x[1, int(start * SR):int(start * SR) + ms * SR // 1000] = 0.0
     [seg] = [s for s in _poor(x) if "dropout" in s.evidence]
     assert seg.role == AGENT and "digital silence" in seg.evidence
@@ -167,6 +174,17 @@ def test_repeated_packet_dropout(voices, packet_ms, repeats):
     assert seg.role == AGENT and "repeated packets" in seg.evidence
     assert seg.start == pytest.approx(start / SR, abs=0.015)
     assert seg.end - seg.start == pytest.approx(repeats * packet_ms / 1000, abs=0.015)
+
+
+def test_repeated_packet_under_a_later_noise_floor(voices):
+    x, at = _call(voices, noise_db=-95.0)
+    packet = 20 * SR // 1000
+    start = int((at[AGENT] + 2.0) * SR)
+    x[1, start:start + packet] = x[1, start - packet:start]
+    x[1] = x[1] + np.random.default_rng(9).normal(0.0, 10 ** (-65 / 20), x.shape[1])  # line noise after the loss
+    [seg] = [s for s in _poor(x) if "dropout" in s.evidence]
+    assert seg.role == AGENT and "repeated packets" in seg.evidence
+    assert seg.start == pytest.approx(start / SR, abs=0.015)
 
 
 def test_tones_and_hum_are_not_repeated_packets():

@@ -13,7 +13,7 @@ audio clipped before a gain stage sits flat at, say, 0.4 of full scale.
 value). `near_peak` counts samples within 10% of the channel's peak
 magnitude, the raw material for a soft-saturation test (see the poor_audio
 rule). Dropouts: `digital` counts samples in runs of digital silence of at
-least `DIGITAL_RUN_S`; `repeated` counts samples that copy the block one
+least `DIGITAL_RUN_S` that cut into sound (see `_digital_silence`); `repeated` counts samples that copy the block one
 packet earlier (`PACKET_S`), as packet-loss concealment does.
 """
 from __future__ import annotations
@@ -41,8 +41,11 @@ FLAT_TOL = 0.005  # a flat top: within 0.5% of the extreme (a -60 dBFS noise flo
 # spreads it less; a sine above 200 Hz at 8 kHz puts only its peak sample that close)
 DIGITAL_LEVEL = 10 ** (-90 / 20)  # |x| at or below this is digital silence (about 1 LSB of 16-bit PCM)
 DIGITAL_RUN_S = 0.01  # shorter zero runs are a quiet signal quantised to 0 (u-law calls have 5 ms ones)
+CUT_DB = -20.0  # a dropout cuts into sound: within 2 ms on both sides of the run, |x| reaches this far below the loud level
+CUT_EDGE_S = 0.002
 PACKET_S = (0.01, 0.02, 0.03, 0.04)  # RTP packet times; concealment repeats whole packets
-REPEAT_TOL = 0.01  # a copy differs from its original by at most 1% of the sample (plus 2 LSB)
+REPEAT_RESIDUAL_DB = -35.0  # a copy differs from its original by at least this much less than its energy
+# (a synthesiser's steady 100 Hz vowel repeats to -32 dB at 10 ms; a copy under a -65 dBFS floor, to -37 dB or less)
 REPEAT_MIN_DBFS = -50.0  # a copied block must be at least this loud (not a quiet stretch)
 IMPULSE_RATIO = 30.0  # a click: a sample's second difference this many times its 50 ms mean magnitude
 IMPULSE_MIN_DBFS = -50.0  # and at least this large
@@ -56,7 +59,7 @@ class FrameFeatures:
     flatness: np.ndarray  # spectral flatness 0..1 (1: white noise or digital silence)
     clipped: np.ndarray  # fraction of the frame's samples at full scale or on a flat top at the channel's ceiling
     near_peak: np.ndarray | None = None  # fraction of samples with |x| >= NEAR_PEAK * ceiling
-    digital: np.ndarray | None = None  # fraction of samples in digital silence runs >= DIGITAL_RUN_S
+    digital: np.ndarray | None = None  # fraction of samples in digital silence runs >= DIGITAL_RUN_S that cut into sound
     repeated: np.ndarray | None = None  # fraction of samples copying the packet before them
     impulses: np.ndarray | None = None  # clicks (single-sample spikes) per frame
     ceiling: float = 0.0  # the channel's peak magnitude
@@ -81,7 +84,7 @@ def frame_features(samples: np.ndarray, sample_rate: int, hop_s: float = 0.01) -
     near_peak = _per_frame(np.abs(x) >= NEAR_PEAK * ceiling if ceiling >= CEILING_MIN else np.zeros(x.size, bool),
                            bounds)
     clipped = np.maximum(clipped, _per_frame(_flat_top(x, ceiling), bounds))
-    digital = _per_frame(_digital_silence(x, sample_rate), bounds)
+    digital = _per_frame(_digital_silence(x, sample_rate, energy_db), bounds)
     repeated = _per_frame(_repeated_packets(x, sample_rate), bounds)
     impulses = _impulses(x, bounds)
     centres = (bounds[:-1] + bounds[1:]) * 0.5
@@ -212,17 +215,27 @@ def _flat_top(x: np.ndarray, ceiling: float) -> np.ndarray:
     """Samples in runs of two or more at the channel's highest or lowest value (within FLAT_TOL of it).
 
     A clean waveform reaches its extreme value once; clipping holds it there.
-    Each polarity is checked on its own, so one-sided clipping counts too.
+    Each polarity is checked on its own, so one-sided clipping counts too. The
+    waveform must jump onto or off the flat top (by twice the tolerance in one
+    sample): a low tone (mains hum at 8 kHz) glides through its rounded peak
+    slowly enough to stay that close for a few samples, a clipped wave does not glide.
     """
     out = np.zeros(x.size, bool)
-    if ceiling < CEILING_MIN or x.size < 2:
+    if ceiling < CEILING_MIN or x.size < 3:
         return out
-    for level in (x.max(), x.min()):  # the two polarities
-        if abs(level) >= CEILING_MIN:
-            at = np.abs(x - level) <= FLAT_TOL * abs(level)
-            pair = at[1:] & at[:-1]
-            out[1:] |= pair
-            out[:-1] |= pair
+    for level in (float(x.max()), float(x.min())):  # the two polarities
+        if abs(level) < CEILING_MIN:
+            continue
+        band = FLAT_TOL * abs(level)
+        at = np.abs(x - level) <= band
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], at.view(np.int8), [0]])))
+        starts, ends = edges[0::2], edges[1::2]
+        keep = (ends - starts) >= 2
+        starts, ends = starts[keep], ends[keep]
+        entry = np.abs(x[starts] - x[np.maximum(starts - 1, 0)])
+        leave = np.abs(x[ends - 1] - x[np.minimum(ends, x.size - 1)])
+        sharp = np.maximum(entry, leave) >= 2 * band
+        out |= _spans_mask(starts[sharp], ends[sharp], x.size)
     return out
 
 
@@ -245,48 +258,67 @@ def _impulses(x: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     return np.add.reduceat(click.view(np.uint8), bounds[:-1], dtype=np.int32).astype(np.float32)
 
 
-def _digital_silence(x: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Samples in runs of digital silence at least DIGITAL_RUN_S long."""
+def _digital_silence(x: np.ndarray, sample_rate: int, energy_db: np.ndarray) -> np.ndarray:
+    """Samples in runs of digital silence at least DIGITAL_RUN_S long that cut into sound.
+
+    A lost packet zeroes the signal mid-sound, and the sound goes on after it:
+    within CUT_EDGE_S on both sides of the run |x| is within -CUT_DB of the
+    channel's loud level (90th percentile of its frame RMS). A noise gate, DTX
+    or a pause between words closes after the sound has died away to a few
+    LSB, or opens on a quiet onset, so it is not a cut.
+    """
     min_len = max(2, int(round(DIGITAL_RUN_S * sample_rate)))
     starts, ends = _long_runs(lambda idx: np.abs(x[idx]) <= DIGITAL_LEVEL, x.size, min_len, max(1, min_len // 8))
-    return _spans_mask(starts, ends, x.size)
+    heard = energy_db[energy_db > ENERGY_FLOOR_DB + 30]
+    if starts.size == 0 or heard.size == 0:
+        return np.zeros(x.size, bool)
+    loud = 10 ** (float(np.percentile(heard, 90)) / 20)
+    w = max(1, int(round(CUT_EDGE_S * sample_rate)))
+    offsets = np.arange(w)
+    before = np.abs(x[np.clip(starts[:, None] - 1 - offsets, 0, x.size - 1)]).max(axis=1)
+    after = np.abs(x[np.clip(ends[:, None] + offsets, 0, x.size - 1)]).max(axis=1)
+    cut = np.minimum(before, after) >= loud * 10 ** (CUT_DB / 20)
+    return _spans_mask(starts[cut], ends[cut], x.size)
 
 
 def _repeated_packets(x: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Samples that (nearly) repeat the samples one packet earlier, for a whole packet or more.
+    """Samples that (nearly) repeat the samples one packet earlier, for a whole packet.
 
-    For each packet time L in PACKET_S: x[n] ~ x[n - L] over at least 90% of
-    L consecutive samples, in a copy at least REPEAT_MIN_DBFS loud. A pure
+    For each packet time L in PACKET_S, over every window of L samples: the
+    energy of x[n] - x[n - L] is REPEAT_RESIDUAL_DB or more below the energy of
+    x[n] (a copy under a later line-noise floor still passes; speech one packet
+    apart differs by far more), in a copy at least REPEAT_MIN_DBFS loud. A pure
     tone whose period divides L also repeats; it repeats at L/2 as well
     (exactly or inverted), which a lost packet does not, so such runs are dropped.
     """
     out = np.zeros(x.size, bool)
-    tol_abs = np.float32(2.0 / 32768)
-    loud = np.concatenate([[0.0], np.cumsum(np.square(x, dtype=np.float64))])
+    xd = x.astype(np.float64)
+    energy = np.concatenate([[0.0], np.cumsum(xd * xd)])
+    ratio = 10 ** (REPEAT_RESIDUAL_DB / 10)
     for packet_s in PACKET_S:  # four packet times, each over the whole channel
         lag = int(round(packet_s * sample_rate))
         if x.size <= 2 * lag:
             continue
-
-        def same(idx: np.ndarray, lag: int = lag) -> np.ndarray:
-            here, before = x[idx], x[np.maximum(idx - lag, 0)]
-            return (idx >= lag) & (np.abs(here - before) <= np.abs(here) * np.float32(REPEAT_TOL) + tol_abs)
-
-        starts, ends = _long_runs(same, x.size, int(0.9 * lag), max(1, lag // 10), loud)
-        if starts.size == 0:
+        diff = xd[lag:] - xd[:-lag]
+        resid = np.concatenate([[0.0], np.cumsum(diff * diff)])  # resid[k]: up to sample lag + k
+        ends = np.arange(lag, diff.size + 1)  # window [end - lag, end) in diff, [end, end + lag) in x
+        r = resid[ends] - resid[ends - lag]
+        e = energy[ends + lag] - energy[ends]
+        hit = (r <= ratio * e) & (e >= lag * 10 ** (REPEAT_MIN_DBFS / 10))
+        if not hit.any():
             continue
-        lengths = ends - starts
+        first = ends[hit]  # copies x[first:first + lag]
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], _spans_mask(first, first + lag, x.size).view(np.int8), [0]])))
+        starts, stops = edges[0::2], edges[1::2]
+        lengths = stops - starts
         ids = np.repeat(np.arange(starts.size), lengths)
         idx = np.arange(int(lengths.sum())) + np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-        a = x[idx].astype(np.float64)
-        power = np.bincount(ids, a * a, starts.size) / lengths
         # A tone repeats at L/2 too (exactly or inverted): correlate each copy with itself half a packet on.
-        b = x[idx - lag // 2].astype(np.float64)
-        prod = np.bincount(ids, a * b, starts.size)
-        energy = power * lengths * np.bincount(ids, b * b, starts.size)
-        tonal = prod**2 >= 0.99 * np.maximum(energy, 1e-30)
-        good = (power >= 10 ** (REPEAT_MIN_DBFS / 10)) & ~tonal
-        out |= _spans_mask(starts[good], ends[good], x.size)
+        a_, b_ = xd[idx], xd[idx - lag // 2]
+        prod = np.bincount(ids, a_ * b_, starts.size)
+        tonal = prod**2 >= 0.99 * np.maximum(np.bincount(ids, a_ * a_, starts.size)
+                                               * np.bincount(ids, b_ * b_, starts.size), 1e-30)
+        out |= _spans_mask(starts[~tonal], stops[~tonal], x.size)
     return out
 
 

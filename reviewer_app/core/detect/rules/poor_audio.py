@@ -20,8 +20,11 @@ the side that carries it, never on the side that only hears its leak.
   `rules.clipping_min_s`. Evidence gives the clipped share and, below full
   scale, the clip level; or the share near the peak.
 - Dropouts:
-  * digital silence (frames at or below `rules.dropout_dbfs`, or half their
-    samples in digital-silence runs of 10 ms or more) lasting
+  * digital silence (half a frame's samples in digital-silence runs of 10 ms
+    or more that cut into sound: within 2 ms on both sides of the run the
+    waveform is within 20 dB of the channel's loud level, where a noise gate,
+    DTX or a pause between words has died away to a few LSB first; frames at or
+    below `rules.dropout_dbfs` where no samples were measured) lasting
     `rules.dropout_min_s` (20 ms: one lost packet pair) to
     `rules.dropout_max_s`, that starts and ends abruptly (the frames on both
     sides are at least 30 dB louder) and has the channel's own speech within
@@ -167,9 +170,10 @@ def dropouts(ch: ChannelSignal, role: str, rules: RuleSettings) -> list[Segment]
     n, hop = len(energy), ch.hop_s
     activity = intervals.merge(ch.activity)
     near = rules.poor_audio_window_s
-    silent = energy <= rules.dropout_dbfs
-    if ch.digital is not None:
-        silent |= np.asarray(ch.digital, dtype=float) >= 0.5
+    if ch.digital is not None:  # measured on the samples: only silence that cuts into sound
+        silent = np.asarray(ch.digital, dtype=float) >= 0.5
+    else:
+        silent = energy <= rules.dropout_dbfs
     out = []
     for start, end in intervals.from_mask(silent, hop):
         length = end - start
