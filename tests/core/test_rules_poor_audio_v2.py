@@ -190,7 +190,11 @@ def test_repeated_packet_under_a_later_noise_floor(voices):
 def test_tones_and_hum_are_not_repeated_packets():
     t = np.arange(4 * SR) / SR
     for tone in (0.3 * np.sin(2 * np.pi * 50 * t), 0.3 * np.sin(2 * np.pi * 425 * t)):
-        assert not frame_features(_pcm16(tone), SR).repeated.any()
+        f = frame_features(_pcm16(tone), SR)
+        assert not f.repeated.any()
+        assert not f.clipped.any()  # a low tone's rounded peak is not a flat top
+    f = frame_features(_pcm16(np.clip(0.6 * np.sin(2 * np.pi * 50 * t), -0.3, 0.3)), SR)
+    assert f.clipped.mean() > 0.5  # the same hum clipped is
 
 
 # --- noise, hum, level: on the channel that carries them ---------------------------------------
