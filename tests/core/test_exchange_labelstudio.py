@@ -148,8 +148,9 @@ def test_annotation_made_in_label_studio_is_imported(library, fresh, tmp_path):
     calls = repository.list_calls(fresh)
     uploaded = find_task_call(fresh, {"audio": "/data/upload/3/5f2e9c1a-call_basic.wav"}, calls)
     assert uploaded is not None and uploaded.path.endswith("call_basic.wav")
-    assert labels == {("fast_speech", "agent"), ("dead_air", "both"), ("overtalk", "both"),
+    assert labels == {("fast_speech", "agent"), ("dead_air", "both"), ("overtalk", "customer"),
                       ("missing_closing", "agent")}  # channel 1 of a customer/agent call is the agent
+    # (the overtalk is the customer's: the side that started later talks over the other)
 
 
 def test_bad_exports_name_the_problem(fresh, tmp_path):
