@@ -332,3 +332,54 @@ def test_info_asks_a_worker_on_each_node(two_nodes, app_env):
     workers = json.loads(done.stdout)["cluster_workers"]
     assert {w["worker"]["node"] for w in workers} == two_nodes.node_ids
     assert all(w["device"] == "cpu" and w["asr_batched"] is False and w["worker"]["device"] == "cpu" for w in workers)
+
+
+def _raylets(node_id: str) -> list[int]:
+    """Processes of this machine that run the raylet of `node_id`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if "raylet" in cmdline and f"--node_id={node_id}" in cmdline:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.slow
+def test_workers_without_cluster_start_a_local_ray_and_stop_it(postgres_server, app_env, tmp_path):
+    db_url = postgres_server.new_database()
+    done = subprocess.run(_cmd(CALLS[:2], db_url, "--workers", "2"), capture_output=True, text=True,
+                          env=app_env, timeout=600)
+    assert done.returncode == 0, done.stderr
+    stored = _stored_once_and_complete(db_url, 2)
+    nodes = {a.analysed_by["node"] for a in stored}
+    assert len(nodes) == 1 and len(next(iter(nodes))) == 56  # one local Ray node, not the host name
+    assert {a.analysed_by["pid"] for a in stored} and not _raylets(next(iter(nodes)))  # stopped on exit
+
+
+@pytest.mark.slow
+def test_a_ray_client_address_with_shipped_audio(postgres_server, app_env, tmp_path):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    ray_cluster_utils = pytest.importorskip("ray.cluster_utils")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("REVIEWER_APP_DATA_DIR", str(tmp_path / "workers-data"))
+        cluster = ray_cluster_utils.Cluster(initialize_head=True, head_node_args={
+            "num_cpus": 1, "node_ip_address": "127.0.0.1", "include_dashboard": False,
+            "ray_client_server_port": port})
+    try:
+        db_url = postgres_server.new_database()
+        done = subprocess.run(_cmd([SHORT], db_url, "--cluster", f"ray://127.0.0.1:{port}", "--ship-audio"),
+                              capture_output=True, text=True, env=app_env, timeout=600)
+        assert done.returncode == 0, done.stderr
+        (stored,) = _stored_once_and_complete(db_url, 1)
+        assert stored.analysed_by["node"] == cluster.head_node.node_id and stored.audio.path == str(SHORT)
+    finally:
+        cluster.shutdown()
