@@ -42,6 +42,7 @@ ever" for "whatever", strength 0.9); Chinese needs 4 characters.
 """
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -471,6 +472,7 @@ def sequence_similarity(a: Sequence[str], b: Sequence[str]) -> float:
     return (_strength(ta, tb) + _strength(tb, ta)) / 2
 
 
+@functools.lru_cache(maxsize=262144)
 def token_similarity(a: str, b: str) -> float:
     """Similarity of two tokens: sound keys for Latin words, homophones for CJK characters."""
     return _sim(_Tok(a), _Tok(b)) if a and b else 0.0

@@ -165,7 +165,11 @@ def find_twice(words: list[Word], min_len: int, max_gap_s: float, min_similarity
     i = 0
     while i + 2 * min_len <= n:
         found = None
-        for size in range(min(TWICE_MAX_TOKENS, (n - i) // 2 + 1), min_len - 1, -1):
+        # the second saying starts with a token like the first one's: only sizes that reach such a token
+        sizes = sorted({k - i - skip for k in range(i + min_len, min(n, i + TWICE_MAX_TOKENS + 2))
+                        for skip in (0, 1) if token_similarity(tokens[i], tokens[k]) >= ANCHOR_SIM}
+                       & set(range(min_len, TWICE_MAX_TOKENS + 1)), reverse=True)
+        for size in sizes:
             first = tuple(tokens[i:i + size])
             if len(first) < size or not _eligible(first, min_len) or not _continuous(words, owner, i, i + size,
                                                                                        max_gap_s):
@@ -176,6 +180,8 @@ def find_twice(words: list[Word], min_len: int, max_gap_s: float, min_similarity
                 j = i + size + skip
                 if j >= n or words[owner[j]].start - end_first > max_gap_s:
                     break
+                if token_similarity(tokens[i], tokens[j]) < ANCHOR_SIM:
+                    continue
                 for size2 in (size, size - 1, size + 1):
                     second = tuple(tokens[j:j + size2])
                     if len(second) < size2 or size2 < min_len or second[0] in FILLERS or second[-1] in FILLERS:
