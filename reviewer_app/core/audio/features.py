@@ -179,9 +179,8 @@ def _long_runs(test, size: int, min_len: int, stride: int,
     samples, cumulated), coarse runs quieter than REPEAT_MIN_DBFS are skipped.
     """
     coarse = np.arange(0, size, stride)
-    hit = np.concatenate([[0], test(coarse).astype(np.int8), [0]])
-    edges = np.flatnonzero(np.diff(hit))
-    first, last = edges[0::2], edges[1::2] - 1
+    first, last = _runs(test(coarse))
+    last = last - 1
     keep = (last - first + 1) >= max(1, min_len // stride)
     if loud is not None:
         lo_s, hi_s = coarse[first], np.minimum(coarse[last] + 1, size)
@@ -204,11 +203,27 @@ def _long_runs(test, size: int, min_len: int, stride: int,
 
 
 def _spans_mask(starts: np.ndarray, ends: np.ndarray, size: int) -> np.ndarray:
-    """True inside the sample spans [starts, ends)."""
+    """True inside the sample spans [starts, ends) (they may overlap)."""
+    out = np.zeros(size, bool)
+    lengths = ends - starts
+    total = int(lengths.sum()) if lengths.size else 0
+    if total == 0:
+        return out
+    if total < size // 8:  # a few short spans: index them
+        out[np.arange(total) + np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)] = True
+        return out
     delta = np.zeros(size + 1, np.int32)
-    delta[starts] += 1  # spans never share a start or an end
-    delta[ends] -= 1
+    np.add.at(delta, starts, 1)
+    np.add.at(delta, ends, -1)
     return np.cumsum(delta[:-1]) > 0
+
+
+def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, ends) of the runs of True in a boolean array."""
+    padded = np.zeros(mask.size + 2, bool)
+    padded[1:-1] = mask
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    return edges[0::2], edges[1::2]
 
 
 def _flat_top(x: np.ndarray, ceiling: float) -> np.ndarray:
@@ -228,8 +243,7 @@ def _flat_top(x: np.ndarray, ceiling: float) -> np.ndarray:
             continue
         band = FLAT_TOL * abs(level)
         at = np.abs(x - level) <= band
-        edges = np.flatnonzero(np.diff(np.concatenate([[0], at.view(np.int8), [0]])))
-        starts, ends = edges[0::2], edges[1::2]
+        starts, ends = _runs(at)
         keep = (ends - starts) >= 2
         starts, ends = starts[keep], ends[keep]
         entry = np.abs(x[starts] - x[np.maximum(starts - 1, 0)])
@@ -292,29 +306,28 @@ def _repeated_packets(x: np.ndarray, sample_rate: int) -> np.ndarray:
     (exactly or inverted), which a lost packet does not, so such runs are dropped.
     """
     out = np.zeros(x.size, bool)
-    xd = x.astype(np.float64)
-    energy = np.concatenate([[0.0], np.cumsum(xd * xd)])
+    energy = np.zeros(x.size + 1)
+    np.cumsum(np.square(x), dtype=np.float64, out=energy[1:])
     ratio = 10 ** (REPEAT_RESIDUAL_DB / 10)
+    resid = np.zeros(x.size + 1)
     for packet_s in PACKET_S:  # four packet times, each over the whole channel
         lag = int(round(packet_s * sample_rate))
-        if x.size <= 2 * lag:
+        n = x.size - 2 * lag + 1  # windows: x[k + lag : k + 2 lag] against x[k : k + lag]
+        if n <= 0:
             continue
-        diff = xd[lag:] - xd[:-lag]
-        resid = np.concatenate([[0.0], np.cumsum(diff * diff)])  # resid[k]: up to sample lag + k
-        ends = np.arange(lag, diff.size + 1)  # window [end - lag, end) in diff, [end, end + lag) in x
-        r = resid[ends] - resid[ends - lag]
-        e = energy[ends + lag] - energy[ends]
-        hit = (r <= ratio * e) & (e >= lag * 10 ** (REPEAT_MIN_DBFS / 10))
+        np.cumsum(np.square(x[lag:] - x[:-lag]), dtype=np.float64, out=resid[1:x.size - lag + 1])
+        e = energy[2 * lag:] - energy[lag:x.size + 1 - lag]
+        hit = resid[lag:lag + n] - resid[:n] <= ratio * e
+        hit &= e >= lag * 10 ** (REPEAT_MIN_DBFS / 10)
         if not hit.any():
             continue
-        first = ends[hit]  # copies x[first:first + lag]
-        edges = np.flatnonzero(np.diff(np.concatenate([[0], _spans_mask(first, first + lag, x.size).view(np.int8), [0]])))
-        starts, stops = edges[0::2], edges[1::2]
+        first = np.flatnonzero(hit) + lag  # copies x[first:first + lag]
+        starts, stops = _runs(_spans_mask(first, first + lag, x.size))
         lengths = stops - starts
         ids = np.repeat(np.arange(starts.size), lengths)
         idx = np.arange(int(lengths.sum())) + np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
         # A tone repeats at L/2 too (exactly or inverted): correlate each copy with itself half a packet on.
-        a_, b_ = xd[idx], xd[idx - lag // 2]
+        a_, b_ = x[idx].astype(np.float64), x[idx - lag // 2].astype(np.float64)
         prod = np.bincount(ids, a_ * b_, starts.size)
         tonal = prod**2 >= 0.99 * np.maximum(np.bincount(ids, a_ * a_, starts.size)
                                                * np.bincount(ids, b_ * b_, starts.size), 1e-30)
