@@ -295,6 +295,20 @@ def _digital_silence(x: np.ndarray, sample_rate: int, energy_db: np.ndarray) -> 
     return _spans_mask(starts[cut], ends[cut], x.size)
 
 
+def _may_repeat(diff2: np.ndarray, copy: np.ndarray, block: int, ratio: float) -> bool:
+    """Whether any block of `block` samples passes the repetition test on its own.
+
+    A copy of a whole packet holds a whole block of half a packet, so when no
+    block passes there is no copy at this lag and the exact search is skipped.
+    """
+    n = diff2.size // block
+    if n == 0:
+        return False
+    d = diff2[: n * block].reshape(n, block).sum(axis=1)
+    e = np.square(copy[: n * block]).reshape(n, block).sum(axis=1)
+    return bool(np.any((d <= ratio * e) & (e >= block * 10 ** (REPEAT_MIN_DBFS / 10))))
+
+
 def _repeated_packets(x: np.ndarray, sample_rate: int) -> np.ndarray:
     """Samples that (nearly) repeat the samples one packet earlier, for a whole packet.
 
@@ -315,7 +329,10 @@ def _repeated_packets(x: np.ndarray, sample_rate: int) -> np.ndarray:
         n = x.size - 2 * lag + 1  # windows: x[k + lag : k + 2 lag] against x[k : k + lag]
         if n <= 0:
             continue
-        np.cumsum(np.square(x[lag:] - x[:-lag]), dtype=np.float64, out=resid[1:x.size - lag + 1])
+        diff2 = np.square(x[lag:] - x[:-lag])
+        if not _may_repeat(diff2, x[lag:], max(1, lag // 2), ratio):
+            continue
+        np.cumsum(diff2, dtype=np.float64, out=resid[1:x.size - lag + 1])
         e = energy[2 * lag:] - energy[lag:x.size + 1 - lag]
         hit = resid[lag:lag + n] - resid[:n] <= ratio * e
         hit &= e >= lag * 10 ** (REPEAT_MIN_DBFS / 10)
