@@ -42,6 +42,7 @@ IMPORT_FORMATS = ("labelstudio", "audacity", "textgrid")
 LABEL_FILE = "labels"  # labels_io's JSON label file
 STAMPED = ("labelstudio", "audacity", "textgrid")  # exports that record their time for the import's conflict check
 MAX_FILES = 100_000
+READING = 0.2  # the share of an import's progress bar for reading the files (and analysing new audio)
 
 __all__ = ["EXPORT_FORMATS", "IMPORT_FORMATS", "CallPlan", "CallRecord", "Entry", "ImportReport", "Label",
            "apply_plans", "export_library", "import_labels", "import_steps"]
@@ -111,8 +112,8 @@ def import_steps(engine: Engine, fmt: str, path: str | Path, reviewer: str, *, c
             from reviewer_app.core import labels_io
             from reviewer_app.core.settings import Settings
 
-            plans, analysed = yield from labels_io.read_plans(engine, path, settings or Settings(), cancel,
-                                                                reject_missing=reject_missing is True)
+            plans, analysed = yield from _scaled(labels_io.read_plans(
+                engine, path, settings or Settings(), cancel, reject_missing=reject_missing is True), 0.0, READING)
         elif fmt == "labelstudio":
             plans = labelstudio.read_plans(engine, path, reject_missing=reject_missing is not False)
         else:
@@ -139,12 +140,22 @@ def import_steps(engine: Engine, fmt: str, path: str | Path, reviewer: str, *, c
                 total += len(plans[-1].entries)
                 if total > MAX_LABELS:
                     break  # check_plans names the limit
-                yield Progress(n + 1, len(files) + 1, f"reading {show_name(f.name, 60)}")
+                yield Progress(READING * (n + 1) / (len(files) + 1), 1, f"reading {show_name(f.name, 60)}")
         check_plans(plans)
     except ReviewerError as exc:
         if "nothing was imported" in str(exc):
             raise
         raise ReviewerError(f"{exc} (nothing was imported)") from None
-    report = yield from apply_plans(engine, plans, reviewer, cancel)
+    report = yield from _scaled(apply_plans(engine, plans, reviewer, cancel), READING, 1.0)
     report.analysed = analysed
     return report
+
+
+def _scaled(gen, lo: float, hi: float):
+    """Pass on a step's progress as the stretch lo..hi of the whole import's; return its value."""
+    while True:
+        try:
+            p = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        yield Progress(lo + (hi - lo) * p.fraction, 1, p.message)

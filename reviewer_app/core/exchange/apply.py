@@ -333,12 +333,17 @@ def apply_plans(engine: Engine, plans: list[CallPlan], reviewer: str,
         conflicted = _conflicts_since(s, plans, reviewer)
         updates, events, inserts = [], [], []
         changed_calls: dict[int, tuple[str, datetime]] = {}
+        matched = shown = 0
         for plan in plans:
             cancel.raise_if_cancelled()
             if plan.call.id not in calls:
                 raise ReviewerError(f"{plan.where}: call {plan.call.id} is no longer in the library")
             planner = _Planner(plan, rows_by_call[plan.call.id], conflicted, report)
             planner.run()
+            matched += len(plan.entries)
+            if matched - shown >= CHUNK:  # a line per CHUNK labels, not per call, on a plain log
+                shown = matched
+                yield Progress(0.3 * matched, total, f"matching labels: {matched} of {total}")
             report.calls += 1
             for r, action, values in planner.changes:
                 new = dict(r)
@@ -365,14 +370,15 @@ def apply_plans(engine: Engine, plans: list[CallPlan], reviewer: str,
                 updated = now
             if (status, updated) != (call.review_status, call.updated_at):
                 changed_calls[call.id] = (status, updated)
-        work = len(updates) + len(inserts) + len(events) or 1
+        rows = len(updates) + 2 * len(inserts) + len(events)  # an inserted segment gets its "add" event too
+        work = (rows or 1) / 0.7  # matching was the first 30%
         bulk = BulkWriter(s, engine.dialect.name, _UPDATED)
-        done = 0
+        done = 0.3 * work
         for i in range(0, len(updates), CHUNK):
             cancel.raise_if_cancelled()
             bulk.update_segments(updates[i:i + CHUNK])
             done += len(updates[i:i + CHUNK])
-            yield Progress(done, work, f"applying labels: {done} of {work} rows")
+            yield Progress(done, work, f"applying labels: {round(done - 0.3 * work)} of {rows} rows")
         for i in range(0, len(inserts), CHUNK):
             cancel.raise_if_cancelled()
             batch = inserts[i:i + CHUNK]
@@ -380,12 +386,12 @@ def apply_plans(engine: Engine, plans: list[CallPlan], reviewer: str,
                 events.append(dict(call_id=values["call_id"], segment_id=new_id, reviewer=reviewer, at=now,
                                    action="add", before=None, after={k: values[k] for k in _SNAPSHOT}))
             done += len(batch)
-            yield Progress(done, work, f"applying labels: {done} of {work} rows")
+            yield Progress(done, work, f"applying labels: {round(done - 0.3 * work)} of {rows} rows")
         for i in range(0, len(events), CHUNK):
             cancel.raise_if_cancelled()
             bulk.insert_events(events[i:i + CHUNK])
             done += len(events[i:i + CHUNK])
-            yield Progress(done, work, f"applying labels: {done} of {work} rows")
+            yield Progress(done, work, f"applying labels: {round(done - 0.3 * work)} of {rows} rows")
         s.expire_all()  # the call rows are read again below, after the raw statements
         for call in s.scalars(select(CallRow).where(CallRow.id.in_(list(merged)))):
             pending = changed_calls.get(call.id)
