@@ -78,7 +78,8 @@ class RuleSettings:
     repeat_min_s: float = 0.01  # shortest run of repeated (concealed) packets reported as a dropout
     repeat_max_s: float = 0.25  # longer repetition is a steady sound, not concealment
     low_level_relative_db: float = 20.0  # speech this far below the other side's is low level
-    dead_air_count_edges: bool = False  # count silence before the first and after the last speech as dead air
+    dead_air_count_edges: int = 0  # 1: silence before the first and after the last speech is dead air too
+    # (an int, not a bool: the settings dialog edits every rule with a number box)
     noise_window_s: float = 1.5  # minimum-statistics window for noise under speech (longer than a word)
     noise_burst_rise_db: float = 10.0  # a local floor this far above the channel's usual one is a noise burst
     crackle_per_s: float = 5.0  # clicks a second (over 1 s) that make crackle; clean calls show at most 2

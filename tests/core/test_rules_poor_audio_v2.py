@@ -20,7 +20,7 @@ from reviewer_app.core.audio.signals import analyse_channels
 from reviewer_app.core.detect.context import CallContext
 from reviewer_app.core.detect.rules import dead_air, poor_audio
 from reviewer_app.core.domain import AGENT, CUSTOMER
-from reviewer_app.core.settings import RuleSettings
+from reviewer_app.core.settings import RuleSettings, load_settings
 from tests.conftest import shared
 
 SR = 8000
@@ -282,7 +282,7 @@ def test_silence_at_the_edges_is_not_dead_air_unless_counted(voices):
     x = np.concatenate([x, np.random.default_rng(3).normal(0, 10 ** (-65 / 20), (2, 7 * SR))], axis=1)
     ctx, s = _analyse(x)
     assert dead_air.detect(ctx, s) == []
-    s.rules.dead_air_count_edges = True
+    s.rules.dead_air_count_edges = 1
     segs = dead_air.detect(ctx, s)
     assert ["before anyone speaks" in segs[0].evidence, "after the last speech" in segs[1].evidence] == [True, True]
     assert segs[0].start == 0.0 and segs[0].end == pytest.approx(8.0, abs=0.3)
@@ -310,10 +310,14 @@ def test_mid_call_hold_is_dead_air(voices, hold):
     assert not [seg for seg in poor_audio.detect(ctx, s) if seg.start < hold[1] and seg.end > hold[0]]
 
 
-def test_settings_block_defaults():
+def test_settings_block_defaults_and_toml(tmp_path):
     r = RuleSettings()
-    assert (r.dropout_min_s, r.dead_air_count_edges) == (0.02, False)
+    assert (r.dropout_min_s, r.dead_air_count_edges) == (0.02, 0)
     assert r.saturation_share > 0 and r.repeat_min_s < r.repeat_max_s
+    path = tmp_path / "qa.toml"
+    path.write_text("[rules]\ndead_air_count_edges = 1\nnoise_snr_db = 15\n", encoding="utf-8")
+    loaded = load_settings(path).rules
+    assert (loaded.dead_air_count_edges, loaded.noise_snr_db) == (1, 15.0)
 
 
 # --- real calls: nothing new on clean stretches ---------------------------------------------

@@ -56,7 +56,7 @@ def test_dead_air_at_call_start_and_end_is_not_dead_air_by_default():
 
 def test_dead_air_at_call_start_and_end_is_reported_when_counted():
     chans = [channel(CUSTOMER, 40, [(6, 20)]), channel(AGENT, 40, [(18, 30)])]
-    segs = dead_air.detect(context(40, channels=chans), settings(dead_air_count_edges=True))
+    segs = dead_air.detect(context(40, channels=chans), settings(dead_air_count_edges=1))
     assert spans(segs) == [(0.0, 6.0), (30.0, 40.0)]
     assert "before anyone speaks" in segs[0].evidence and "silence 6.0 s" in segs[0].evidence
     assert "after the last speech" in segs[1].evidence and "silence 10.0 s" in segs[1].evidence

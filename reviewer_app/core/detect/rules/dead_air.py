@@ -8,7 +8,7 @@ middle of a call is dead air.
 
 Silence before the first and after the last speech is not dead air by default:
 a recording often starts before the line connects and stops a while after the
-goodbye. `rules.dead_air_count_edges = true` counts it, and its evidence says
+goodbye. `rules.dead_air_count_edges = 1` counts it, and its evidence says
 so. A call with no speech at all is one stretch of dead air either way. Score
 0.75 at the threshold, rising to 1.0 at twice the threshold.
 """
@@ -32,7 +32,7 @@ def speech_intervals(ctx: CallContext) -> list[Interval]:
 
 def detect(ctx: CallContext, settings: Settings) -> list[Segment]:
     min_s = settings.rules.dead_air_min_s
-    count_edges = settings.rules.dead_air_count_edges
+    count_edges = bool(settings.rules.dead_air_count_edges)
     speech = speech_intervals(ctx)
     out = []
     for start, end in intervals.complement(speech, 0.0, ctx.duration_s):
