@@ -112,8 +112,60 @@ settings_docs = st.dictionaries(
 )
 
 
+def _sample_call():
+    """A 40 s stereo call: a greeting, a 7 s silence, overtalk, fast agent speech, a forbidden phrase."""
+    from tests.core import rule_builders as rb
+
+    agent = rb.speech(0.5, 12, {0.5: "thank you for calling how can i help", 9.0: "shut up"}, step=0.25)
+    agent += rb.speech(19, 30, {28.0: "have a nice day goodbye"}, step=0.15)
+    customer = rb.speech(11, 13, step=0.3) + rb.speech(29, 38, step=0.5)
+    turns = [rb.turn("agent", agent[:len(agent) // 2]), rb.turn("agent", agent[len(agent) // 2:]),
+             rb.turn("customer", customer)]
+    return rb.context(40.0, turns)
+
+
+def _value_for(default) -> st.SearchStrategy:
+    """Values of the key's own type, the edges included, and now and then another type."""
+    wrong = scalars
+    if isinstance(default, bool):
+        right = st.booleans()
+    elif isinstance(default, float):
+        right = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from(
+            [0.0, -0.0, -1.0, 1e-300, 1e300, 5e-324, default, -default, default * 1000, default / 1000]))
+    elif isinstance(default, int):
+        right = st.one_of(st.integers(-10, 10**6), st.sampled_from([0, -1, 2**31, 2**63, 10**30, default]))
+    elif isinstance(default, str):
+        right = st.one_of(st.text(max_size=12), st.sampled_from(["auto", "cpu", "cuda", "mps", "early", "late",
+                                                                  "cross_attention", "encoder", "heads_only", ""]))
+    elif isinstance(default, list):
+        right = st.lists(st.one_of(st.sampled_from(["agent", "customer", "both", "", " ", "hello"]),
+                                   st.text(max_size=8)), max_size=4)
+    else:
+        right = st.dictionaries(st.sampled_from(["dead_air", "overtalk", "fast_speech", "nope"]),
+                                st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-5, 200)),
+                                max_size=3)
+    return st.one_of(right, right, right, wrong)
+
+
+@st.composite
+def targeted_docs(draw):
+    """Mostly well-formed settings files: known sections and keys, values of (nearly) the right type."""
+    doc = {}
+    for section in draw(st.lists(st.sampled_from(sorted(SECTIONS)), min_size=1, max_size=3, unique=True)):
+        defaults = getattr(Settings(), section)
+        keys = draw(st.lists(st.sampled_from(SECTIONS[section]), min_size=1, max_size=3, unique=True))
+        doc[section] = {k: draw(_value_for(getattr(defaults, k))) for k in keys}
+    return doc
+
+
 def _load_and_check(path):
-    """In the child: load; a loaded Settings must validate again, be finite, and round-trip."""
+    """In the child: load. A loaded Settings must validate again, be finite, round-trip, and give sane
+    results: findings inside the call with finite bounds and scores, dead air at least as long as the
+    setting, a score in 0..100 whose deductions add up, a call without problems graded high."""
+    from reviewer_app.core.detect.detector import detect_problems
+    from reviewer_app.core.domain import CATEGORIES
+    from reviewer_app.core.scoring import score_call
+
     try:
         settings = load_settings(path)
     except SettingsError as err:
@@ -127,6 +179,18 @@ def _load_and_check(path):
     again = path.with_name("again.toml")
     save_settings(settings, again)
     assert load_settings(again) == settings
+    call = _sample_call()
+    segments = detect_problems(call, settings)
+    for seg in segments:
+        assert math.isfinite(seg.start) and math.isfinite(seg.end) and 0 <= seg.start < seg.end <= call.duration_s
+        assert seg.category in CATEGORIES and math.isfinite(seg.score) and 0 <= seg.score <= 1, seg
+        if seg.category == "dead_air":
+            assert seg.end - seg.start >= settings.rules.dead_air_min_s - 0.05, (seg, settings.rules.dead_air_min_s)
+    score = score_call(segments, settings.score)
+    assert 0 <= score.value <= 100 and all(d > 0 for d in score.deductions.values())
+    assert score.value == max(0, 100 - sum(score.deductions.values()))
+    perfect = score_call([], settings.score)
+    assert (perfect.value, perfect.grade) == (100, "high"), (perfect, settings.score)
     return ("ok", settings)
 
 
@@ -141,6 +205,13 @@ def _check_settings_case(path, text: str) -> None:
 @given(settings_docs)
 def test_settings_from_random_documents(tmp_path_factory, doc):
     folder = tmp_path_factory.mktemp("toml", numbered=True)
+    _check_settings_case(folder / "qa.toml", toml_text(doc))
+
+
+@fuzz_settings(60)
+@given(targeted_docs())
+def test_settings_from_well_formed_documents_with_edge_values(tmp_path_factory, doc):
+    folder = tmp_path_factory.mktemp("tomlt", numbered=True)
     _check_settings_case(folder / "qa.toml", toml_text(doc))
 
 
