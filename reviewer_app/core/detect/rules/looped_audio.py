@@ -22,7 +22,11 @@ at most MAX_PITCH_GAP_ST semitones over the frames voiced in both). Band
 envelopes alone are not enough: a speaker saying a similar phrase again can
 reach r = 0.95 on them (measured on calls_en), but never hits the same pitch
 contour (gaps of 1-7 semitones there), while a replay is within ~0.1. The
-voicing must also be the same (SAME_VOICING) and cover MIN_VOICED_SHARE. Candidates at neighbouring lags and overlapping spans are one
+voicing must also be the same (SAME_VOICING) and cover MIN_VOICED_SHARE.
+Finally a replay matches frame by frame: at least MIN_MATCHED of the
+piece's frames lie within EDGE_DB of their replay frame (replays 0.84-1.0;
+rule-based synthesis saying "morning," and "calling," with the same
+intonation, which passes the pitch test, 0.70). Candidates at neighbouring lags and overlapping spans are one
 finding, the one matching the longest piece (then the highest r). The segment
 spans the piece and its replay, on the channel's role, with evidence
 "audio from 12.3-14.1 s repeats at 14.1 s (r=0.98)". Score 0.5 at the
@@ -51,6 +55,8 @@ COARSE_SLACK = 0.15  # the coarse search keeps candidates this far below the thr
 FINE_SEARCH_S = 0.03  # the refinement tries lags this far either side of the coarse one
 EDGE_DB = 8.0  # a frame within this band distance (RMS dB) of its replay frame is inside the loop
 EDGE_RUN = 4  # frames in a row that mark the loop's first and last matching stretch
+MIN_MATCHED = 0.8  # share of the trimmed piece's frames that must match their replay frame (EDGE_DB)
+MIN_TRIMMED = 0.8  # the trimmed piece must still last this share of looped_audio_min_s
 MAX_PITCH_GAP_ST = 0.5  # a replay repeats the pitch contour: median gap in semitones at most this
 COARSE_PITCH_FACTOR = 2.0  # coarse candidates (lag within a frame) may differ in pitch this many times more
 MIN_VOICED_FRAMES = 10  # frames voiced in both piece and replay needed to compare pitch
@@ -64,6 +70,7 @@ class Loop:
     end: float
     lag: float  # the replay starts `lag` seconds after the piece
     r: float
+    matched: float = 1.0  # share of the piece's frames within EDGE_DB of their replay frame
 
     @property
     def replay_end(self) -> float:
@@ -114,7 +121,7 @@ def find_loops(ch: ChannelSignal, min_s: float, max_lag_s: float, min_r: float) 
         lags = range(max(1, centre - reach), centre + reach + 1)
         for f in _scan(feats[lo:hi], active[lo:hi], ch.hop_s, min_s, lags, min_r):
             loop = _trim(Loop(f.start + lo * ch.hop_s, f.end + lo * ch.hop_s, f.lag, f.r), feats, ch.hop_s)
-            if loop.end - loop.start >= 0.5 * min_s and _same_pitch(ch, loop):
+            if loop.end - loop.start >= MIN_TRIMMED * min_s and loop.matched >= MIN_MATCHED and _same_pitch(ch, loop):
                 found.append(loop)
     return _strongest(found)
 
@@ -138,7 +145,9 @@ def _trim(loop: Loop, feats: np.ndarray, hop_s: float) -> Loop:
     runs = np.flatnonzero(close)
     if runs.size == 0:
         return loop
-    return Loop((lo + runs[0]) * hop_s, (lo + runs[-1] + EDGE_RUN) * hop_s, loop.lag, loop.r)
+    first, last = runs[0], runs[-1] + EDGE_RUN
+    matched = float(np.mean(dist[first:last] <= EDGE_DB))
+    return Loop((lo + first) * hop_s, (lo + last) * hop_s, loop.lag, loop.r, matched)
 
 
 def _same_pitch(ch: ChannelSignal, loop: Loop, max_gap_st: float = MAX_PITCH_GAP_ST, voicing: bool = True) -> bool:
