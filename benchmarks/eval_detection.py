@@ -99,8 +99,9 @@ BANDS_DOC = {
     "fast_speech": "an agent turn of 30-45 words (espeak-ng voices) sped up by sox tempo, mild 1.3-1.5x, "
                    "moderate 1.5-1.7x, severe 1.7-1.9x; truth only where the result is over "
                    f"{FAST_WPM:g} words/min; negative: the same turns at natural speed",
-    "repetition": "a phrase of 3-6 words said (espeak-ng) or looped (real audio) mild 3, moderate 4, severe "
-                  "5-6 times within a few seconds; negative: said twice",
+    "repetition": "a phrase said (espeak-ng, 5-8 words) or looped (real audio, 3-6 words) in a row, mild "
+                  "twice, moderate 3 times, severe 4-6 times; negative: the same phrase said again over 20 s "
+                  "later, and a number read back ('four five two seven, four five two seven')",
     "forbidden_phrase": "a lexicon phrase inside a longer sentence, mild: en-us/en-gb at 140-170 wpm; moderate: "
                         "other voices at 170-210 wpm; severe: accented voices at 200-260 wpm, 6 dB quieter; "
                         "negative: near-miss sentences ('that's no problem at all')",
@@ -730,7 +731,8 @@ def build_fast_speech(rng, band: str) -> Scenario:
 # repetition ---------------------------------------------------------------------------------------
 
 
-REPEAT_COUNT = {"negative": (2, 2), "mild": (3, 3), "moderate": (4, 4), "severe": (5, 6)}
+REPEAT_COUNT = {"mild": (2, 2), "moderate": (3, 3), "severe": (4, 6)}
+NUMBERS = ("four five two seven", "nine one one three eight", "two zero six four")
 PHRASES = ("your reference number is four five two seven", "the account is in your name",
            "can you hear me now", "the payment did not go through", "please hold the line for me",
            "i need the tracking number")
@@ -760,8 +762,7 @@ def _repeat_said(sc: Scenario, rng, count: int, band: str) -> None:
     sc.shift_after(at, audio.size / call.rate)
     what = f"'{phrase}' said {count} times by {role} ({voice}, {wpm} wpm)"
     sc.place(at, at + t, role, band, what)
-    if band != "negative":
-        sc.add_truth(at, at + t, role, band, what)
+    sc.add_truth(at, at + t, role, band, what)
 
 
 def _repeat_looped(sc: Scenario, rng, count: int, band: str) -> None:
@@ -782,7 +783,8 @@ def _repeat_looped(sc: Scenario, rng, count: int, band: str) -> None:
                 if len({t for tt in toks for t in tt}) < 3:
                     continue
                 a, b = group[0]["start"] - 0.05, group[-1]["end"] + 0.05
-                if 0.8 <= b - a <= 3.0 and call.is_clear(other, a - 0.3, b + 0.3) and \
+                if 0.8 <= b - a <= 3.0 and 0.0 < a and b < call.duration - 0.1 and \
+                        call.is_clear(other, a - 0.3, b + 0.3) and \
                         all(b < p["start"] - 1 or a > p["end"] + 1 for p in sc.placed):
                     options.append((role, a, b, group))
     if not options:
@@ -800,11 +802,52 @@ def _repeat_looped(sc: Scenario, rng, count: int, band: str) -> None:
     what = f"'{phrase}' ({role}, real audio) looped to {count} times"
     end = a + length * count
     sc.place(a, end, role, band, what)
-    if band != "negative":
-        sc.add_truth(a, end, role, band, what)
+    sc.add_truth(a, end, role, band, what)
+
+
+def _say_apart(sc: Scenario, rng) -> None:
+    """Decoy: one side says the same phrase once early and once more than 20 s later."""
+    call = sc.call
+    role = AGENT if rng.random() < 0.7 else CUSTOMER
+    phrase = PHRASES[int(rng.integers(len(PHRASES)))]
+    voice, wpm = _voice(rng), int(rng.uniform(140, 200))
+    once = speech.espeak(phrase, voice=voice, wpm=wpm, rate=call.rate)
+    length = once.size / call.rate
+    tokens = phrase.split()
+    words = [{"role": role, "word": tok, "start": j * length / len(tokens), "end": (j + 1) * length / len(tokens)}
+             for j, tok in enumerate(tokens)]
+    early = [(a + b) / 2 for a, b in call.gaps() if b - a >= 0.3 and 1.0 <= (a + b) / 2 <= 8.0]
+    if not early:
+        raise Retry("no pause early in the call")
+    first = float(early[int(rng.integers(len(early)))])
+    call.insert(first, _spoken_block(call, role, once, rng), words)
+    late = [(a + b) / 2 for a, b in call.gaps() if b - a >= 0.3 and (a + b) / 2 >= first + length + 22.0]
+    if not late:
+        raise Retry("no pause 22 s later")
+    second = float(late[int(rng.integers(len(late)))])
+    call.insert(second, _spoken_block(call, role, once, rng), words)
+    what = f"'{phrase}' said by {role} at {first:.0f} s and again at {second:.0f} s ({voice})"
+    sc.place(first, first + length, role, "negative", what)
+    sc.place(second, second + length, role, "negative", what)
+
+
+def _read_back(sc: Scenario, rng) -> None:
+    """Decoy: a number read back at once ('four five two seven, four five two seven')."""
+    call = sc.call
+    role = AGENT if rng.random() < 0.5 else CUSTOMER
+    number = NUMBERS[int(rng.integers(len(NUMBERS)))]
+    text = f"{number}, {number}"
+    audio, voice, wpm = _say(rng, text, call.rate)
+    at = _place_sentence(sc, rng, role, audio, text.replace(",", ""), 0.0)
+    sc.place(at, at + audio.size / call.rate, role, "negative", f"number read back '{text}' ({voice}, {wpm} wpm)")
 
 
 def build_repetition(rng, band: str) -> Scenario:
+    if band not in BANDS:
+        sc = Scenario("", "repetition", band, random_excerpt(rng, 40.0))
+        _say_apart(sc, rng)
+        _read_back(sc, rng)
+        return sc
     sc = Scenario("", "repetition", band, random_excerpt(rng, 35.0))
     _repeat_said(sc, rng, int(rng.integers(REPEAT_COUNT[band][0], REPEAT_COUNT[band][1] + 1)), band)
     _repeat_looped(sc, rng, int(rng.integers(REPEAT_COUNT[band][0], REPEAT_COUNT[band][1] + 1)), band)
@@ -1160,7 +1203,7 @@ def analyse(wav: Path, version: str, use_cache: bool = True, settings: Settings 
     sha = sha256_of_file(wav)
     cached = cache_root() / "analyses" / f"{sha[:24]}-{version}.json"
     if use_cache and cached.exists():
-        return json.loads(cached.read_text())
+        return dict(json.loads(cached.read_text()), cached=True)
     from reviewer_app.core.pipeline import analyze, run_to_end
 
     started = time.perf_counter()
@@ -1390,7 +1433,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[tuple[Scenario, dict]] = []
     per_scenario = []
     todo = [p for p in plan(args.quick) if chosen(p[0]) and (not bands or p[1] in bands)]
-    asr_seconds = 0.0
+    asr_seconds, fresh = 0.0, 0
     for n, (family, band, k, make) in enumerate(todo, 1):
         sc = build(family, band, k, make)
         wav = write_scenario(sc, folder)
@@ -1405,7 +1448,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise
             log(f"{sc.name}: analysis failed ({exc})")
             continue
-        asr_seconds += res["seconds"]
+        fresh += not res.get("cached")
+        asr_seconds += 0.0 if res.get("cached") else res["seconds"]
         tallies = score_scenario(sc.category, sc.band, sc.truth, sc.placed, res["segments"])
         for b, t in tallies.items():
             rows[(family, b)].add(t)
@@ -1444,8 +1488,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:
         print("\n".join(lines))
     else:
-        print(f"detection benchmark: {len(results)} scenario calls, code {version}, "
-              f"{elapsed:.0f} s ({asr_seconds:.0f} s of it analysing)\n")
+        print(f"detection benchmark: {len(results)} scenario calls ({fresh} analysed now, the rest from the "
+              f"cache), code {version}, {elapsed:.0f} s ({asr_seconds:.0f} s of it analysing)\n")
         print("\n".join(lines))
         for note in native_notes:
             print(note)

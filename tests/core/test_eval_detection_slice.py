@@ -128,5 +128,5 @@ def test_one_real_analysis_finds_the_placed_dead_air(ev, calls_en, tmp_path, mon
     rows = ev.score_scenario("dead_air", "severe", sc.truth, sc.placed, result["segments"])
     assert rows["severe"].recall == 1.0, result["segments"]
     again = ev.analyse(wav, version)  # from the cache: same result, no analysis
-    assert again == result
+    assert again.pop("cached") is True and again == result
     assert len(list((tmp_path / "cache" / "analyses").glob("*.json"))) == 1
