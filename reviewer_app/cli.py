@@ -49,7 +49,7 @@ def _analysis_batch(args, settings, engine):
     from reviewer_app.core.cluster.driver import ClusterOptions, analyze_on_cluster
 
     options = ClusterOptions(address=args.cluster, workers=args.workers, ship_audio=args.ship_audio,
-                             worker_gpus=args.worker_gpus)
+                             worker_gpus=args.worker_gpus, worker_timeout_s=args.worker_timeout)
     return analyze_on_cluster(args.paths, settings, engine, args.db or paths.default_db_url(), args.out,
                               args.force, options)
 
@@ -65,6 +65,13 @@ def _gpu_share(text: str) -> float:
     value = float(text)
     if not 0 <= value <= 64:  # also refuses nan
         raise argparse.ArgumentTypeError(f"must be a GPU count or share from 0 to 64, got {text}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not 1 <= value <= 86_400:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be from 1 to 86400 seconds, got {text}")
     return value
 
 
@@ -157,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="send the audio through Ray's object store (workers need no shared storage)")
     p.add_argument("--worker-gpus", type=_gpu_share, default=0.0, metavar="SHARE",
                    help="GPUs per worker (e.g. 1 or 0.5): ASR and the learned model run on CUDA")
+    p.add_argument("--worker-timeout", type=_seconds, default=120.0, metavar="S",
+                   help="a busy worker silent this long (no answer to a liveness ping) is restarted and its "
+                        "call retried elsewhere (default 120)")
     p.set_defaults(func=cmd_analyze)
 
     p = sub.add_parser("gui", help="open the reviewer window (and analyse FILEs in the background)")

@@ -383,3 +383,24 @@ def test_a_ray_client_address_with_shipped_audio(postgres_server, app_env, tmp_p
         assert stored.analysed_by["node"] == cluster.head_node.node_id and stored.audio.path == str(SHORT)
     finally:
         cluster.shutdown()
+
+
+@pytest.mark.slow
+def test_a_frozen_worker_is_restarted_and_its_call_retried(two_nodes, postgres_server, app_env, tmp_path):
+    db_url = postgres_server.new_database()
+    driver = Driver(_cmd(CALLS[:3], db_url, "--cluster", two_nodes.address, "--worker-timeout", "8"), app_env)
+    running = driver.wait_for(lambda line: _in_flight(line) or None)
+    name, (node, pid) = next(iter(running.items()))
+    os.kill(pid, signal.SIGSTOP)  # alive to the OS, silent to Ray: no result, no answer to pings
+    try:
+        driver.wait_for(lambda line: f"{name}: worker {node}/pid {pid} stopped answering for 8 s; retrying" in line)
+        rc, out, err = driver.finish()
+    finally:
+        try:
+            os.kill(pid, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
+    assert rc == 0, err
+    stored = {Path(a.audio.path).name: a for a in _stored_once_and_complete(db_url, 3)}
+    assert stored[name].analysed_by["pid"] != pid
+    assert _gone(pid)  # the frozen process was ended, not left behind

@@ -44,6 +44,8 @@ from reviewer_app.core.settings import Settings
 MAX_ATTEMPTS = 3  # a call whose worker dies this many times is reported as failed
 WAIT_S = 0.25  # how often the driver looks at the cancel token and redraws the bar
 START_TIMEOUT_S = 600.0  # a worker not ready by then (no resources, cannot load) is given up
+PING_EVERY_S = 15.0  # a busy worker is asked whether it is alive this often
+WORKER_TIMEOUT_S = 120.0  # a busy worker that does not answer for this long is given up, its call retried
 
 
 @dataclass
@@ -55,6 +57,7 @@ class ClusterOptions:
     gpu_batch_size: int = 16
     max_attempts: int = MAX_ATTEMPTS
     start_timeout_s: float = START_TIMEOUT_S
+    worker_timeout_s: float = WORKER_TIMEOUT_S
 
 
 @dataclass
@@ -268,6 +271,8 @@ class _Pool:
         self.starting: dict = {}  # ready() ref -> (worker index, since, failed asks)
         self.idle: deque[int] = deque()
         self.inflight: dict = {}  # analyse() ref -> (worker index, job, sent at)
+        self.pings: dict = {}  # ready() ref sent to a busy worker -> (worker index, sent at)
+        self.answered: dict[int, float] = {}  # worker index -> when it last showed it is alive
 
 
 def _run(jobs, refs, outcomes, files, names, out_dir, engine, db_url, settings, options, cancel, stats,
@@ -281,6 +286,7 @@ def _run(jobs, refs, outcomes, files, names, out_dir, engine, db_url, settings, 
     n_workers = _worker_count(options, len(jobs))
     remote = ray.remote(AnalysisWorker).options(
         num_cpus=1, num_gpus=options.worker_gpus or 0, max_restarts=-1, max_task_retries=0,
+        max_concurrency=2,  # a liveness ping is answered while a call runs (the driver never sends two calls)
         scheduling_strategy="SPREAD", runtime_env={"env_vars": blas_threads_env()},
     )
     asked = time.perf_counter()
@@ -298,6 +304,7 @@ def _run(jobs, refs, outcomes, files, names, out_dir, engine, db_url, settings, 
             job.attempts += 1
             args = (job, refs[job.index]) if job.index in refs else (job,)
             pool.inflight[pool.workers[w].analyse.remote(*args)] = (w, job, time.perf_counter())
+            pool.answered[w] = time.perf_counter()
             first_sent = first_sent or time.perf_counter()
 
     def state() -> str:
@@ -317,9 +324,18 @@ def _run(jobs, refs, outcomes, files, names, out_dir, engine, db_url, settings, 
                 done += 1
             queue.clear()
             break
-        ready, _ = ray.wait(list(pool.starting) + list(pool.inflight), num_returns=1, timeout=WAIT_S)
+        ready, _ = ray.wait(list(pool.starting) + list(pool.inflight) + list(pool.pings), num_returns=1,
+                            timeout=WAIT_S)
         now = time.perf_counter()
         for ref in ready:
+            if ref in pool.pings:
+                w, _ = pool.pings.pop(ref)
+                try:
+                    ray.get(ref)
+                    pool.answered[w] = now
+                except RayError:  # dead: its call's own result says so
+                    pass
+                continue
             if ref in pool.starting:
                 w, since, failures = pool.starting.pop(ref)
                 try:
@@ -341,19 +357,8 @@ def _run(jobs, refs, outcomes, files, names, out_dir, engine, db_url, settings, 
             except RayTaskError as exc:  # raised inside the worker although it catches everything
                 result = WorkResult(job.index, None, _one_line(exc.cause or exc, files[job.index]), 0.0)
             except RayError:  # the worker died (SIGKILL, OOM, its node went away): the call goes back
-                lost = pool.who.pop(w, None)
                 pool.starting[pool.workers[w].ready.remote()] = (w, now, 0)  # Ray restarts it
-                name = Path(job.path).name
-                if job.attempts >= options.max_attempts:
-                    outcomes[job.index].error = (f"{files[job.index]}: its Ray worker died {job.attempts} times "
-                                                 f"while analysing it (last on {_short(lost)})")
-                    done += 1
-                    yield Progress(done, total, f"{name}: failed")
-                else:
-                    stats.retries += 1
-                    queue.appendleft(job)
-                    yield Progress(done, total, f"{name}: worker {_short(lost)} died; retrying on another "
-                                                f"worker (attempt {job.attempts + 1} of {options.max_attempts})")
+                done = yield from _lost(job, w, "died", pool, queue, outcomes, files, options, stats, done, total)
                 continue
             pool.idle.appendleft(w)
             dispatch()  # the next call first, then the write: no worker waits for the database
@@ -365,11 +370,44 @@ def _run(jobs, refs, outcomes, files, names, out_dir, engine, db_url, settings, 
             yield Progress(done, total, f"{Path(job.path).name}: {'failed' if result.error else 'done'} "
                                         f"on {_short(pool.who.get(w))}")
             yield Progress(done, total, state())
+        for ref, (w, job, _) in list(pool.inflight.items()):
+            # A busy worker is pinged now and then. One that stops answering (a frozen process, or
+            # one Ray is restarting on a node that is gone, which may never happen) is restarted and
+            # its call goes to another worker; a late result from it is never read, so never stored.
+            if now - pool.answered.get(w, now) > options.worker_timeout_s:
+                del pool.inflight[ref]
+                for ping in [r for r, (pw, _) in pool.pings.items() if pw == w]:
+                    del pool.pings[ping]
+                ray.kill(pool.workers[w], no_restart=False)  # Ray starts it afresh, where it can
+                pool.starting[pool.workers[w].ready.remote()] = (w, now, 0)
+                done = yield from _lost(job, w, f"stopped answering for {options.worker_timeout_s:g} s",
+                                        pool, queue, outcomes, files, options, stats, done, total)
+            elif now - pool.answered.get(w, now) > min(PING_EVERY_S, options.worker_timeout_s / 4) \
+                    and w not in {pw for pw, _ in pool.pings.values()}:
+                pool.pings[pool.workers[w].ready.remote()] = (w, now)
         for ref, (w, since, _) in list(pool.starting.items()):  # never came up: no resources, node gone
             if now - since > options.start_timeout_s:
                 del pool.starting[ref]
                 ray.kill(pool.workers[w], no_restart=True)
     stats.run_s = time.perf_counter() - first_sent if first_sent else 0.0
+
+
+def _lost(job: CallJob, w: int, how: str, pool: _Pool, queue: deque, outcomes, files, options: ClusterOptions,
+          stats: ClusterStats, done: int, total: int) -> Generator[Progress, None, int]:
+    """The worker of `job` is gone: the call goes back to the head of the queue (or fails after
+    `max_attempts`). Returns the new count of calls done."""
+    lost = pool.who.pop(w, None)
+    name = Path(job.path).name
+    if job.attempts >= options.max_attempts:
+        outcomes[job.index].error = (f"{files[job.index]}: its Ray worker {how} {job.attempts} times while "
+                                     f"analysing it (last on {_short(lost)})")
+        yield Progress(done + 1, total, f"{name}: failed")
+        return done + 1
+    stats.retries += 1
+    queue.appendleft(job)
+    yield Progress(done, total, f"{name}: worker {_short(lost)} {how}; retrying on another worker "
+                                f"(attempt {job.attempts + 1} of {options.max_attempts})")
+    return done
 
 
 def _finish(result: WorkResult, job: CallJob, outcomes, files, names, out_dir, engine, repository,
