@@ -170,6 +170,7 @@ def test_cluster_stores_each_call_once_naming_its_node_with_the_local_segments(
     for path in (SHORT, FIXTURES / "call_basic.wav"):
         shutil.copy(path, folder / path.name)
     (folder / "broken.wav").write_text("not audio")  # fails for a reason in the file: reported, not retried
+    shutil.copy(SHORT, folder / "same_audio_again.wav")  # the same call twice in one batch: analysed once
     db_url = postgres_server.new_database()
     driver = Driver(_cmd([folder], db_url, "--cluster", two_nodes.address, "--out", str(tmp_path / "out")), app_env)
     rc, out, err = driver.finish()
@@ -178,7 +179,8 @@ def test_cluster_stores_each_call_once_naming_its_node_with_the_local_segments(
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "broken.wav" in errors[0] and "not an audio file" in errors[0], err
     assert "retrying" not in err and "broken.wav: failed on" in err
-    assert "3 file(s): 2 analysed, 0 already analysed, 1 failed" in out
+    assert "4 file(s): 2 analysed, 1 already analysed, 1 failed" in out
+    assert err.count(": done on ") == 2  # two calls went to the workers, not three
 
     stored = {Path(a.audio.path).name: a for a in _stored_once_and_complete(db_url, 2)}
     assert set(stored) == {SHORT.name, "call_basic.wav"}
@@ -187,6 +189,8 @@ def test_cluster_stores_each_call_once_naming_its_node_with_the_local_segments(
         by = analysis.analysed_by
         assert by["node"] in two_nodes.node_ids and by["device"] == "cpu" and by["pid"] != driver.proc.pid
         assert json.loads((tmp_path / "out" / f"{Path(name).stem}.json").read_text())["analysed_by"] == by
+    again = json.loads((tmp_path / "out" / "same_audio_again.json").read_text())
+    assert again["audio"]["sha256"] == stored[SHORT.name].audio.sha256
 
     settings = load_settings(None)  # the same call analysed in this process, as `analyze` without --cluster
     settings.asr.model, settings.asr.language = "tiny.en", "en"

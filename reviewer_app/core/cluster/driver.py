@@ -215,6 +215,7 @@ def analyze_on_cluster(
             stored = repository.load_analysis(engine, sha) if engine is not None and not force else None
             if stored is not None:
                 outcomes[i].analysis, outcomes[i].skipped = stored, True
+                _write_json(out_dir, path, names, sha, stored, outcomes[i])
                 continue
             jobs.append(CallJob(i, os.path.abspath(path), sha, path.stat().st_size))
             if data is not None:
@@ -252,7 +253,17 @@ def analyze_on_cluster(
         src = outcomes[first]
         outcomes[i].analysis, outcomes[i].skipped = src.analysis, src.analysis is not None
         outcomes[i].error = src.error
+        if src.analysis is not None:
+            try:
+                _write_json(out_dir, files[i], names, src.analysis.audio.sha256, src.analysis, outcomes[i])
+            except OSError as exc:
+                outcomes[i].error = _one_line(exc, files[i])
     return outcomes
+
+
+def _write_json(out_dir, path: Path, names, sha: str, analysis, outcome: FileOutcome) -> None:
+    if out_dir is not None:
+        write_json_atomic(_json_path(Path(out_dir), path, names[path], sha, outcome), analysis_to_dict(analysis))
 
 
 def _read_regular(path: Path) -> bytes:
@@ -426,9 +437,7 @@ def _finish(result: WorkResult, job: CallJob, outcomes, files, names, out_dir, e
             repository.save_analysis(engine, analysis)
             stats.save_s.append(time.perf_counter() - t0)
         outcome.analysis = analysis
-        if out_dir is not None:
-            target = _json_path(Path(out_dir), path, names[path], job.sha256, outcome)
-            write_json_atomic(target, analysis_to_dict(analysis))
+        _write_json(out_dir, path, names, job.sha256, analysis, outcome)
     except Exception as exc:  # a database or disk failure for this call: its one line
         outcome.analysis, outcome.error = None, _one_line(exc, path)
 
