@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 AGENT, CUSTOMER, BOTH = "agent", "customer", "both"
 ROLES = (AGENT, CUSTOMER, BOTH)
 
@@ -21,6 +23,9 @@ CATEGORIES = (
     "repetition",
     "negative_emotion",
 )
+
+CALL_LEVEL_CATEGORIES = ("missing_greeting", "missing_closing")  # always the rules
+WINDOW_CATEGORIES = tuple(c for c in CATEGORIES if c not in CALL_LEVEL_CATEGORIES)  # the learned model's outputs
 
 SEGMENT_STATUSES = ("predicted", "confirmed", "rejected", "edited", "added")
 
@@ -88,3 +93,26 @@ class CallAnalysis:
     warnings: list[str] = field(default_factory=list)  # one readable line each
     # Who analysed it: {"node": Ray node id or host, "pid": ..., "device": "cpu"|"cuda"}, so a bad node can be found.
     analysed_by: dict = field(default_factory=dict)
+
+
+@dataclass
+class ChannelSignal:
+    """Frame-level measurements of one analysed channel (hop `hop_s` seconds)."""
+
+    role: str
+    hop_s: float
+    energy_db: np.ndarray  # frame RMS in dBFS
+    pitch_hz: np.ndarray  # 0 where unvoiced
+    flatness: np.ndarray  # spectral flatness 0..1
+    clipped: np.ndarray  # fraction of samples at full scale or on a flat top at the channel's ceiling
+    activity: list[Interval] = field(default_factory=list)  # own speech, crosstalk removed
+    bands_db: np.ndarray | None = None  # (frames, bands) mel energies in dB, within 1 s of own speech (bands.py)
+    # Added for poor_audio (see audio/features.py); None where a caller did not measure them.
+    near_peak: np.ndarray | None = None  # fraction of samples within 10% of the channel's peak magnitude
+    digital: np.ndarray | None = None  # fraction of samples in digital-silence runs of 10 ms or more
+    repeated: np.ndarray | None = None  # fraction of samples copying the packet before them
+    impulses: np.ndarray | None = None  # clicks (single-sample spikes) per frame
+    ceiling: float = 0.0  # the channel's peak magnitude (full scale = 1)
+
+    def frame_times(self) -> np.ndarray:
+        return np.arange(len(self.energy_db)) * self.hop_s

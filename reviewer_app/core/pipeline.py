@@ -24,19 +24,12 @@ from pathlib import Path
 
 from reviewer_app import __version__
 from reviewer_app.core.audio.decode import DecodedAudio, decode_audio, sha256_of_file
+from reviewer_app.core.audio.signals import HOP_S, channel_roles
 from reviewer_app.core.cluster.provenance import provenance
 from reviewer_app.core.domain import AGENT, BOTH, AudioInfo, CallAnalysis, CallScore, Segment, Turn
 from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.progress import CancelToken, Progress
 from reviewer_app.core.settings import Settings
-
-HOP_S = 0.01
-
-
-def channel_roles(audio: DecodedAudio, settings: Settings) -> tuple[str, ...]:
-    if audio.channels == 1:
-        return (BOTH,)
-    return tuple(settings.channels.roles)
 
 
 def _asr_order(signals) -> list[int]:

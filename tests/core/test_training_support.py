@@ -50,7 +50,8 @@ def script_turns(truth: dict, mono: bool) -> list[Turn]:
 
 
 def analysis_without_asr(wav: Path, settings: Settings | None = None) -> CallAnalysis:
-    from reviewer_app.core.pipeline import channel_roles, redetect
+    from reviewer_app.core.audio.signals import channel_roles
+    from reviewer_app.core.pipeline import redetect
 
     settings = settings or Settings()
     audio = decode_audio(str(wav))

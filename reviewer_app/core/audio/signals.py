@@ -10,8 +10,9 @@ from reviewer_app.core.audio.activity import channel_activity, crosstalk_leak_fr
 from reviewer_app.core.audio.bands import band_energies_db
 from reviewer_app.core.audio.decode import DecodedAudio, resample
 from reviewer_app.core.audio.features import frame_features
-from reviewer_app.core.detect.context import ChannelSignal
+from reviewer_app.core.domain import BOTH, ChannelSignal
 
+HOP_S = 0.01  # the rules' frame step (`ChannelSignal.hop_s`)
 DUAL_MONO_DB = -40.0  # channels whose difference is this far below their sum are one signal
 
 
@@ -26,6 +27,13 @@ def is_dual_mono(samples: np.ndarray) -> bool:
         return True
     diff = float(np.sum((left - right) ** 2))
     return diff <= total * 10 ** (DUAL_MONO_DB / 10)
+
+
+def channel_roles(audio: DecodedAudio, settings) -> tuple[str, ...]:
+    """The role of each analysed channel: `both` for a mono call, else the settings' roles."""
+    if audio.channels == 1:
+        return (BOTH,)
+    return tuple(settings.channels.roles)
 
 
 def channels_16k(audio: DecodedAudio) -> list[np.ndarray]:

@@ -1,34 +1,9 @@
 """Everything a rule may look at for one call, computed once by the pipeline."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import numpy as np
-
-from reviewer_app.core.domain import BOTH, Interval, Turn, Word
-
-
-@dataclass
-class ChannelSignal:
-    """Frame-level measurements of one analysed channel (hop `hop_s` seconds)."""
-
-    role: str
-    hop_s: float
-    energy_db: np.ndarray  # frame RMS in dBFS
-    pitch_hz: np.ndarray  # 0 where unvoiced
-    flatness: np.ndarray  # spectral flatness 0..1
-    clipped: np.ndarray  # fraction of samples at full scale or on a flat top at the channel's ceiling
-    activity: list[Interval] = field(default_factory=list)  # own speech, crosstalk removed
-    bands_db: np.ndarray | None = None  # (frames, bands) mel energies in dB, within 1 s of own speech (bands.py)
-    # Added for poor_audio (see audio/features.py); None where a caller did not measure them.
-    near_peak: np.ndarray | None = None  # fraction of samples within 10% of the channel's peak magnitude
-    digital: np.ndarray | None = None  # fraction of samples in digital-silence runs of 10 ms or more
-    repeated: np.ndarray | None = None  # fraction of samples copying the packet before them
-    impulses: np.ndarray | None = None  # clicks (single-sample spikes) per frame
-    ceiling: float = 0.0  # the channel's peak magnitude (full scale = 1)
-
-    def frame_times(self) -> np.ndarray:
-        return np.arange(len(self.energy_db)) * self.hop_s
+from reviewer_app.core.domain import BOTH, ChannelSignal, Turn, Word  # noqa: F401  (ChannelSignal: the rules import it here)
 
 
 @dataclass

@@ -102,8 +102,7 @@ def compute_call_features(sha256: str, duration_s: float, signals, pcm_16k) -> C
 def features_from_audio(path: str, sha256: str, settings) -> tuple[CallFeatures, list[np.ndarray]]:
     """Decode and measure a call (no ASR); also returns its 16 kHz channels."""
     from reviewer_app.core.audio.decode import decode_audio
-    from reviewer_app.core.audio.signals import analyse_channels, channels_16k
-    from reviewer_app.core.pipeline import HOP_S, channel_roles
+    from reviewer_app.core.audio.signals import HOP_S, analyse_channels, channel_roles, channels_16k
 
     audio = decode_audio(path)
     roles = channel_roles(audio, settings)
