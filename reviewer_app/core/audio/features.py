@@ -39,6 +39,7 @@ CEILING_MIN = 0.01  # a channel peaking below -40 dBFS has no ceiling worth call
 NEAR_PEAK = 0.9  # 'near the ceiling': |x| within 10% of the channel's peak magnitude
 FLAT_TOL = 0.005  # a flat top: within 0.5% of the extreme (a -60 dBFS noise floor added after the clipping
 # spreads it less; a sine above 200 Hz at 8 kHz puts only its peak sample that close)
+FLAT_LOCAL_S = 0.5  # flat tops at the local extreme: over this much audio around each frame
 DIGITAL_LEVEL = 10 ** (-90 / 20)  # |x| at or below this is digital silence (about 1 LSB of 16-bit PCM)
 DIGITAL_RUN_S = 0.01  # shorter zero runs are a quiet signal quantised to 0 (u-law calls have 5 ms ones)
 CUT_DB = -20.0  # a dropout cuts into sound: within 2 ms on both sides of the run, |x| reaches this far below the loud level
@@ -83,7 +84,7 @@ def frame_features(samples: np.ndarray, sample_rate: int, hop_s: float = 0.01) -
     ceiling = float(np.abs(x).max()) if x.size else 0.0
     near_peak = _per_frame(np.abs(x) >= NEAR_PEAK * ceiling if ceiling >= CEILING_MIN else np.zeros(x.size, bool),
                            bounds)
-    clipped = np.maximum(clipped, _per_frame(_flat_top(x, ceiling), bounds))
+    clipped = np.maximum(clipped, _per_frame(_flat_top(x, ceiling, bounds), bounds))
     digital = _per_frame(_digital_silence(x, sample_rate, energy_db), bounds)
     repeated = _per_frame(_repeated_packets(x, sample_rate), bounds)
     impulses = _impulses(x, bounds)
@@ -226,30 +227,54 @@ def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return edges[0::2], edges[1::2]
 
 
-def _flat_top(x: np.ndarray, ceiling: float) -> np.ndarray:
-    """Samples in runs of two or more at the channel's highest or lowest value (within FLAT_TOL of it).
+def _flat_runs(x: np.ndarray, level: np.ndarray | float, band: np.ndarray | float) -> np.ndarray:
+    """Samples in runs of two or more within `band` of `level` that the waveform jumps onto or off.
 
-    A clean waveform reaches its extreme value once; clipping holds it there.
-    Each polarity is checked on its own, so one-sided clipping counts too. The
-    waveform must jump onto or off the flat top (by twice the tolerance in one
-    sample): a low tone (mains hum at 8 kHz) glides through its rounded peak
-    slowly enough to stay that close for a few samples, a clipped wave does not glide.
+    The jump (twice the band in one sample) tells a clipped top from a low
+    tone's rounded peak (mains hum at 8 kHz glides through its top slowly).
+    """
+    at = np.abs(x - level) <= band
+    starts, ends = _runs(at)
+    keep = (ends - starts) >= 2
+    starts, ends = starts[keep], ends[keep]
+    if starts.size == 0:
+        return np.zeros(x.size, bool)
+    limit = 2 * (band[starts] if isinstance(band, np.ndarray) else band)
+    entry = np.abs(x[starts] - x[np.maximum(starts - 1, 0)])
+    leave = np.abs(x[ends - 1] - x[np.minimum(ends, x.size - 1)])
+    sharp = np.maximum(entry, leave) >= limit
+    return _spans_mask(starts[sharp], ends[sharp], x.size)
+
+
+def _flat_top(x: np.ndarray, ceiling: float, bounds: np.ndarray | None = None) -> np.ndarray:
+    """Samples on flat tops: consecutive samples held at an extreme of the waveform.
+
+    A clean waveform reaches an extreme value once; clipping holds it there.
+    Two extremes are checked, each polarity on its own (one-sided clipping
+    counts too): the channel's own highest and lowest value, within FLAT_TOL
+    (a noise floor added after the clipping blurs the top a little); and, for
+    stretches clipped at another level than the rest of the call, the highest
+    and lowest value within FLAT_LOCAL_S around each frame, exactly (a clean
+    waveform's local peak is a single sample even in u-law audio).
     """
     out = np.zeros(x.size, bool)
     if ceiling < CEILING_MIN or x.size < 3:
         return out
     for level in (float(x.max()), float(x.min())):  # the two polarities
-        if abs(level) < CEILING_MIN:
-            continue
-        band = FLAT_TOL * abs(level)
-        at = np.abs(x - level) <= band
-        starts, ends = _runs(at)
-        keep = (ends - starts) >= 2
-        starts, ends = starts[keep], ends[keep]
-        entry = np.abs(x[starts] - x[np.maximum(starts - 1, 0)])
-        leave = np.abs(x[ends - 1] - x[np.minimum(ends, x.size - 1)])
-        sharp = np.maximum(entry, leave) >= 2 * band
-        out |= _spans_mask(starts[sharp], ends[sharp], x.size)
+        if abs(level) >= CEILING_MIN:
+            out |= _flat_runs(x, level, FLAT_TOL * abs(level))
+    if bounds is None or bounds.size < 2:
+        return out
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    width = 2 * (max(1, int(round(FLAT_LOCAL_S / 0.01))) // 2) + 1  # odd, in frames
+    lengths = np.diff(bounds)
+    for reduce, pick in ((np.maximum, np.max), (np.minimum, np.min)):
+        per_frame = reduce.reduceat(x, bounds[:-1])
+        local = pick(sliding_window_view(np.pad(per_frame, width // 2, mode="edge"), width), axis=1)
+        level = np.repeat(local, lengths)
+        loud = np.abs(level) >= CEILING_MIN
+        out |= loud & _flat_runs(x, level, np.zeros(x.size, np.float32))
     return out
 
 

@@ -17,7 +17,7 @@ the side that carries it, never on the side that only hears its leak.
   window even when normalised to full scale, while a pure sine spends 29% of
   its time there (tones are not active speech, so they are left out).
   Flagged frames are joined across gaps under 0.3 s and kept from
-  `rules.clipping_min_s`. Evidence gives the clipped share and, below full
+  `rules.clipping_min_s`; kept runs under 1 s apart are one finding. Evidence gives the clipped share and, below full
   scale, the clip level; or the share near the peak.
 - Dropouts:
   * digital silence (half a frame's samples in digital-silence runs of 10 ms
@@ -68,6 +68,9 @@ the side that carries it, never on the side that only hears its leak.
   flagged them the segment is trimmed to the active frames inside. Segments
   shorter than `rules.poor_audio_min_s` are dropped.
 
+Overlapping findings of one channel (but dropouts) are merged into one, with
+their evidence joined and the higher score.
+
 Scores rise from 0.5 at the threshold to 1.0 at: 10x the clipping fraction;
 4x the saturation share; 4x the minimum dropout or repetition; 15 dB below
 the low-level threshold (or 15 dB further below the other side); 15 dB above
@@ -87,7 +90,8 @@ from reviewer_app.core.domain import Segment
 from reviewer_app.core.settings import RuleSettings, Settings
 
 CATEGORY = "poor_audio"
-CLIP_JOIN_S = 0.3
+CLIP_JOIN_S = 0.3  # clipped frames closer than this form one run
+CLIP_REPORT_JOIN_S = 1.0  # runs closer than this are one finding (clipped speech pauses between words)
 SUDDEN_DB = 30.0
 LEVEL_PERCENTILE = 75
 FLOOR_PERCENTILE = 30
@@ -104,9 +108,10 @@ def _pct(fraction: float) -> str:
 def _clip_segment(start: float, end: float, role: str, hard: np.ndarray, share: np.ndarray,
                   ch: ChannelSignal, rules: RuleSettings) -> Segment:
     lo, hi = int(round(start / ch.hop_s)), int(round(end / ch.hop_s))
-    frac = float(hard[lo:hi].mean())
-    if frac > rules.clipping_fraction:
-        where = f" at {ch.ceiling:.2f} of full scale" if 0 < ch.ceiling < CLIP_LEVEL else ""
+    clipped = hard[lo:hi] > rules.clipping_fraction
+    if clipped.any():
+        frac = float(hard[lo:hi][clipped].mean())
+        where = " below full scale" if 0 < ch.ceiling < CLIP_LEVEL else ""  # the channel never reaches it
         score = ramp(frac, rules.clipping_fraction, 10 * rules.clipping_fraction)
         return make_segment(start, end, role, CATEGORY, score, f"clipping{where} {_pct(frac)} of samples")
     near = float(np.nanmax(share[lo:hi]))
@@ -127,8 +132,8 @@ def clipping(ch: ChannelSignal, role: str, rules: RuleSettings) -> list[Segment]
                             frames(rules.saturation_window_s, ch.hop_s))
         flagged |= active & (share > rules.saturation_share)
     runs = intervals.merge(intervals.from_mask(flagged, ch.hop_s), gap=CLIP_JOIN_S)
-    return [_clip_segment(start, end, role, hard, share, ch, rules)
-            for start, end in intervals.drop_shorter_than(runs, rules.clipping_min_s - EPS)]
+    runs = intervals.merge(intervals.drop_shorter_than(runs, rules.clipping_min_s - EPS), gap=CLIP_REPORT_JOIN_S)
+    return [_clip_segment(start, end, role, hard, share, ch, rules) for start, end in runs]
 
 
 def crackle(ch: ChannelSignal, others: list[ChannelSignal], role: str, rules: RuleSettings) -> list[Segment]:
@@ -364,8 +369,24 @@ def detect(ctx: CallContext, settings: Settings) -> list[Segment]:
             continue
         role = ctx.speaker_role(ch.role)
         others = [o for o in ctx.channels if o is not ch]
-        out += clipping(ch, role, rules)
-        out += dropouts(ch, role, rules)
-        out += crackle(ch, others, role, rules)
-        out += level_and_noise(ch, others, role, rules)
+        found = clipping(ch, role, rules) + crackle(ch, others, role, rules) + level_and_noise(ch, others, role, rules)
+        out += _merge_overlapping(found) + dropouts(ch, role, rules)
     return sorted(out, key=lambda s: (s.start, s.end, s.role))
+
+
+def _merge_overlapping(segments: list[Segment]) -> list[Segment]:
+    """One finding per stretch of a channel: overlapping findings become one, their evidence joined.
+
+    (Clipped speech also measures as noisy: its dips fill in.) Dropouts stay
+    on their own: they are short and exact.
+    """
+    out: list[Segment] = []
+    for seg in sorted(segments, key=lambda s: (s.start, s.end)):
+        if out and seg.start < out[-1].end:
+            last = out[-1]
+            parts = last.evidence.split("; ") + [p for p in seg.evidence.split("; ") if p not in last.evidence]
+            out[-1] = make_segment(last.start, max(last.end, seg.end), last.role, CATEGORY,
+                                   max(last.score, seg.score), "; ".join(parts))
+        else:
+            out.append(seg)
+    return out
