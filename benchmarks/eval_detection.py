@@ -99,7 +99,8 @@ BANDS_DOC = {
     "fast_speech": "an agent turn of 30-45 words (espeak-ng voices) sped up by sox tempo, mild 1.3-1.5x, "
                    "moderate 1.5-1.7x, severe 1.7-1.9x; truth only where the result is over "
                    f"{FAST_WPM:g} words/min; negative: the same turns at natural speed",
-    "repetition": "a phrase said (espeak-ng, 5-8 words) or looped (real audio, 3-6 words) in a row, mild "
+    "repetition": "a phrase said (espeak-ng, 5-8 words, each saying at its own rate and pitch) or looped "
+                  "(real audio, 3-6 words, the same samples again) in a row, mild "
                   "twice, moderate 3 times, severe 4-6 times; negative: the same phrase said again over 20 s "
                   "later, and a number read back ('four five two seven, four five two seven')",
     "forbidden_phrase": "a lexicon phrase inside a longer sentence, mild: en-us/en-gb at 140-170 wpm; moderate: "
@@ -743,7 +744,6 @@ def _repeat_said(sc: Scenario, rng, count: int, band: str) -> None:
     role = AGENT if rng.random() < 0.7 else CUSTOMER
     phrase = PHRASES[int(rng.integers(len(PHRASES)))]
     voice, wpm = _voice(rng), int(rng.uniform(140, 200))
-    once = speech.espeak(phrase, voice=voice, wpm=wpm, rate=call.rate)
     pieces, words, t = [], [], 0.0
     tokens = phrase.split()
     for k in range(count):
@@ -751,6 +751,9 @@ def _repeat_said(sc: Scenario, rng, count: int, band: str) -> None:
             pause = _uniform(rng, 0.2, 1.2)
             pieces.append(np.zeros(int(pause * call.rate)))
             t += pause
+        # each saying a little different (rate, pitch), as a person says it again; a loop is the same audio
+        once = speech.espeak(phrase, voice=voice, wpm=int(wpm * rng.uniform(0.88, 1.12)),
+                             pitch=int(rng.integers(35, 70)), rate=call.rate)
         pieces.append(once)
         step = once.size / call.rate / len(tokens)
         words += [{"role": role, "word": tok, "start": t + j * step, "end": t + (j + 1) * step}
@@ -837,7 +840,10 @@ def _read_back(sc: Scenario, rng) -> None:
     role = AGENT if rng.random() < 0.5 else CUSTOMER
     number = NUMBERS[int(rng.integers(len(NUMBERS)))]
     text = f"{number}, {number}"
-    audio, voice, wpm = _say(rng, text, call.rate)
+    voice, wpm = _voice(rng), int(rng.uniform(140, 180))
+    sayings = [speech.espeak(number, voice=voice, wpm=int(wpm * rng.uniform(0.88, 1.12)),
+                             pitch=int(rng.integers(35, 70)), rate=call.rate) for _ in range(2)]
+    audio = np.concatenate([sayings[0], np.zeros(int(_uniform(rng, 0.2, 0.5) * call.rate)), sayings[1]])
     at = _place_sentence(sc, rng, role, audio, text.replace(",", ""), 0.0)
     sc.place(at, at + audio.size / call.rate, role, "negative", f"number read back '{text}' ({voice}, {wpm} wpm)")
 
