@@ -47,7 +47,7 @@ CUT_EDGE_S = 0.002
 PACKET_S = (0.01, 0.02, 0.03, 0.04)  # RTP packet times; concealment repeats whole packets
 REPEAT_RESIDUAL_DB = -35.0  # a copy differs from its original by at least this much less than its energy
 # (a synthesiser's steady 100 Hz vowel repeats to -32 dB at 10 ms; a copy under a -65 dBFS floor, to -37 dB or less)
-REPEAT_MIN_DBFS = -50.0  # a copied block must be at least this loud (not a quiet stretch)
+REPEAT_MIN_DBFS = -65.0  # a copied block must be at least this loud (a dozen LSB: not digital near-silence)
 IMPULSE_RATIO = 30.0  # a click: a sample's second difference this many times its 50 ms mean magnitude
 IMPULSE_MIN_DBFS = -50.0  # and at least this large
 
