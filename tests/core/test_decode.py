@@ -468,3 +468,24 @@ def test_analyze_refuses_a_one_hertz_header_with_one_line_in_bounded_memory(tmp_
     assert errors == [f"error: {path}: sample rate 1 Hz is outside 1000..384000 Hz (a damaged header?)"]
     assert "Traceback" not in done.stderr
     assert time.monotonic() - start < 60
+
+
+def test_a_long_file_takes_its_own_size_in_memory_not_twice(tmp_path: Path) -> None:
+    """The header says how long it is: one array of that length is filled, no pieces joined at the end."""
+    import tracemalloc
+
+    rate, seconds = 8000, 600
+    path = tmp_path / "ten_minutes.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(np.random.default_rng(0).integers(-3000, 3000, size=(rate * seconds, 2), dtype=np.int16))
+    tracemalloc.start()
+    try:
+        audio = decode_audio(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert audio.samples.shape == (2, rate * seconds) and audio.samples.flags.c_contiguous
+    assert peak < 1.25 * audio.samples.nbytes, f"peak {peak / 1e6:.1f} MB for {audio.samples.nbytes / 1e6:.1f} MB"

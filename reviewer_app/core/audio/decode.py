@@ -31,7 +31,7 @@ MAX_SAMPLE_RATE = 384_000
 MAX_SOURCE_CHANNELS = 64
 MAX_DURATION_S = 12 * 3600.0
 MAX_DECODED_BYTES = 6 << 30  # float32 samples kept (analysed channels x samples x 4 bytes)
-FLUSH_SAMPLES = 1 << 20  # raw frames are converted to float32 at least this often
+FLUSH_SAMPLES = 1 << 18  # raw frames are converted to float32 at least this often (a few MB)
 
 # Integer sample formats and the divisor that maps them to [-1, 1).
 _INT_SCALE = {"u8": 128.0, "s16": 32768.0, "s32": 2147483648.0, "s64": 9223372036854775808.0}
@@ -72,8 +72,8 @@ def decode_audio(path: str | os.PathLike[str], max_channels: int = MAX_CHANNELS)
         if not container.streams.audio:
             raise AudioError(name, "not an audio file (it holds no audio stream)")
         stream = container.streams.audio[0]
-        _check_declared(name, container, stream, max_channels)
-        samples, rate, channels, truncated = _decode_stream(name, container, stream, max_channels)
+        expected = _check_declared(name, container, stream, max_channels)
+        samples, rate, channels, truncated = _decode_stream(name, container, stream, max_channels, expected)
     if truncated:
         log.warning("%s: decoding stopped early (%s); using the first %.2f s", name, truncated,
                     samples.shape[1] / rate)
@@ -178,11 +178,14 @@ def _span(seconds: float) -> str:
 
 
 def _check_declared(name: str, container: av.container.InputContainer,
-                    stream: av.audio.stream.AudioStream, max_channels: int) -> None:
-    """Refuse what the header claims (rate, channels, duration) before decoding anything."""
+                    stream: av.audio.stream.AudioStream, max_channels: int) -> int:
+    """Refuse what the header claims (rate, channels, duration) before decoding anything.
+
+    Returns the samples per channel the header announces (0: it does not say).
+    """
     ctx = stream.codec_context
     if ctx is None:
-        return  # _decode_stream names it
+        return 0  # _decode_stream names it
     rate, channels = int(ctx.sample_rate or 0), int(ctx.channels or 0)
     if rate:
         _check_rate(name, rate)
@@ -196,6 +199,8 @@ def _check_declared(name: str, container: av.container.InputContainer,
         kept = min(max_channels, channels or max_channels)
         if seconds * rate > _max_samples(rate, kept):
             raise _too_long(name, rate, kept, seconds)
+        return max(0, round(seconds * rate))
+    return 0
 
 
 def _check_samples(name: str, samples: np.ndarray, rate: int) -> None:
@@ -206,7 +211,8 @@ def _check_samples(name: str, samples: np.ndarray, rate: int) -> None:
         raise AudioError(
             name, f"too short to analyse ({n / rate:.3f} s; at least {MIN_DURATION_S:g} s needed)"
         )
-    if not np.isfinite(samples).all():
+    step = FLUSH_SAMPLES  # checked in slices: a whole-file boolean mask would be a quarter of its size again
+    if not all(np.isfinite(samples[:, i:i + step]).all() for i in range(0, n, step)):
         raise AudioError(name, "contains NaN/Inf samples (damaged float audio)")
 
 
@@ -265,15 +271,19 @@ def _ffmpeg_reason(exc: av.error.FFmpegError) -> str:
 
 def _decode_stream(
     name: str, container: av.container.InputContainer, stream: av.audio.stream.AudioStream,
-    max_channels: int,
+    max_channels: int, expected: int = 0,
 ) -> tuple[np.ndarray, int, int, str]:
-    """(samples, rate, source_channels, why decoding stopped early or "")."""
+    """(samples, rate, source_channels, why decoding stopped early or "").
+
+    `expected` (samples per channel the header announces) sizes the output up front, so a
+    long file is decoded into one array instead of pieces joined at the end (twice the memory).
+    """
     ctx = stream.codec_context
     if ctx is None:  # FFmpeg found a stream but no decoder for it (e.g. a damaged format field)
         raise AudioError(name, "unsupported or damaged audio encoding (no decoder for it)")
     rate = int(ctx.sample_rate or 0)
     source_channels = int(ctx.channels or 0)
-    chunks: list[np.ndarray] = []
+    out = _Growing(name, expected)
     pending: list[np.ndarray] = []  # raw frames of one sample format, converted together
     pending_fmt: tuple[str, bool, int] | None = None
     pending_n = total = 0
@@ -283,7 +293,7 @@ def _decode_stream(
     def flush() -> None:
         nonlocal pending_n
         if pending and pending_fmt is not None:
-            chunks.append(_to_float(pending, *pending_fmt, max_channels))
+            out.add(_to_float(pending, *pending_fmt, max_channels))
             pending.clear()
         pending_n = 0
 
@@ -312,7 +322,7 @@ def _decode_stream(
             if pending_n >= FLUSH_SAMPLES:  # the raw frames of every source channel, bounded
                 flush()
     except av.error.FFmpegError as exc:
-        if not pending and not chunks:
+        if not pending and not out.n:
             raise AudioError(name, f"cannot decode audio ({_ffmpeg_reason(exc)})") from None
         truncated = _ffmpeg_reason(exc)
     except (ValueError, TypeError, MemoryError) as exc:
@@ -321,13 +331,50 @@ def _decode_stream(
     if not rate:
         raise AudioError(name, "no audio frames (unknown sample rate)")
     width = min(max_channels, source_channels or max_channels)
-    if not chunks:
+    if not out.n:
         return np.zeros((max(1, width), 0), np.float32), rate, source_channels, truncated
-    widths = {c.shape[0] for c in chunks}
-    if len(widths) > 1:
-        raise AudioError(name, "channel count changes inside the file; convert it first")
-    samples = chunks[0] if len(chunks) == 1 else np.concatenate(chunks, axis=1)
-    return samples, rate, source_channels, truncated
+    return out.result(), rate, source_channels, truncated
+
+
+class _Growing:
+    """float32 (channels, n) filled chunk by chunk.
+
+    With the length the header announces, one array of that length is filled in place: the
+    decoded audio takes its own size in memory, not twice (pieces, then the pieces joined).
+    Without it, or past it, the pieces are joined at the end, as before.
+    """
+
+    def __init__(self, name: str, expected: int) -> None:
+        self.name, self.expected = name, expected
+        self.data: np.ndarray | None = None  # the announced-length array, while it holds everything
+        self.pieces: list[np.ndarray] = []
+        self.width = 0
+        self.n = 0
+
+    def add(self, chunk: np.ndarray) -> None:
+        if not self.width:
+            self.width = chunk.shape[0]
+            if self.expected >= chunk.shape[1]:
+                try:
+                    self.data = np.empty((self.width, self.expected), np.float32)
+                except MemoryError:  # a header announcing more than there is: pieces instead
+                    self.data = None
+        elif chunk.shape[0] != self.width:
+            raise AudioError(self.name, "channel count changes inside the file; convert it first")
+        end = self.n + chunk.shape[1]
+        if self.data is not None and end <= self.data.shape[1]:
+            self.data[:, self.n:end] = chunk
+        else:
+            if self.data is not None:  # longer than announced: what is filled becomes the first piece
+                self.pieces.append(self.data[:, : self.n])
+                self.data = None
+            self.pieces.append(chunk)
+        self.n = end
+
+    def result(self) -> np.ndarray:
+        if self.data is not None:
+            return self.data if self.n == self.data.shape[1] else self.data[:, : self.n].copy()
+        return self.pieces[0] if len(self.pieces) == 1 else np.concatenate(self.pieces, axis=1)
 
 
 def _to_float(frames: list[np.ndarray], fmt: str, planar: bool, nch: int, max_channels: int) -> np.ndarray:
