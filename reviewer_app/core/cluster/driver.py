@@ -193,56 +193,57 @@ def analyze_on_cluster(
     outcomes = [FileOutcome(str(p)) for p in files]
     total = len(files)
 
-    # 1. On the driver: identify every call (sha256), skip the stored ones and repeats.
-    t0 = time.perf_counter()
     jobs: list[CallJob] = []
-    audio: dict[int, bytes] = {}
+    refs: dict = {}  # call index -> its audio in the object store (--ship-audio)
     first_of: dict[str, int] = {}
     repeats: dict[int, int] = {}
-    for i, path in enumerate(files):
-        try:
-            if options.ship_audio:
-                data = _read_regular(path)
-                sha = hashlib.sha256(data).hexdigest()
-            else:
-                from reviewer_app.core.audio.decode import sha256_of_file
-
-                sha, data = sha256_of_file(path), None
-            if sha in first_of:
-                repeats[i] = first_of[sha]
-                continue
-            first_of[sha] = i
-            stored = repository.load_analysis(engine, sha) if engine is not None and not force else None
-            if stored is not None:
-                outcomes[i].analysis, outcomes[i].skipped = stored, True
-                _write_json(out_dir, path, names, sha, stored, outcomes[i])
-                continue
-            jobs.append(CallJob(i, os.path.abspath(path), sha, path.stat().st_size))
-            if data is not None:
-                audio[i] = data
-        except Exception as exc:  # unreadable, not a regular file...: its one line, as in-process
-            outcomes[i].error = _one_line(exc, path)
-    stats.read_s = time.perf_counter() - t0
-    done = total - len(jobs)
-    yield Progress(done, total, f"{len(jobs)} of {total} calls to analyse")
-
     pool = _Pool()
     try:
-        if jobs:
-            yield Progress(done, total, "connecting to Ray")
+        if options.ship_audio and files:  # each file goes into the object store as it is read
+            yield Progress(0, total, "connecting to Ray")
             t0 = time.perf_counter()
             connect(options)
             stats.connect_s = time.perf_counter() - t0
-            import ray
+        # On the driver: identify every call (sha256), skip the stored ones and repeats.
+        t0 = time.perf_counter()
+        for i, path in enumerate(files):
+            try:
+                if options.ship_audio:
+                    data = _read_regular(path)
+                    sha = hashlib.sha256(data).hexdigest()
+                else:
+                    from reviewer_app.core.audio.decode import sha256_of_file
 
-            refs = {}
-            if options.ship_audio:
+                    sha, data = sha256_of_file(path), None
+                if sha in first_of:
+                    repeats[i] = first_of[sha]
+                    continue
+                first_of[sha] = i
+                stored = repository.load_analysis(engine, sha) if engine is not None and not force else None
+                if stored is not None:
+                    outcomes[i].analysis, outcomes[i].skipped = stored, True
+                    _write_json(out_dir, path, names, sha, stored, outcomes[i])
+                    continue
+                jobs.append(CallJob(i, os.path.abspath(path), sha, path.stat().st_size))
+                if data is not None:
+                    import ray
+
+                    t1 = time.perf_counter()
+                    refs[i] = ray.put(data)
+                    stats.put_s += time.perf_counter() - t1
+                    stats.shipped_bytes += len(data)
+            except Exception as exc:  # unreadable, not a regular file...: its one line, as in-process
+                outcomes[i].error = _one_line(exc, path)
+        stats.read_s = time.perf_counter() - t0 - stats.put_s
+        done = total - len(jobs)
+        yield Progress(done, total, f"{len(jobs)} of {total} calls to analyse")
+        if jobs:
+            if not options.ship_audio:
+                yield Progress(done, total, "connecting to Ray")
                 t0 = time.perf_counter()
-                for job in jobs:
-                    refs[job.index] = ray.put(audio.pop(job.index))
-                    stats.shipped_bytes += job.size
-                stats.put_s = time.perf_counter() - t0
-                # Everything is read: from here on the driver's files are not needed (a test moves them away).
+                connect(options)
+                stats.connect_s = time.perf_counter() - t0
+            else:  # everything is read: from here on the driver's files are not needed (a test moves them away)
                 yield Progress(done, total, f"read {len(jobs)} calls ({stats.shipped_bytes / 1e6:.1f} MB) "
                                             "into Ray's object store")
             yield from _run(jobs, refs, outcomes, files, names, out_dir, engine, db_url, settings,
