@@ -45,6 +45,7 @@ DIGITAL_RUN_S = 0.01  # shorter zero runs are a quiet signal quantised to 0 (u-l
 CUT_DB = -20.0  # a dropout cuts into sound: within 2 ms on both sides of the run, |x| reaches this far below the loud level
 CUT_EDGE_S = 0.002
 PACKET_S = (0.01, 0.02, 0.03, 0.04)  # RTP packet times; concealment repeats whole packets
+HUM_MAX_HZ = 150.0  # a repeated block with its energy centred below this (by first difference) is mains hum
 REPEAT_RESIDUAL_DB = -35.0  # a copy differs from its original by at least this much less than its energy
 # (a synthesiser's steady 100 Hz vowel repeats to -32 dB at 10 ms; a copy under a -65 dBFS floor, to -37 dB or less)
 REPEAT_MIN_DBFS = -65.0  # a copied block must be at least this loud (a dozen LSB: not digital near-silence)
@@ -342,7 +343,9 @@ def _repeated_packets(x: np.ndarray, sample_rate: int) -> np.ndarray:
     x[n] (a copy under a later line-noise floor still passes; speech one packet
     apart differs by far more), in a copy at least REPEAT_MIN_DBFS loud. A pure
     tone whose period divides L also repeats; it repeats at L/2 as well
-    (exactly or inverted), which a lost packet does not, so such runs are dropped.
+    (exactly or inverted), which a lost packet does not, so such runs are
+    dropped; so are copies of mains hum, whose energy is centred below
+    HUM_MAX_HZ (told by the energy of the first difference).
     """
     out = np.zeros(x.size, bool)
     energy = np.zeros(x.size + 1)
@@ -371,9 +374,14 @@ def _repeated_packets(x: np.ndarray, sample_rate: int) -> np.ndarray:
         # A tone repeats at L/2 too (exactly or inverted): correlate each copy with itself half a packet on.
         a_, b_ = x[idx].astype(np.float64), x[idx - lag // 2].astype(np.float64)
         prod = np.bincount(ids, a_ * b_, starts.size)
-        tonal = prod**2 >= 0.99 * np.maximum(np.bincount(ids, a_ * a_, starts.size)
-                                               * np.bincount(ids, b_ * b_, starts.size), 1e-30)
-        out |= _spans_mask(starts[~tonal], stops[~tonal], x.size)
+        energy_a = np.bincount(ids, a_ * a_, starts.size)
+        tonal = prod**2 >= 0.99 * np.maximum(energy_a * np.bincount(ids, b_ * b_, starts.size), 1e-30)
+        # Mains hum repeats every 20 ms too; its energy sits at 50/60 Hz and the first few harmonics
+        # (centred near 100 Hz), a speech packet's well above: the first difference tells them apart.
+        step = a_ - x[idx - 1].astype(np.float64)
+        low = np.bincount(ids, step * step, starts.size) < (2 * np.sin(np.pi * HUM_MAX_HZ / sample_rate)) ** 2 * energy_a
+        good = ~tonal & ~low
+        out |= _spans_mask(starts[good], stops[good], x.size)
     return out
 
 

@@ -68,8 +68,8 @@ the side that carries it, never on the side that only hears its leak.
   flagged them the segment is trimmed to the active frames inside. Segments
   shorter than `rules.poor_audio_min_s` are dropped.
 
-Overlapping findings of one channel (but dropouts) are merged into one, with
-their evidence joined and the higher score.
+Findings of one channel (but dropouts) less than `rules.poor_audio_window_s`
+apart are merged into one, with their evidence joined and the higher score.
 
 Scores rise from 0.5 at the threshold to 1.0 at: 10x the clipping fraction;
 4x the saturation share; 4x the minimum dropout or repetition; 15 dB below
@@ -370,19 +370,19 @@ def detect(ctx: CallContext, settings: Settings) -> list[Segment]:
         role = ctx.speaker_role(ch.role)
         others = [o for o in ctx.channels if o is not ch]
         found = clipping(ch, role, rules) + crackle(ch, others, role, rules) + level_and_noise(ch, others, role, rules)
-        out += _merge_overlapping(found) + dropouts(ch, role, rules)
+        out += _merge_overlapping(found, rules.poor_audio_window_s) + dropouts(ch, role, rules)
     return sorted(out, key=lambda s: (s.start, s.end, s.role))
 
 
-def _merge_overlapping(segments: list[Segment]) -> list[Segment]:
-    """One finding per stretch of a channel: overlapping findings become one, their evidence joined.
+def _merge_overlapping(segments: list[Segment], gap: float) -> list[Segment]:
+    """One finding per stretch of a channel: findings less than `gap` apart become one, evidence joined.
 
     (Clipped speech also measures as noisy: its dips fill in.) Dropouts stay
     on their own: they are short and exact.
     """
     out: list[Segment] = []
     for seg in sorted(segments, key=lambda s: (s.start, s.end)):
-        if out and seg.start < out[-1].end:
+        if out and seg.start < out[-1].end + gap:
             last = out[-1]
             parts = last.evidence.split("; ") + [p for p in seg.evidence.split("; ") if p not in last.evidence]
             out[-1] = make_segment(last.start, max(last.end, seg.end), last.role, CATEGORY,
