@@ -6,9 +6,13 @@ the side that carries it, never on the side that only hears its leak.
 
 - Clipping: frames whose `clipped` fraction exceeds `rules.clipping_fraction`.
   `clipped` (audio/features.py) counts samples at full scale and samples on a
-  flat top: two or more consecutive samples exactly at the channel's own
-  highest or lowest value. A clean waveform reaches its extreme once; audio
-  clipped before a gain stage piles up there at, say, 0.4 of full scale.
+  flat top: two or more consecutive samples at an extreme of the waveform,
+  jumped onto or off (within 0.5% of the channel's own highest or lowest
+  value, or exactly at the highest or lowest value within 0.5 s, so stretches
+  clipped at different levels are all found). A clean waveform reaches an
+  extreme once, even in u-law audio; audio clipped before a gain stage piles
+  up there at, say, 0.4 of full scale; a low tone's rounded peak is glided
+  through, not jumped onto.
   Soft saturation (tanh-like compression: no flat tops, but no peaks either)
   is judged on active speech: the share of samples within 10% of the
   channel's peak, averaged over `rules.saturation_window_s`, above
@@ -17,8 +21,9 @@ the side that carries it, never on the side that only hears its leak.
   window even when normalised to full scale, while a pure sine spends 29% of
   its time there (tones are not active speech, so they are left out).
   Flagged frames are joined across gaps under 0.3 s and kept from
-  `rules.clipping_min_s`; kept runs under 1 s apart are one finding. Evidence gives the clipped share and, below full
-  scale, the clip level; or the share near the peak.
+  `rules.clipping_min_s`; kept runs under 1 s apart are one finding. Evidence
+  gives the clipped share (and "below full scale" when the channel never
+  reaches it), or the share near the peak.
 - Dropouts:
   * digital silence (half a frame's samples in digital-silence runs of 10 ms
     or more that cut into sound: within 2 ms on both sides of the run the
@@ -31,11 +36,14 @@ the side that carries it, never on the side that only hears its leak.
     `rules.poor_audio_window_s` before and after it. Silence at the very start
     or end of the file is not a dropout. Natural zero runs in u-law calls
     last under 6 ms, so 10 ms runs are not the codec's quantisation;
-  * repeated packets: half a frame's samples copy the samples one packet
-    (10, 20, 30 or 40 ms) earlier, to 1%, as loss concealment that replays
-    the last packet does; runs of `rules.repeat_min_s` to `rules.repeat_max_s`
-    with own speech around them. Tones, which repeat too, are told apart
-    because they also repeat (or invert) half a packet on.
+  * repeated packets: half a frame's samples copy the packet (10, 20, 30 or
+    40 ms) before them, the difference 35 dB or more below the copy's energy
+    (a later line-noise floor leaves that; speech one packet apart differs by
+    far more, a synthesiser's steady vowel by 32 dB), as loss concealment that
+    replays the last packet does; runs of `rules.repeat_min_s` to
+    `rules.repeat_max_s` with own speech around them. Tones, which repeat
+    too, are told apart because they also repeat (or invert) half a packet
+    on; mains hum because its energy is centred below 150 Hz.
 - Crackle: clicks (a sample whose second difference is 30 times the 50 ms
   mean of it, see audio/features.py) at `rules.crackle_per_s` (5) or more a
   second for at least a second. Clean calls show at most 2 a second (lip
