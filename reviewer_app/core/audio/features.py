@@ -9,12 +9,15 @@ frame.
 Clipping is judged against the channel's own ceiling, not only full scale:
 audio clipped before a gain stage sits flat at, say, 0.4 of full scale.
 `clipped` counts samples at or above `CLIP_LEVEL` and samples on a flat top
-(two or more consecutive samples within 0.5% of the channel's highest or lowest
-value). `near_peak` counts samples within 10% of the channel's peak
-magnitude, the raw material for a soft-saturation test (see the poor_audio
-rule). Dropouts: `digital` counts samples in runs of digital silence of at
-least `DIGITAL_RUN_S` that cut into sound (see `_digital_silence`); `repeated` counts samples that copy the block one
-packet earlier (`PACKET_S`), as packet-loss concealment does.
+(see `_flat_top`: two or more consecutive samples held at the channel's
+extreme, or at the local extreme within 0.5 s). `near_peak` counts samples
+within 10% of the channel's peak magnitude, the raw material for a
+soft-saturation test (see the poor_audio rule). Dropouts: `digital` counts
+samples in runs of digital silence of at least `DIGITAL_RUN_S` that cut into
+sound (see `_digital_silence`); `repeated` counts samples that copy the packet
+before them (`PACKET_S`), as packet-loss concealment does. `impulses` counts
+clicks per frame (crackle). Everything is computed over whole channels with
+numpy; loops run over the four packet times and two polarities, never over frames.
 """
 from __future__ import annotations
 
