@@ -25,12 +25,13 @@ scored for poor_audio only (false alarms on real phone audio).
 A prediction matching no truth counts against the band of the nearest placed
 problem or decoy of its family in that call.
 
-    .venv/bin/python benchmarks/eval_detection.py                 # everything (about 10-20 min on 2 cores)
+    .venv/bin/python benchmarks/eval_detection.py                 # everything: 112 calls, 70 min of audio
     .venv/bin/python benchmarks/eval_detection.py --quick         # one call per family and band
     .venv/bin/python benchmarks/eval_detection.py --categories overtalk,dead_air --bands severe,negative
     .venv/bin/python benchmarks/eval_detection.py --markdown --json out.json --no-cache
 
-Analyses are cached under ~/.cache/reviewer_app_eval (REVIEWER_APP_EVAL_CACHE
+The full run analyses 70 minutes of audio: it took 30 min on a 2-core machine busy with other
+work (benchmarks/results/eval_detection_before.md). Analyses are cached under ~/.cache/reviewer_app_eval (REVIEWER_APP_EVAL_CACHE
 overrides it) keyed by the scenario WAV's sha256 and a hash of the app's
 source (reviewer_app/**/*.py) and bundled models, so an unchanged scenario on
 unchanged code is not analysed again; --no-cache analyses everything anew.
