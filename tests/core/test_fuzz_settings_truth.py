@@ -18,10 +18,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from reviewer_app.core.detect.detector import detect_problems
+from reviewer_app.core.domain import CATEGORIES
 from reviewer_app.core.errors import ReviewerError, SettingsError
 from reviewer_app.core.evaluate import evaluate_dirs
 from reviewer_app.core.labels_io import read_label_file
+from reviewer_app.core.scoring import score_call
 from reviewer_app.core.settings import Settings, dump_settings, load_settings, save_settings
+from tests.core import rule_builders as rb
 from tests.fuzz_caps import CapExceeded, capped, fuzz_settings
 
 MAX_MESSAGE = 500
@@ -114,14 +118,15 @@ settings_docs = st.dictionaries(
 
 def _sample_call():
     """A 40 s stereo call: a greeting, a 7 s silence, overtalk, fast agent speech, a forbidden phrase."""
-    from tests.core import rule_builders as rb
-
     agent = rb.speech(0.5, 12, {0.5: "thank you for calling how can i help", 9.0: "shut up"}, step=0.25)
     agent += rb.speech(19, 30, {28.0: "have a nice day goodbye"}, step=0.15)
     customer = rb.speech(11, 13, step=0.3) + rb.speech(29, 38, step=0.5)
     turns = [rb.turn("agent", agent[:len(agent) // 2]), rb.turn("agent", agent[len(agent) // 2:]),
              rb.turn("customer", customer)]
     return rb.context(40.0, turns)
+
+
+SAMPLE_CALL = _sample_call()
 
 
 def _value_for(default) -> st.SearchStrategy:
@@ -162,10 +167,6 @@ def _load_and_check(path):
     """In the child: load. A loaded Settings must validate again, be finite, round-trip, and give sane
     results: findings inside the call with finite bounds and scores, dead air at least as long as the
     setting, a score in 0..100 whose deductions add up, a call without problems graded high."""
-    from reviewer_app.core.detect.detector import detect_problems
-    from reviewer_app.core.domain import CATEGORIES
-    from reviewer_app.core.scoring import score_call
-
     try:
         settings = load_settings(path)
     except SettingsError as err:
@@ -179,7 +180,7 @@ def _load_and_check(path):
     again = path.with_name("again.toml")
     save_settings(settings, again)
     assert load_settings(again) == settings
-    call = _sample_call()
+    call = SAMPLE_CALL
     segments = detect_problems(call, settings)
     for seg in segments:
         assert math.isfinite(seg.start) and math.isfinite(seg.end) and 0 <= seg.start < seg.end <= call.duration_s
