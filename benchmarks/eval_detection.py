@@ -1203,7 +1203,30 @@ def write_scenario(sc: Scenario, folder: Path) -> Path:
     return wav
 
 
-def analyse(wav: Path, version: str, use_cache: bool = True, settings: Settings | None = None) -> dict:
+def redetected(wav: Path, sha: str, settings: Settings) -> dict | None:
+    """Detection by today's code on the newest cached transcript of `wav` (no ASR); None if none is cached.
+
+    For iterating on detectors: the transcript may come from older code, so a table
+    for the record is made without --redetect.
+    """
+    from reviewer_app.core.domain import Turn, Word
+    from reviewer_app.core.pipeline import redetect
+
+    earlier = sorted((cache_root() / "analyses").glob(f"{sha[:24]}-*.json"), key=lambda p: p.stat().st_mtime)
+    if not earlier:
+        return None
+    old = json.loads(earlier[-1].read_text())
+    turns = [Turn(t["role"], t["start"], t["end"], t["text"], tuple(Word(w, a, b, 1.0) for w, a, b in t["words"]))
+             for t in old["transcript"]]
+    started = time.perf_counter()
+    segments, _ = redetect(wav, turns, old["language"], settings, sha256=sha)
+    return dict(old, segments=[{"start": s.start, "end": s.end, "role": s.role, "category": s.category,
+                                "score": s.score, "evidence": s.evidence} for s in segments],
+                seconds=round(time.perf_counter() - started, 2), cached=True)
+
+
+def analyse(wav: Path, version: str, use_cache: bool = True, settings: Settings | None = None,
+            redetect_only: bool = False) -> dict:
     """The app's analysis of `wav` as {segments, transcript, seconds}, from the cache when it holds it."""
     from reviewer_app.core.audio.decode import sha256_of_file
 
@@ -1211,6 +1234,10 @@ def analyse(wav: Path, version: str, use_cache: bool = True, settings: Settings 
     cached = cache_root() / "analyses" / f"{sha[:24]}-{version}.json"
     if use_cache and cached.exists():
         return dict(json.loads(cached.read_text()), cached=True)
+    if redetect_only:
+        quick = redetected(wav, sha, settings or Settings())
+        if quick is not None:
+            return quick
     from reviewer_app.core.pipeline import analyze, run_to_end
 
     started = time.perf_counter()
@@ -1415,6 +1442,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", dest="json_out", help="write every number and every scenario's result here")
     parser.add_argument("--markdown", action="store_true", help="print the README table (markdown) only")
     parser.add_argument("--no-cache", action="store_true", help="analyse every call again")
+    parser.add_argument("--redetect", action="store_true",
+                        help="where this code has no analysis yet, run today's detection on the newest cached "
+                             "transcript instead of the whole analysis (fast; not for the record)")
     parser.add_argument("--keep-going", action="store_true", help="skip a scenario that fails to analyse")
     parser.add_argument("--build-only", action="store_true", help="write the scenario WAVs and truth, analyse nothing")
     args = parser.parse_args(argv)
@@ -1449,7 +1479,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"placed {len(sc.placed)} -> {wav}")
             continue
         try:
-            res = analyse(wav, version, not args.no_cache)
+            res = analyse(wav, version, not args.no_cache, redetect_only=args.redetect)
         except Exception as exc:  # noqa: BLE001 - a benchmark reports and goes on when asked to
             if not args.keep_going:
                 raise
