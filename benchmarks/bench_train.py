@@ -37,9 +37,9 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     from reviewer_app.core import paths
-    from reviewer_app.core.detect.model import ModelConfig, ProblemSegmentModel
+    from reviewer_app.core.model.network import ModelConfig, ProblemSegmentModel
     from reviewer_app.core.settings import ModelSettings, Settings
-    from reviewer_app.core.training.device import describe_device, pick_torch_device
+    from reviewer_app.core.model.device import describe_device, pick_torch_device
     from reviewer_app.core.training.loop import train_loop
     from reviewer_app.core.training.make_corpus import make_corpus
     from reviewer_app.core.training.train_default import corpus_windows, merge_sets

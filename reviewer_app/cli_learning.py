@@ -127,7 +127,7 @@ def _rescore_after(args, engine) -> None:
 
 def cmd_models(args) -> int:
     from reviewer_app.core.storage import model_versions as mv
-    from reviewer_app.core.training import registry
+    from reviewer_app.core.model import registry
 
     engine = _engine(args)
     if args.action == "list":

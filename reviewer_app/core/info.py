@@ -26,7 +26,7 @@ def loaded_policy(engine, settings) -> dict:
     from dataclasses import asdict
 
     from reviewer_app.core.detect.merge import policy_from_meta
-    from reviewer_app.core.training.registry import load_active
+    from reviewer_app.core.model.registry import load_active
 
     loaded = load_active(engine, "cpu")
     meta = loaded.meta

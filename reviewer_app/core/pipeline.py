@@ -162,18 +162,34 @@ def _detect(audio: DecodedAudio, signals, turns, language: str, settings: Settin
     return segments, score_call(segments, settings.score), detector
 
 
+def active_policy(db, settings: Settings) -> dict:
+    """The merge policy of the model in use in `db`'s library (the bundled default's when None)."""
+    from reviewer_app.core.detect.merge import policy_from_meta
+    from reviewer_app.core.model.registry import active_meta
+
+    return policy_from_meta(active_meta(db), settings)
+
+
+def describe_policy(db, settings: Settings) -> dict:
+    """JSON-ready: the model version in use in `db`'s library and, per category, its source and reason."""
+    from reviewer_app.core.detect.merge import describe_meta_policy
+    from reviewer_app.core.model.registry import active_meta
+
+    return describe_meta_policy(active_meta(db), settings)
+
+
 def _merge_model(audio: DecodedAudio, signals, turns, settings: Settings, inputs: _ModelInputs,
                  rule_segments: list[Segment]) -> tuple[list[Segment], str]:
-    from reviewer_app.core.detect.merge import active_policy, merge_segments, uses_model
+    from reviewer_app.core.detect.merge import merge_segments, uses_model
 
     policy = active_policy(inputs.db, settings)
     if not uses_model(policy):
         return rule_segments, "rules"
     from reviewer_app.core.audio.signals import channels_16k
-    from reviewer_app.core.training.device import pick_torch_device
-    from reviewer_app.core.training.inputs import inputs_from_analysis
-    from reviewer_app.core.training.predict import predict_call
-    from reviewer_app.core.training.registry import load_active
+    from reviewer_app.core.model.device import pick_torch_device
+    from reviewer_app.core.model.inputs import inputs_from_analysis
+    from reviewer_app.core.model.predict import predict_call
+    from reviewer_app.core.model.registry import load_active
 
     device = pick_torch_device(settings.model.check().device)
     loaded = load_active(inputs.db, device)

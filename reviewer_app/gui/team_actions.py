@@ -302,7 +302,7 @@ class TeamActions:
         self.jobFinished.emit("rescore", report)
 
     def update_policy_label(self) -> None:
-        from reviewer_app.core.detect.merge import describe_policy
+        from reviewer_app.core.pipeline import describe_policy
 
         try:
             policy = describe_policy(self.engine, self.settings)

@@ -113,7 +113,7 @@ def test_killing_a_label_writer_never_costs_a_saved_edit(db_url, tmp_path, app_e
 def test_killing_the_training_process_leaves_the_model_in_use_loadable(tmp_path, app_env):
     """SIGKILL mid-epoch: no version is half-registered and the model in use still loads."""
     from reviewer_app.core.storage import model_versions as mv
-    from reviewer_app.core.training import registry
+    from reviewer_app.core.model import registry
     from reviewer_app.core.training.runner import WorkerRun, worker_command
     from tests.core.test_training_support import build_library
     from tests.core.test_training_worker import put_tiny_model_in_use

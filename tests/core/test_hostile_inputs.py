@@ -201,7 +201,7 @@ def test_settings_dialog_path_refuses_the_same_values():
 
 def _two_versions(db_url: str):
     from reviewer_app.core.storage import model_versions as mv
-    from reviewer_app.core.training import registry
+    from reviewer_app.core.model import registry
     from tests.core.test_training_support import tiny_model
 
     engine = open_database(db_url)
@@ -236,7 +236,7 @@ def test_replaced_weights_with_a_rewritten_model_json_are_not_promoted(tmp_path,
 
 
 def test_info_shows_the_model_that_actually_loaded(tmp_path, app_env):
-    from reviewer_app.core.training import registry
+    from reviewer_app.core.model import registry
 
     db_url = f"sqlite:///{tmp_path / 'lib.sqlite3'}"
     engine, weights = _two_versions(db_url)

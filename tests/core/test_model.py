@@ -6,7 +6,7 @@ import json
 import pytest
 import torch
 
-from reviewer_app.core.detect.model import (
+from reviewer_app.core.model.network import (
     EMOTIONS,
     HEAD_CATEGORIES,
     MAX_FRAMES,
@@ -22,7 +22,7 @@ from reviewer_app.core.detect.model import (
 )
 from reviewer_app.core.errors import ModelError
 from reviewer_app.core.settings import FUSIONS
-from reviewer_app.core.training.checkpoint import load_checkpoint, save_checkpoint, transfer_weights
+from reviewer_app.core.model.checkpoint import load_checkpoint, save_checkpoint, transfer_weights
 from reviewer_app.core.training.loop import set_trainable
 
 
@@ -112,7 +112,7 @@ def test_a_tampered_weights_file_is_refused(tmp_path):
 
 
 def test_a_truncated_file_is_refused_even_with_matching_metadata(tmp_path):
-    from reviewer_app.core.training.checkpoint import file_sha256
+    from reviewer_app.core.model.checkpoint import file_sha256
 
     path = tmp_path / "m.safetensors"
     save_checkpoint(small("late"), path, {"version": "v1"})
@@ -127,7 +127,7 @@ def test_a_truncated_file_is_refused_even_with_matching_metadata(tmp_path):
 
 def test_pickled_weights_are_never_unpickled(tmp_path):
     """A torch.save pickle under the model's name: refused without running it."""
-    from reviewer_app.core.training.checkpoint import file_sha256
+    from reviewer_app.core.model.checkpoint import file_sha256
 
     path = tmp_path / "m.safetensors"
     save_checkpoint(small("late"), path, {"version": "v1"})
@@ -169,7 +169,7 @@ def test_changing_fusion_keeps_the_branches():
 def test_the_bundled_default_checkpoint_loads_and_keeps_every_category_on_the_rules():
     from reviewer_app.core.detect.merge import policy_from_meta
     from reviewer_app.core.settings import Settings
-    from reviewer_app.core.training.registry import default_checkpoint
+    from reviewer_app.core.model.registry import default_checkpoint
 
     loaded = load_checkpoint(default_checkpoint())
     assert loaded.config.encoder_model == "whisper-base" and loaded.config.speech_dim == 512

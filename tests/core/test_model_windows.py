@@ -6,11 +6,11 @@ import pytest
 
 from reviewer_app.core.asr import encoder_cache as ec
 from reviewer_app.core.detect.merge import CategoryPolicy, category_policy, merge_segments
-from reviewer_app.core.detect.model import WINDOW_CATEGORIES
+from reviewer_app.core.model.network import WINDOW_CATEGORIES
 from reviewer_app.core.domain import CATEGORIES, Segment, Turn, Word
 from reviewer_app.core.settings import Settings
-from reviewer_app.core.training.predict import segments_from_windows
-from reviewer_app.core.training.windows import CallLabels, LabelSpan, Window, candidate_windows, window_targets
+from reviewer_app.core.model.predict import segments_from_windows
+from reviewer_app.core.model.windows import CallLabels, LabelSpan, Window, candidate_windows, window_targets
 
 
 def no_tokens(text: str) -> tuple[int, ...]:

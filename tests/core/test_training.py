@@ -8,7 +8,7 @@ from reviewer_app.core.settings import Settings
 from reviewer_app.core.storage import model_versions as mv
 from reviewer_app.core.storage import repository
 from reviewer_app.core.storage.labels import LabelStore
-from reviewer_app.core.training import registry
+from reviewer_app.core.model import registry
 from reviewer_app.core.training.dataset import label_counts, labelled_calls, split_by_call
 from reviewer_app.core.training.finetune import finetune
 from tests.core.test_training_support import (  # noqa: F401  (the fixture is autouse)
@@ -186,7 +186,7 @@ def test_a_damaged_model_in_use_falls_back_to_the_previous_version(tmp_path):
 
     from reviewer_app.core.storage import model_versions as mv
     from reviewer_app.core.storage.db import open_database
-    from reviewer_app.core.training import registry
+    from reviewer_app.core.model import registry
     from tests.core.test_training_support import tiny_model
 
     engine = open_database(f"sqlite:///{tmp_path / 'lib.sqlite3'}")
@@ -214,7 +214,7 @@ def test_discard_deletes_a_version_not_in_use_and_refuses_the_one_in_use(tmp_pat
     from reviewer_app.core.errors import ReviewerError
     from reviewer_app.core.storage import model_versions as mv
     from reviewer_app.core.storage.db import open_database
-    from reviewer_app.core.training import registry
+    from reviewer_app.core.model import registry
     from tests.core.test_training_support import tiny_model
 
     monkeypatch.setenv("REVIEWER_APP_DATA_DIR", str(tmp_path / "data"))

@@ -88,8 +88,8 @@ def tiny_model(fusion: str = "early", version: str = "tiny"):
     """A small model without the speech branch (no Whisper encoder needed), as a LoadedModel."""
     import torch
 
-    from reviewer_app.core.detect.model import ModelConfig, ProblemSegmentModel
-    from reviewer_app.core.training.checkpoint import LoadedModel
+    from reviewer_app.core.model.network import ModelConfig, ProblemSegmentModel
+    from reviewer_app.core.model.checkpoint import LoadedModel
 
     torch.manual_seed(0)
     config = ModelConfig(fusion=fusion, speech_dim=0, encoder_model="", d_model=16, token_dim=8,

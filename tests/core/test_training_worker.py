@@ -11,7 +11,7 @@ import pytest
 
 from reviewer_app.core.storage import model_versions as mv
 from reviewer_app.core.storage.db import open_database
-from reviewer_app.core.training import registry
+from reviewer_app.core.model import registry
 from reviewer_app.core.training.runner import WorkerRun, parse_event, worker_command
 from tests.core.test_training_support import (  # noqa: F401  (the fixture is autouse)
     _private_feature_cache,

@@ -9,7 +9,7 @@ import pytest
 
 from reviewer_app.core.storage import model_versions as mv
 from reviewer_app.core.storage.db import open_database
-from reviewer_app.core.training import registry
+from reviewer_app.core.model import registry
 from reviewer_app.core.training.runner import worker_command
 from reviewer_app.gui.models import training_tables as tt
 from tests.core.test_training_support import (  # noqa: F401  (the feature-cache fixture is autouse)

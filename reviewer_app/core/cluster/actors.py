@@ -83,10 +83,11 @@ class AnalysisWorker:
     def _warm_detector(self) -> None:
         """Import the rules and, when the promoted model is used for any category, load it once."""
         from reviewer_app.core.detect import detector  # noqa: F401  (the rules)
-        from reviewer_app.core.detect.merge import active_policy, uses_model
+        from reviewer_app.core.detect.merge import uses_model
+        from reviewer_app.core.pipeline import active_policy
 
         if uses_model(active_policy(self.db, self.settings)):
-            from reviewer_app.core.training.registry import load_active
+            from reviewer_app.core.model.registry import load_active
 
             load_active(self.db, self.settings.model.device)
 

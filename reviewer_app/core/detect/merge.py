@@ -4,18 +4,18 @@ Policy (per category): the model decides where the model in use was trained
 on at least `model.min_labels_per_category` reviewed labels of that category
 and, when its validation measured both, its F1 there was not below the rule's.
 Everything else, and the call-level categories (missing greeting / closing),
-stays with the rules. `active_policy` is what the window and `info` show.
+stays with the rules. The policy is read from the model's metadata (its
+checkpoint's meta), which the caller looks up: `pipeline.active_policy(db, settings)`
+for the model in use in a library.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from reviewer_app.core.domain import CATEGORIES, Segment
+from reviewer_app.core.domain import CATEGORIES, WINDOW_CATEGORIES, Segment
 from reviewer_app.core.settings import Settings
 
 MODEL, RULES = "model", "rules"
-CALL_LEVEL_CATEGORIES = ("missing_greeting", "missing_closing")  # always the rules
-WINDOW_CATEGORIES = tuple(c for c in CATEGORIES if c not in CALL_LEVEL_CATEGORIES)  # the model's outputs
 
 
 @dataclass(frozen=True)
@@ -54,18 +54,8 @@ def policy_from_meta(meta: dict, settings: Settings) -> dict[str, CategoryPolicy
                            meta.get("validation"))
 
 
-def active_policy(engine, settings: Settings) -> dict[str, CategoryPolicy]:
-    """The policy of the model in use in `engine`'s database (the bundled default when None)."""
-    from reviewer_app.core.training.registry import active_meta
-
-    return policy_from_meta(active_meta(engine), settings)
-
-
-def describe_policy(engine, settings: Settings) -> dict:
-    """JSON-ready: the model version in use and, per category, its source, label count and reason."""
-    from reviewer_app.core.training.registry import active_meta
-
-    meta = active_meta(engine)
+def describe_meta_policy(meta: dict, settings: Settings) -> dict:
+    """JSON-ready: the model version `meta` describes and, per category, its source, label count and reason."""
     policy = policy_from_meta(meta, settings)
     return {
         "model_version": meta.get("version", "default"),

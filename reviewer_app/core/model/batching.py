@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from reviewer_app.core.asr.encoder_cache import EncoderStates
-from reviewer_app.core.detect.model import (
+from reviewer_app.core.model.network import (
     FRAME_HOP_S,
     MAX_FRAMES,
     MAX_SPEECH_FRAMES,
@@ -17,8 +17,8 @@ from reviewer_app.core.detect.model import (
     SPEECH_HOP_S,
     WindowBatch,
 )
-from reviewer_app.core.training.call_features import CallFeatures
-from reviewer_app.core.training.windows import Window
+from reviewer_app.core.model.call_features import CallFeatures
+from reviewer_app.core.model.windows import Window
 
 
 @dataclass(eq=False)

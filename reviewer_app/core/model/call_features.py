@@ -17,7 +17,7 @@ import numpy as np
 
 from reviewer_app.core.atomic import atomic_path
 from reviewer_app.core import intervals
-from reviewer_app.core.detect.model import FRAME_HOP_S, N_MELS, PROSODY_FEATURES
+from reviewer_app.core.model.network import FRAME_HOP_S, N_MELS, PROSODY_FEATURES
 
 FEATURE_FORMAT = "1"
 MEL_FMAX = 4000.0

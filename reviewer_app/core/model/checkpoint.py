@@ -19,7 +19,7 @@ from reviewer_app.core.errors import ModelError
 from reviewer_app.core.messages import one_line, show_value
 
 if TYPE_CHECKING:  # torch is imported only when a model is saved or loaded
-    from reviewer_app.core.detect.model import ModelConfig, ProblemSegmentModel
+    from reviewer_app.core.model.network import ModelConfig, ProblemSegmentModel
 
 FORMAT = "reviewer-app-model/1"
 
@@ -105,7 +105,7 @@ def load_checkpoint(weights: Path, device: str = "cpu", recorded_sha256: str | N
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    from reviewer_app.core.detect.model import ModelConfig, ProblemSegmentModel
+    from reviewer_app.core.model.network import ModelConfig, ProblemSegmentModel
 
     weights = Path(weights)
     meta = read_meta(weights)

@@ -14,8 +14,8 @@ from reviewer_app.core.asr import encoder_cache
 from reviewer_app.core.asr.encoder_cache import EncoderStates
 from reviewer_app.core.errors import ModelError
 from reviewer_app.core.settings import Settings
-from reviewer_app.core.training.batching import CallInputs
-from reviewer_app.core.training.call_features import (
+from reviewer_app.core.model.batching import CallInputs
+from reviewer_app.core.model.call_features import (
     compute_call_features,
     features_from_audio,
     load_call_features,

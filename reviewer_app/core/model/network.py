@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, fields
 import torch
 from torch import Tensor, nn
 
-from reviewer_app.core.detect.merge import CALL_LEVEL_CATEGORIES, WINDOW_CATEGORIES  # noqa: F401
+from reviewer_app.core.domain import CALL_LEVEL_CATEGORIES, WINDOW_CATEGORIES  # noqa: F401
 from reviewer_app.core.settings import FUSIONS
 
 assert WINDOW_CATEGORIES[-1] == "negative_emotion"

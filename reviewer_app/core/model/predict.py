@@ -12,11 +12,11 @@ import numpy as np
 import torch
 
 from reviewer_app.core import intervals
-from reviewer_app.core.detect.model import WINDOW_CATEGORIES, window_probabilities
+from reviewer_app.core.model.network import WINDOW_CATEGORIES, window_probabilities
 from reviewer_app.core.domain import BOTH, Segment
 from reviewer_app.core.settings import Settings
-from reviewer_app.core.training.batching import CallInputs, make_batch
-from reviewer_app.core.training.windows import BOTH_SIDES, Window
+from reviewer_app.core.model.batching import CallInputs, make_batch
+from reviewer_app.core.model.windows import BOTH_SIDES, Window
 
 GRID_S = 0.1
 MIN_SEGMENT_S = 0.3
@@ -85,7 +85,7 @@ def segments_from_windows(windows: list[Window], probs: np.ndarray, duration_s: 
 
 def predict_call(loaded, inputs: CallInputs, turns, settings: Settings, device: str = "cpu") -> list[Segment]:
     """The model's segments for one call (every window category; the merge picks what is used)."""
-    from reviewer_app.core.training.windows import candidate_windows, tokenize
+    from reviewer_app.core.model.windows import candidate_windows, tokenize
 
     feats = inputs.features
     vocab = loaded.config.vocab_size

@@ -18,7 +18,7 @@ from pathlib import Path
 from reviewer_app.core import paths
 from reviewer_app.core.errors import ModelError, ReviewerError
 from reviewer_app.core.storage import model_versions as mv
-from reviewer_app.core.training.checkpoint import LoadedModel, load_checkpoint, read_meta, save_checkpoint
+from reviewer_app.core.model.checkpoint import LoadedModel, load_checkpoint, read_meta, save_checkpoint
 
 DEFAULT_NAME = "default.safetensors"
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def active_meta(engine) -> dict:
 def load_model(weights: Path, device: str = "cpu", recorded_sha256: str | None = None) -> LoadedModel:
     """Load (once per process, per file content and device) a verified checkpoint. A trained version
     passes the sha256 the database recorded for it: a file that differs is refused."""
-    from reviewer_app.core.training.checkpoint import check_recorded_sha256, file_sha256
+    from reviewer_app.core.model.checkpoint import check_recorded_sha256, file_sha256
 
     weights = Path(weights)
     if not weights.is_file():

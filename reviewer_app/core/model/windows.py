@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reviewer_app.core.detect.model import MAX_TOKENS, MAX_WINDOW_S, WINDOW_CATEGORIES
+from reviewer_app.core.model.network import MAX_TOKENS, MAX_WINDOW_S, WINDOW_CATEGORIES
 from reviewer_app.core.domain import BOTH, Turn, Word
 
 WINDOW_S = 2.0

@@ -6,14 +6,13 @@ What the GUI and the CLI call:
   line with `runner.parse_event`): training in its own process, JSON events on stdout
   (schema in `worker`), cancel with a "cancel" line on stdin.
 * `preview.training_preview(engine, settings)`: reviewed labels per category, device, policy.
-* `registry.promote(engine, version)`, `registry.rollback(engine)`,
+* `model.registry.promote(engine, version)`, `model.registry.rollback(engine)`,
   `storage.model_versions.list_versions / active_version`.
 * `rescore.rescore_unreviewed(engine, settings, cancel)`: a Progress generator, after a
   promotion or a rollback.
-* `detect.merge.describe_policy(engine, settings)`: which categories the model decides.
+* `pipeline.describe_policy(engine, settings)`: which categories the model decides.
 
-The rest: per-call inputs (`call_features`, `inputs`), candidate windows and their labels
-(`windows`), batches (`batching`), the loop (`loop`), metrics, one fine-tuning run
-(`finetune`), inference (`predict`), checkpoints (`checkpoint`), and the default checkpoint's
-corpus and training (`make_corpus`, `train_default`).
+The rest: the training set (`dataset`), the loop (`loop`), metrics, one fine-tuning run
+(`finetune`), and the default checkpoint's corpus and training (`make_corpus`, `train_default`).
+The model itself (network, inputs, windows, inference, checkpoints, versions) is in core/model/.
 """

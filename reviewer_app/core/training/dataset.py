@@ -2,7 +2,7 @@
 
 A call takes part when it is reviewed or has at least one segment a human
 judged. Confirmed, edited and added segments are positives; rejected ones are
-negatives; the rest of a reviewed call is negative (see training/windows.py).
+negatives; the rest of a reviewed call is negative (see model/windows.py).
 The validation calls are a share of the labelled calls, drawn per group of
 calls with the same positive categories so both sides see every kind; the
 windows of one call are never on both sides.
@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from reviewer_app.core.detect.merge import WINDOW_CATEGORIES
+from reviewer_app.core.domain import WINDOW_CATEGORIES
 from reviewer_app.core.domain import Turn
 from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.progress import CancelToken, Progress
 from reviewer_app.core.settings import Settings
 from reviewer_app.core.storage import repository
-from reviewer_app.core.training.batching import CallInputs
-from reviewer_app.core.training.windows import (
+from reviewer_app.core.model.batching import CallInputs
+from reviewer_app.core.model.windows import (
     CallLabels,
     LabelSpan,
     Window,
@@ -137,7 +137,7 @@ def build_windows(calls: list[LabelledCall], settings: Settings, encoder_model: 
                   cancel: CancelToken | None = None, stage: str = "features",
                   inputs_for: Callable | None = None) -> Generator[Progress, None, WindowSet]:
     """Labelled windows of `calls`, loading or computing each call's inputs (yields Progress)."""
-    from reviewer_app.core.training.inputs import inputs_from_audio
+    from reviewer_app.core.model.inputs import inputs_from_audio
 
     cancel = cancel or CancelToken()
     load = inputs_for or (lambda c: inputs_from_audio(c.path, c.sha256, encoder_model, settings))

@@ -22,13 +22,13 @@ from collections.abc import Callable
 import numpy as np
 
 from reviewer_app.core.detect.merge import MODEL, category_policy, policy_from_meta
-from reviewer_app.core.detect.model import ProblemSegmentModel
+from reviewer_app.core.model.network import ProblemSegmentModel
 from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.pipeline import run_to_end
 from reviewer_app.core.progress import CancelToken
 from reviewer_app.core.settings import Settings
-from reviewer_app.core.training import registry
-from reviewer_app.core.training.checkpoint import LoadedModel, transfer_weights
+from reviewer_app.core.model import registry
+from reviewer_app.core.model.checkpoint import LoadedModel, transfer_weights
 from reviewer_app.core.training.dataset import (
     LabelledCall,
     WindowSet,
@@ -37,10 +37,10 @@ from reviewer_app.core.training.dataset import (
     labelled_calls,
     split_by_call,
 )
-from reviewer_app.core.training.device import describe_device, pick_torch_device
+from reviewer_app.core.model.device import describe_device, pick_torch_device
 from reviewer_app.core.training.loop import EpochReport, predict_set, train_loop
 from reviewer_app.core.training.metrics import category_metrics, macro_f1, pick
-from reviewer_app.core.training.windows import CallLabels, LabelSpan, window_targets
+from reviewer_app.core.model.windows import CallLabels, LabelSpan, window_targets
 
 PROMOTE_MODES = ("if-better", "always", "never")
 

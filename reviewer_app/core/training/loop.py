@@ -22,12 +22,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from reviewer_app.core.detect.model import HEAD_CATEGORIES, negative_emotion_probability, window_probabilities
+from reviewer_app.core.model.network import HEAD_CATEGORIES, negative_emotion_probability, window_probabilities
 from reviewer_app.core.progress import CancelToken
 from reviewer_app.core.settings import ModelSettings
-from reviewer_app.core.training.batching import make_batch
+from reviewer_app.core.model.batching import make_batch
 from reviewer_app.core.training.dataset import WindowSet
-from reviewer_app.core.training.device import uses_amp
+from reviewer_app.core.model.device import uses_amp
 from reviewer_app.core.training.metrics import category_metrics, macro_f1
 
 MAX_POS_WEIGHT = 20.0

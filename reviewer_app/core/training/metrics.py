@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reviewer_app.core.detect.merge import WINDOW_CATEGORIES
+from reviewer_app.core.domain import WINDOW_CATEGORIES
 
 
 def category_metrics(predicted: np.ndarray, targets: np.ndarray, known: np.ndarray) -> dict[str, dict]:

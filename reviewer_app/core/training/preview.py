@@ -6,10 +6,10 @@ from reviewer_app.core.settings import Settings
 
 def training_preview(engine, settings: Settings, device: str = "auto") -> dict:
     """JSON-ready; cheap enough for the GUI's database lane (reads labels, imports torch once)."""
-    from reviewer_app.core.detect.merge import describe_policy
+    from reviewer_app.core.pipeline import describe_policy
     from reviewer_app.core.errors import ReviewerError
     from reviewer_app.core.training.dataset import label_counts, labelled_calls
-    from reviewer_app.core.training.device import describe_device, pick_torch_device
+    from reviewer_app.core.model.device import describe_device, pick_torch_device
 
     calls = labelled_calls(engine)
     try:

@@ -29,10 +29,10 @@ class RescoreReport:
 
 def rescore_unreviewed(engine, settings: Settings, cancel: CancelToken | None = None
                        ) -> Generator[Progress, None, RescoreReport]:
-    from reviewer_app.core.detect.merge import active_policy, uses_model
-    from reviewer_app.core.pipeline import redetect
+    from reviewer_app.core.detect.merge import uses_model
+    from reviewer_app.core.pipeline import active_policy, redetect
     from reviewer_app.core.storage import repository
-    from reviewer_app.core.training.registry import active_weights
+    from reviewer_app.core.model.registry import active_weights
 
     cancel = cancel or CancelToken()
     version, _ = active_weights(engine)

@@ -25,17 +25,17 @@ import torch
 
 from reviewer_app.core import paths
 from reviewer_app.core.audio.decode import sha256_of_file
-from reviewer_app.core.detect.model import EMOTIONS, ModelConfig, ProblemSegmentModel, count_parameters
+from reviewer_app.core.model.network import EMOTIONS, ModelConfig, ProblemSegmentModel, count_parameters
 from reviewer_app.core.domain import Turn, Word
 from reviewer_app.core.settings import ModelSettings, Settings
-from reviewer_app.core.training.checkpoint import save_checkpoint
+from reviewer_app.core.model.checkpoint import save_checkpoint
 from reviewer_app.core.training.dataset import WindowSet
-from reviewer_app.core.training.device import describe_device, pick_torch_device
-from reviewer_app.core.training.inputs import inputs_from_audio
+from reviewer_app.core.model.device import describe_device, pick_torch_device
+from reviewer_app.core.model.inputs import inputs_from_audio
 from reviewer_app.core.training.loop import predict_set, train_loop
 from reviewer_app.core.training.make_corpus import make_corpus
 from reviewer_app.core.training.metrics import category_metrics, macro_f1
-from reviewer_app.core.training.windows import CallLabels, LabelSpan, candidate_windows, tokenize, window_targets
+from reviewer_app.core.model.windows import CallLabels, LabelSpan, candidate_windows, tokenize, window_targets
 
 ENCODER = "whisper-base"
 DELIVERY_EMOTION = {"neutral": "neutral", "angry": "angry", "happy": "happy", "sad": "sad"}
@@ -129,7 +129,7 @@ def main() -> None:
     emo = val.emotion >= 0
     emo_acc = None
     if emo.any():
-        from reviewer_app.core.training.batching import make_batch
+        from reviewer_app.core.model.batching import make_batch
 
         with torch.no_grad():
             model.eval()

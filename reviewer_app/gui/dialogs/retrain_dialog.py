@@ -361,7 +361,7 @@ class RetrainDialog(QDialog):
     def promote(self) -> None:
         if not self.result:
             return
-        from reviewer_app.core.training.registry import promote
+        from reviewer_app.core.model.registry import promote
 
         version, engine = self.result["version"], self.engine
         self._buttons("loading")
@@ -399,7 +399,7 @@ class RetrainDialog(QDialog):
             return
         version = self.result["version"]
         in_use = (self.preview or {}).get("policy", {}).get("model_version", "the model in use")
-        from reviewer_app.core.training.registry import discard
+        from reviewer_app.core.model.registry import discard
 
         try:
             discard(self.engine, version)
