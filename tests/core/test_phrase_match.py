@@ -167,3 +167,13 @@ def test_exact_only_threshold_turns_approximate_matching_off():
     assert forbidden_phrase.detect(context(10, [agent]), s) == []
     words = speech(0.0, 100.0, {0.0: "hello", 95.0: "you'll have on the next day"})
     assert len(closing.detect(context(100, [turn(AGENT, words)]), s)) == 1
+
+
+def test_a_reply_is_not_a_greeting_by_its_first_sound():
+    # MUL1423's agent opens with a reply, "Good, thank you. Sure, you can go ahead": "can" shares only
+    # its first sound with "calling", so "thank you for calling" is not heard there.
+    words = words_at("good thank you sure you can go ahead okay and time wise", 2.0, 0.4)
+    greetings = Settings().lexicon.greeting
+    assert find_phrases_approx(words, greetings, Settings().rules.greeting_closing_min_match) == []
+    [seg] = greeting.detect(context(40.0, [turn(AGENT, words)]), settings())
+    assert seg.category == "missing_greeting"

@@ -247,7 +247,7 @@ FUZZY_MIN_WORDS, FUZZY_MIN_CONSONANTS, FUZZY_ANY_CONSONANTS = 3, 4, 8
 SOUND_EXACT_MIN_CONSONANTS = 4
 CJK_FUZZY_MIN_CHARS = 4
 EXACT, SOUND_ONLY, FUZZY = "exact", "sound", "fuzzy"
-CONTENT_MIN_SIM = 0.5  # every content word of a phrase must be heard at least this alike
+CONTENT_MIN_SIM = 0.55  # every content word must be heard more alike than a word sharing only its first sound (calling/can 0.5)
 # Function words: they carry little of a phrase's identity, so a phrase may be heard without them;
 # every other word (the content words: "calling", "problem", "nice", "day") must be heard.
 FUNCTION_WORDS = frozenset(
