@@ -59,7 +59,7 @@ from reviewer_app.core.progress import CancelToken, Progress
 from reviewer_app.core.storage.db import writer
 from reviewer_app.core.storage.labels import BulkWriter, _check_reviewer
 from reviewer_app.core.storage.models import CallRow, LabelEventRow, SegmentRow, utcnow
-from reviewer_app.core.storage.repository import CallSummary, refresh_problem_counts
+from reviewer_app.core.storage.repository import CallSummary, refresh_problem_counts, refresh_score_of_record
 
 TOLERANCE_S = 0.002  # formats round times to the millisecond
 STATUSES = ("confirmed", "rejected", "added")
@@ -398,6 +398,7 @@ def apply_plans(engine: Engine, plans: list[CallPlan], reviewer: str,
             if pending:
                 call.review_status, call.updated_at = pending
             refresh_problem_counts(s, call)
+            refresh_score_of_record(s, call)
         yield Progress(work, work, "committing")
     yield Progress(work, work, "labels imported")
     return report

@@ -18,7 +18,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 SEGMENT_COLUMNS = ["call_id", "sha256", "path", "start", "end", "duration_s", "role", "category", "score",
                    "source", "status", "reviewer", "note", "evidence"]
-CALL_COLUMNS = ["call_id", "sha256", "path", "duration_s", "language", "score", "grade", "review_status",
+CALL_COLUMNS = ["call_id", "sha256", "path", "duration_s", "language", "score", "grade", "detector_score",
+                "detector_grade", "score_source", "review_status",
                 "analysed_at", *CATEGORIES]
 
 
@@ -49,6 +50,7 @@ def export(records: list[CallRecord], out_dir: Path) -> list[Path]:
         c, a = r.summary, r.analysis
         counts = {cat: sum(1 for s in r.findings if s.category == cat) for cat in CATEGORIES}
         calls.append([c.id, c.sha256, c.path, round(c.duration_s, 3), a.language, c.score_value, c.score_grade,
+                      c.detector_score, c.detector_grade, c.score_source,
                       c.review_status, c.analysed_at.isoformat() if c.analysed_at else "",
                       *(counts[cat] for cat in CATEGORIES)])
         for s in r.segments:

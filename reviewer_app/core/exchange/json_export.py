@@ -26,6 +26,10 @@ def record_to_dict(record: CallRecord) -> dict:
     data = analysis_to_dict(record.analysis)
     data["call_id"] = record.summary.id
     data["review_status"] = record.summary.review_status
+    c = record.summary  # the score of record, with the detector's beside it
+    data["detector_score"] = data["score"]
+    data["score"] = {"value": c.score_value, "grade": c.score_grade, "deductions": dict(c.deductions),
+                     "source": c.score_source}
     data["segments"] = [_stored_dict(s) for s in record.findings]
     data["rejected_segments"] = [_stored_dict(s) for s in record.rejected]
     data["predictions"] = [segment_to_dict(s) for s in record.predictions]

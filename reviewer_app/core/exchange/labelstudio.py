@@ -95,6 +95,8 @@ def task_for(record: CallRecord, audio_prefix: str = "", exported_at: datetime |
     task: dict = {
         "data": {"audio": f"{audio_prefix}{c.path}", "path": c.path, "sha256": c.sha256,
                  "score": c.score_value, "grade": c.score_grade,
+                 "detector_score": c.detector_score, "detector_grade": c.detector_grade,
+                 "score_source": c.score_source,
                  "exported_at": (exported_at or utcnow()).astimezone(UTC).isoformat()},
         "annotations": [],
         "predictions": [],

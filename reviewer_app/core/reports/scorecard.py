@@ -90,7 +90,7 @@ def build_scorecard(engine: Engine, call: CallSummary | str | int, settings: Set
         if segs:
             seconds = intervals.total(intervals.merge((s.start, s.end) for s in segs))
             rows.append(DeductionRow(cat, len(segs), seconds, score.deductions.get(cat, 0)))
-    detector = CallScore(summary.score_value, summary.score_grade, dict(record.analysis.score.deductions))
+    detector = record.analysis.score  # as the detector scored the call (repository.load_analysis)
     return Scorecard(record, score, detector, problems, rows, meta)
 
 

@@ -26,7 +26,13 @@ from reviewer_app.core.storage.db import writer
 from reviewer_app.core.storage.models import CallRow, LabelEventRow, SegmentRow, TurnRow, WordRow, utcnow
 
 REVIEW_STATUSES = ("new", "in_review", "reviewed")
-from reviewer_app.core.storage.repository import StoredSegment, _stored, refresh_problem_counts
+from reviewer_app.core.settings import ScoreSettings
+from reviewer_app.core.storage.repository import (
+    StoredSegment,
+    _stored,
+    refresh_problem_counts,
+    refresh_score_of_record,
+)
 
 _SNAPSHOT_FIELDS = (
     "start", "end", "role", "category", "score", "source", "evidence",
@@ -59,8 +65,12 @@ class LabelEvent:
 
 
 class LabelStore:
-    def __init__(self, engine: Engine) -> None:
+    """`score_settings`: the weights the score of record is computed with after each change
+    (the call's score and grade are updated in the change's transaction)."""
+
+    def __init__(self, engine: Engine, score_settings: ScoreSettings | None = None) -> None:
         self._engine = engine
+        self._score = score_settings or ScoreSettings()
 
     def confirm(self, segment_id: int, reviewer: str, *,
                 expected_version: int | None = None) -> StoredSegment:
@@ -119,6 +129,7 @@ class LabelStore:
             s.flush()
             _start_review(call)
             refresh_problem_counts(s, call)
+            refresh_score_of_record(s, call, self._score)
             s.add(LabelEventRow(call_id=call_id, segment_id=row.id, reviewer=reviewer, at=now,
                                 action="add", before=None, after=_snapshot(row)))
             return row.id
@@ -137,6 +148,8 @@ class LabelStore:
             before = {"review_status": call.review_status}
             call.review_status = status
             call.updated_at = now
+            s.flush()
+            refresh_score_of_record(s, call, self._score)
             s.add(LabelEventRow(call_id=call_id, segment_id=None, reviewer=reviewer, at=now,
                                 action="review", before=before, after={"review_status": status}))
 
@@ -171,6 +184,7 @@ class LabelStore:
             turn.text = text
             turn.edited_by = reviewer  # a re-analysis keeps it (repository.save_analysis)
             _start_review(call)
+            refresh_score_of_record(s, call, self._score)
             s.add(LabelEventRow(call_id=call_id, segment_id=None, reviewer=reviewer, at=now, action="turn_edit",
                                 before=before, after={"turn_index": turn_index, "text": text}))
 
@@ -208,9 +222,10 @@ class LabelStore:
             row.updated_at = now
             call = _call(s, row.call_id)
             _start_review(call)
+            s.flush()
             if {"status", "category", "deleted_at"} & changes.keys():
-                s.flush()
                 refresh_problem_counts(s, call)
+            refresh_score_of_record(s, call, self._score)
             s.add(LabelEventRow(call_id=row.call_id, segment_id=row.id, reviewer=reviewer,
                                 at=now, action=action, before=before,
                                 after=None if action == "delete" else _snapshot(row)))

@@ -78,7 +78,14 @@ class CallRow(Base):
     language: Mapped[str] = mapped_column(String(32))
     score_value: Mapped[int] = mapped_column(Integer)
     score_grade: Mapped[str] = mapped_column(String(16))
+    # score_value / score_grade / deductions are the score of record: the detector's until a reviewer
+    # judges the call, then the score of the reviewed labels (migration 0005). The detector's score
+    # stays beside it; score_source says which one the score of record is ("detector" | "reviewed").
     deductions: Mapped[dict[str, int]] = mapped_column(JSON)
+    detector_score: Mapped[int | None] = mapped_column(Integer)
+    detector_grade: Mapped[str | None] = mapped_column(String(16))
+    detector_deductions: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    score_source: Mapped[str] = mapped_column(String(16), default="detector", server_default="detector")
     timings: Mapped[dict[str, float]] = mapped_column(JSON)
     versions: Mapped[dict[str, str]] = mapped_column(JSON)
     analysed_by: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # node, pid, device (migration 0004)

@@ -24,6 +24,7 @@ from reviewer_app.core.domain import (
     Word,
 )
 from reviewer_app.core.errors import ReviewerError
+from reviewer_app.core.settings import ScoreSettings
 from reviewer_app.core.storage.db import writer
 from reviewer_app.core.storage.models import CallRow, LabelEventRow, SegmentRow, TurnRow, WordRow, utcnow
 
@@ -67,6 +68,22 @@ class CallSummary:
     review_status: str
     problem_counts: dict[str, int] = field(default_factory=dict)  # non-rejected segments
     analysed_at: datetime | None = None
+    # score_value / score_grade are the score of record; the detector's score stays beside it.
+    detector_score: int | None = None
+    detector_grade: str | None = None
+    score_source: str = "detector"  # "reviewed" once a reviewer has judged the call
+    deductions: dict[str, int] = field(default_factory=dict)  # of the score of record
+
+    @property
+    def reviewed_score(self) -> bool:
+        return self.score_source == "reviewed"
+
+    @property
+    def score_text(self) -> str:
+        """`75` or `detector 75 → reviewed 88`."""
+        if not self.reviewed_score or self.detector_score is None:
+            return str(self.score_value)
+        return f"detector {self.detector_score} → reviewed {self.score_value}"
 
 
 @dataclass(frozen=True)
@@ -91,7 +108,8 @@ def save_analysis(engine: Engine, analysis: CallAnalysis) -> int:
     return save_analysis_report(engine, analysis).call_id
 
 
-def save_analysis_report(engine: Engine, analysis: CallAnalysis) -> SavedAnalysis:
+def save_analysis_report(engine: Engine, analysis: CallAnalysis,
+                         score_settings: ScoreSettings | None = None) -> SavedAnalysis:
     """Store `analysis` in one transaction; a re-analysis never overwrites a reviewer's work.
 
     If the audio was stored before, its score and the machine's output are replaced:
@@ -105,6 +123,9 @@ def save_analysis_report(engine: Engine, analysis: CallAnalysis) -> SavedAnalysi
       a new finding overlapping it, or the finding it was before the reviewer changed it,
       with the same category and role ("both" matches either side) is dropped, as the
       reviewer has already judged it.
+
+    The analysis's score is stored as the detector's score; on a call a reviewer has judged the
+    score of record is computed again from the reviewed labels (`score_settings`).
     """
     audio = analysis.audio
     now = utcnow()
@@ -134,6 +155,7 @@ def save_analysis_report(engine: Engine, analysis: CallAnalysis) -> SavedAnalysi
                     s.add(_segment_row(call.id, seg, now))
             s.flush()
             refresh_problem_counts(s, call)
+            refresh_score_of_record(s, call, score_settings)
             return SavedAnalysis(call.id, transcript, warnings, len(corrected), len(kept), dropped)
     except SQLAlchemyError as exc:
         cause = str(getattr(exc, "orig", None) or exc).splitlines()[0]
@@ -276,7 +298,7 @@ def load_analysis(engine: Engine, sha256: str) -> CallAnalysis | None:
                 Turn(t.role, t.start, t.end, t.text, tuple(by_turn[t.turn_index])) for t in turns
             ],
             segments=[_stored(r).segment for r in segments],
-            score=CallScore(call.score_value, call.score_grade, dict(call.deductions)),
+            score=_detector_score(call),
             timings_s=dict(call.timings),
             versions=dict(call.versions),
             analysed_by=dict(call.analysed_by or {}),
@@ -364,6 +386,10 @@ def _fill_call(call: CallRow, analysis: CallAnalysis, now: datetime) -> None:
     call.score_value = analysis.score.value
     call.score_grade = analysis.score.grade
     call.deductions = dict(analysis.score.deductions)
+    call.detector_score = analysis.score.value
+    call.detector_grade = analysis.score.grade
+    call.detector_deductions = dict(analysis.score.deductions)
+    call.score_source = "detector"
     call.timings = dict(analysis.timings_s)
     call.versions = dict(analysis.versions)
     call.analysed_by = dict(analysis.analysed_by)
@@ -444,10 +470,48 @@ def refresh_problem_counts(s: Session, call: CallRow) -> None:
     call.problem_counts = dict(sorted((category, n) for category, n in rows))
 
 
+def refresh_score_of_record(s: Session, call: CallRow, settings: ScoreSettings | None = None) -> None:
+    """Set `call`'s score of record (inside the caller's transaction, after the segment changes).
+
+    A call nobody has judged (review status "new") has the detector's score. Once a reviewer has
+    touched it, the score is that of its reviewed labels: every live segment not rejected (an
+    untouched prediction still counts as the detector scored it; a label the reviewer added counts
+    in full); deleted and rejected ones deduct nothing.
+    """
+    from reviewer_app.core.scoring import score_call
+
+    if call.detector_score is None:  # stored before 0005 without a backfill: the stored score was the detector's
+        call.detector_score, call.detector_grade = call.score_value, call.score_grade
+        call.detector_deductions = dict(call.deductions or {})
+    if call.review_status == "new":
+        call.score_value, call.score_grade = call.detector_score, call.detector_grade
+        call.deductions = dict(call.detector_deductions or {})
+        call.score_source = "detector"
+        return
+    rows = s.execute(select(SegmentRow.start, SegmentRow.end, SegmentRow.role, SegmentRow.category,
+                            SegmentRow.score)
+                     .where(SegmentRow.call_id == call.id, SegmentRow.status != "rejected",
+                            SegmentRow.deleted_at.is_(None))).all()
+    score = score_call([Segment(r.start, r.end, r.role, r.category, r.score, "", "") for r in rows],
+                       settings or ScoreSettings())
+    call.score_value, call.score_grade, call.deductions = score.value, score.grade, dict(score.deductions)
+    call.score_source = "reviewed"
+
+
+def _detector_score(call: CallRow) -> CallScore:
+    if call.detector_score is None:
+        return CallScore(call.score_value, call.score_grade, dict(call.deductions))
+    return CallScore(call.detector_score, call.detector_grade or call.score_grade,
+                     dict(call.detector_deductions or {}))
+
+
 def _summary(call: CallRow) -> CallSummary:
     return CallSummary(
         id=call.id, sha256=call.sha256, path=call.path, duration_s=call.duration_s,
         score_value=call.score_value, score_grade=call.score_grade,
         review_status=call.review_status, problem_counts=dict(call.problem_counts or {}),
         analysed_at=call.analysed_at,
+        detector_score=call.detector_score if call.detector_score is not None else call.score_value,
+        detector_grade=call.detector_grade or call.score_grade, score_source=call.score_source or "detector",
+        deductions=dict(call.deductions or {}),
     )

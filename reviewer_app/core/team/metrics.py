@@ -18,7 +18,6 @@ from reviewer_app.core import intervals
 from reviewer_app.core.detect.text import cjk_count, is_chinese
 from reviewer_app.core.domain import AGENT, CUSTOMER, CallScore
 from reviewer_app.core.exchange.library import CallRecord
-from reviewer_app.core.scoring import score_call
 from reviewer_app.core.settings import Settings
 from reviewer_app.core.team.metadata import CallMeta, call_date
 
@@ -52,7 +51,9 @@ class CallMetrics:
 
 
 def reviewed_score(record: CallRecord, settings: Settings) -> CallScore:
-    return score_call([s.segment for s in record.findings], settings.score)
+    """The call's score of record as stored (LabelStore keeps it up to date with every change)."""
+    c = record.summary
+    return CallScore(c.score_value, c.score_grade, dict(c.deductions))
 
 
 def _talk(record: CallRecord, role: str) -> float:

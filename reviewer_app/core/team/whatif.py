@@ -53,6 +53,7 @@ class CallChange:
     grade_after: str
     added: int
     removed: int
+    score_of_record: int | None = None  # the stored score (after review), as the library shows it
 
 
 @dataclass
@@ -139,8 +140,10 @@ def what_if(engine: Engine, settings: Settings, cancel: CancelToken | None = Non
             result.skipped.append(f"{call.path}: {type(exc).__name__}: {exc}")
             continue
         added, removed = compare_call(new, repository.load_segments(engine, call.id), result.categories)
-        result.calls.append(CallChange(call.id, call.path, call.score_value, score.value, call.score_grade,
-                                       score.grade, added, removed))
+        # the detector's score under the old settings against the one under the new: a reviewer's own
+        # relabelling is no effect of the settings; the score of record is shown beside them
+        result.calls.append(CallChange(call.id, call.path, call.detector_score, score.value, call.detector_grade,
+                                       score.grade, added, removed, call.score_value))
     order = {c: i for i, c in enumerate(CATEGORIES)}
     result.categories = dict(sorted(result.categories.items(), key=lambda kv: order.get(kv[0], 99)))
     yield Progress(len(calls), len(calls), "done")
