@@ -6,35 +6,10 @@ import json
 import sys
 
 from reviewer_app import __version__
-from reviewer_app.cli_learning import add_commands as add_learning_commands
-from reviewer_app.cli_team import add_commands as add_team_commands
+from reviewer_app.cli.common import drive, open_db, settings_from
+from reviewer_app.cli.learning import add_commands as add_learning_commands
+from reviewer_app.cli.team import add_commands as add_team_commands
 from reviewer_app.core.errors import ReviewerError
-
-
-def _settings_from(args):
-    from reviewer_app.core.settings import SettingsError, load_settings
-
-    settings = load_settings(getattr(args, "config", None))
-    if getattr(args, "asr_model", None):
-        settings.asr.model = args.asr_model
-    if getattr(args, "language", None):
-        settings.asr.language = args.language
-    if getattr(args, "device", None):
-        settings.asr.device = args.device
-    if getattr(args, "channels", None):
-        settings.channels.roles = [r.strip() for r in args.channels.split(",")]
-        try:
-            settings.validate()
-        except SettingsError as exc:
-            raise SettingsError(f"--channels: {exc}") from None
-    return settings
-
-
-def _open_db(url: str | None):
-    from reviewer_app.core import paths
-    from reviewer_app.core.storage.db import open_database
-
-    return open_database(url or paths.default_db_url())
 
 
 def _analysis_batch(args, settings, engine):
@@ -76,19 +51,13 @@ def _seconds(text: str) -> float:
 
 
 def cmd_analyze(args) -> int:
-    from reviewer_app.cli_team import format_batch_summary
+    from reviewer_app.cli.team import format_batch_summary
     from reviewer_app.core.messages import one_line
     from reviewer_app.core.team.batch_summary import batch_rows
-    from reviewer_app.core.pipeline import run_to_end
-    from reviewer_app.terminal import TerminalBar
 
-    settings = _settings_from(args)
-    engine = _open_db(args.db)
-    bar = TerminalBar()
-    try:
-        outcomes = run_to_end(_analysis_batch(args, settings, engine), bar)
-    finally:
-        bar.close()
+    settings = settings_from(args)
+    engine = open_db(args.db)
+    outcomes = drive(_analysis_batch(args, settings, engine))
     for o in outcomes:
         for warning in o.warnings:
             print(f"warning: {one_line(warning)}", file=sys.stderr)
@@ -119,7 +88,7 @@ def cmd_info(args) -> int:
         from reviewer_app.core.cluster.driver import ClusterOptions, workers_info
 
         options = ClusterOptions(address=args.cluster, worker_gpus=getattr(args, "worker_gpus", 0.0))
-        info["cluster_workers"] = workers_info(options, _settings_from(args))
+        info["cluster_workers"] = workers_info(options, settings_from(args))
     if args.json:
         print(json.dumps(info, indent=2, ensure_ascii=False))
     else:

@@ -9,37 +9,9 @@ from __future__ import annotations
 import json
 import sys
 
+from reviewer_app.cli.common import db_url, drive, open_engine, settings_from
 from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.messages import one_line
-
-
-def _db_url(args) -> str:
-    from reviewer_app.core import paths
-
-    return args.db or paths.default_db_url()
-
-
-def _engine(args):
-    from reviewer_app.cli import _open_db
-
-    return _open_db(args.db)
-
-
-def _settings(args):
-    from reviewer_app.cli import _settings_from
-
-    return _settings_from(args)
-
-
-def _drive(gen, label: str = ""):
-    from reviewer_app.core.pipeline import run_to_end
-    from reviewer_app.terminal import TerminalBar
-
-    bar = TerminalBar()
-    try:
-        return run_to_end(gen, bar)
-    finally:
-        bar.close()
 
 
 def print_before_after(validation: dict, out=sys.stdout) -> None:
@@ -61,7 +33,7 @@ def cmd_train(args) -> int:
     from reviewer_app.terminal import TerminalBar
 
     load_settings(args.config)  # a bad setting (lr = nan) is named here, before a worker starts
-    command = worker_command(_db_url(args), config=args.config, device=args.device, epochs=args.epochs,
+    command = worker_command(db_url(args), config=args.config, device=args.device, epochs=args.epochs,
                              promote=args.promote, rescore=not args.no_rescore)
     run = WorkerRun(command)
     bar = TerminalBar()
@@ -119,7 +91,7 @@ def _rescore_after(args, engine) -> None:
         return
     from reviewer_app.core.training.rescore import rescore_unreviewed
 
-    report = _drive(rescore_unreviewed(engine, _settings(args)))
+    report = drive(rescore_unreviewed(engine, settings_from(args)))
     print(f"re-scored {report.rescored} unreviewed calls ({report.detector})", file=sys.stderr)
     for line in report.skipped:
         print(f"warning: not re-scored: {one_line(line)}", file=sys.stderr)
@@ -129,7 +101,7 @@ def cmd_models(args) -> int:
     from reviewer_app.core.storage import model_versions as mv
     from reviewer_app.core.model import registry
 
-    engine = _engine(args)
+    engine = open_engine(args)
     if args.action == "list":
         rows = mv.list_versions(engine)
         active = next((r.version for r in rows if r.is_active), mv.DEFAULT_VERSION)
@@ -160,14 +132,14 @@ def cmd_models(args) -> int:
 def cmd_labels(args) -> int:
     from reviewer_app.core.labels_io import export_labels, import_labels
 
-    engine = _engine(args)
+    engine = open_engine(args)
     if args.action == "export":
         n = export_labels(engine, args.file)
         print(f"wrote {n} label entries to {args.file}")
         return 0
-    settings = _settings(args)
+    settings = settings_from(args)
     reviewer = args.reviewer or settings.reviewer.name
-    report = _drive(import_labels(engine, args.file, reviewer, settings))
+    report = drive(import_labels(engine, args.file, reviewer, settings))
     for line in report.errors:
         print(f"error: {line}", file=sys.stderr)
     for line in report.conflicts:

@@ -1,6 +1,6 @@
 """`reviewer-app` commands for the QA team's day: export, import, report, dashboard, queue, quality,
-whatif. cli.build_parser calls add_commands(subparsers). Errors are ReviewerErrors, shown by
-cli.main as one line."""
+whatif. cli.commands.build_parser calls add_commands(subparsers). Errors are ReviewerErrors, shown by
+cli.commands.main as one line."""
 from __future__ import annotations
 
 import json
@@ -9,31 +9,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from reviewer_app.core.errors import ReviewerError
+from reviewer_app.cli.common import drive, open_engine, settings_from, table
 from reviewer_app.core.messages import one_line, show_name
-
-
-def _table(headers: list[str], rows: list[list], right: set[int] = frozenset()) -> str:
-    cells = [[str(h) for h in headers]] + [["" if v is None else one_line(v) for v in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    lines = []
-    for n, row in enumerate(cells):
-        lines.append("  ".join(v.rjust(w) if i in right else v.ljust(w)
-                               for i, (v, w) in enumerate(zip(row, widths))).rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def _engine(args):
-    from reviewer_app.cli import _open_db
-
-    return _open_db(args.db)
-
-
-def _settings(args):
-    from reviewer_app.cli import _settings_from
-
-    return _settings_from(args)
 
 
 def _meta_args(p) -> None:
@@ -54,7 +31,7 @@ def cmd_export(args) -> int:
     from reviewer_app.core.exchange import export_library
     from reviewer_app.core.exchange.library import resolve_call
 
-    engine = _engine(args)
+    engine = open_engine(args)
     calls = [resolve_call(engine, ref) for ref in args.call] if args.call else None
     options = {}
     if args.format == "labelstudio" and args.audio_prefix:
@@ -73,8 +50,8 @@ def cmd_import(args) -> int:
     from reviewer_app.core.exchange import import_labels
     from reviewer_app.terminal import TerminalBar
 
-    engine = _engine(args)
-    reviewer = args.reviewer or _settings(args).reviewer.name
+    engine = open_engine(args)
+    reviewer = args.reviewer or settings_from(args).reviewer.name
     bar = TerminalBar()
     try:
         report = import_labels(engine, args.format, args.path, reviewer, call=args.call,
@@ -99,14 +76,8 @@ def _call_for_report(engine, args):
         if not Path(args.call).is_file():
             raise
     from reviewer_app.core.batch import analyze_many
-    from reviewer_app.core.pipeline import run_to_end
-    from reviewer_app.terminal import TerminalBar
 
-    bar = TerminalBar()
-    try:
-        outcomes = run_to_end(analyze_many([args.call], _settings(args), engine), bar)
-    finally:
-        bar.close()
+    outcomes = drive(analyze_many([args.call], settings_from(args), engine))
     if outcomes[0].error:
         raise ReviewerError(outcomes[0].error)
     return resolve_call(engine, args.call)
@@ -115,10 +86,10 @@ def _call_for_report(engine, args):
 def cmd_report(args) -> int:
     from reviewer_app.core.reports.scorecard import build_scorecard, write_scorecard_pdf
 
-    engine = _engine(args)
+    engine = open_engine(args)
     call = _call_for_report(engine, args)
     meta = _metadata(engine, args)
-    card = build_scorecard(engine, call, _settings(args), meta.get(call.id) if meta else None)
+    card = build_scorecard(engine, call, settings_from(args), meta.get(call.id) if meta else None)
     write_scorecard_pdf(card, args.pdf)
     print(f"wrote {show_name(args.pdf)}: {show_name(card.title)} scores {card.score.value} ({card.score.grade}), "
           f"{len(card.problems)} problem(s)")
@@ -129,11 +100,11 @@ def cmd_dashboard(args) -> int:
     from reviewer_app.core.reports.dashboard import write_dashboard_pdf
     from reviewer_app.core.team.agents import build_dashboard
 
-    engine = _engine(args)
+    engine = open_engine(args)
     meta = _metadata(engine, args)
     if meta is None:
         raise ReviewerError("dashboard: give --pattern REGEX or --agents-csv FILE to tell who handled each call")
-    settings = _settings(args)
+    settings = settings_from(args)
     board = build_dashboard(engine, meta, settings)
     if not board.agents:
         raise ReviewerError("dashboard: the pattern or CSV names no agent for any stored call")
@@ -144,7 +115,7 @@ def cmd_dashboard(args) -> int:
                      "" if a.talk_share is None else f"{100 * a.talk_share:.0f}%",
                      "" if rate is None else f"{rate:.0f} {unit}", f"{100 * a.dead_air_share:.1f}%",
                      f"{100 * a.overtalk_share:.1f}%"])
-    print(_table(["agent", "team", "calls", "score", "talk", "rate", "dead air", "overtalk"], rows, {2, 3, 4, 5, 6, 7}))
+    print(table(["agent", "team", "calls", "score", "talk", "rate", "dead air", "overtalk"], rows, {2, 3, 4, 5, 6, 7}))
     if board.unassigned:
         print(f"{len(board.unassigned)} call(s) without an agent were left out")
     if args.pdf:
@@ -156,7 +127,7 @@ def cmd_dashboard(args) -> int:
 def cmd_queue(args) -> int:
     from reviewer_app.core.team.queue import review_queue
 
-    items = review_queue(_engine(args), args.strategy, args.limit, args.seed)
+    items = review_queue(open_engine(args), args.strategy, args.limit, args.seed)
     if args.json:
         print(json.dumps([asdict(i) for i in items], indent=1, ensure_ascii=False))
         return 0
@@ -165,21 +136,21 @@ def cmd_queue(args) -> int:
         return 0
     rows = [[n, i.call_id, Path(i.path).name, i.segment_id or "", i.category or "(whole call)",
              "" if i.start is None else f"{i.start:.1f}-{i.end:.1f}", i.reason] for n, i in enumerate(items, 1)]
-    print(_table(["#", "call", "file", "segment", "category", "seconds", "why"], rows, {0, 1, 3}))
+    print(table(["#", "call", "file", "segment", "category", "seconds", "why"], rows, {0, 1, 3}))
     return 0
 
 
 def cmd_quality(args) -> int:
     from reviewer_app.core.team.quality import rank_clips, write_clip_list
 
-    clips = rank_clips(_engine(args))
+    clips = rank_clips(open_engine(args))
     if args.json:
         print(json.dumps([{**asdict(c), "reasons": c.reasons} for c in clips], indent=1, ensure_ascii=False))
     else:
         rows = [[Path(c.path).name, c.grade, f"{c.score:.0f}", f"{c.duration_s:.1f}",
                  "" if c.asr_confidence is None else f"{c.asr_confidence:.2f}", ", ".join(c.reasons) or "clean"]
                 for c in clips]
-        print(_table(["clip", "grade", "score", "seconds", "asr conf", "what costs"], rows, {2, 3, 4}))
+        print(table(["clip", "grade", "score", "seconds", "asr conf", "what costs"], rows, {2, 3, 4}))
     if args.export:
         grades = [g.strip() for g in args.grades.split(",") if g.strip()]
         bad = set(grades) - {"high", "medium", "low"}
@@ -193,17 +164,11 @@ def cmd_quality(args) -> int:
 
 
 def cmd_whatif(args) -> int:
-    from reviewer_app.core.pipeline import run_to_end
     from reviewer_app.core.team.whatif import what_if
-    from reviewer_app.terminal import TerminalBar
 
-    engine = _engine(args)
-    settings = _settings(args)
-    bar = TerminalBar()
-    try:
-        result = run_to_end(what_if(engine, settings), bar)
-    finally:
-        bar.close()
+    engine = open_engine(args)
+    settings = settings_from(args)
+    result = drive(what_if(engine, settings))
     for line in result.skipped:
         print(f"warning: skipped {one_line(line)}", file=sys.stderr)
     if args.json:
@@ -213,7 +178,7 @@ def cmd_whatif(args) -> int:
     rows = [[c.category, c.kept + c.removed, c.kept + c.added, f"+{c.added}", f"-{c.removed}",
              c.removed_rejected, c.removed_confirmed, c.added_found_by_reviewer]
             for c in result.categories.values()]
-    print(_table(["category", "now", "after", "added", "removed", "removed: reviewer rejected",
+    print(table(["category", "now", "after", "added", "removed", "removed: reviewer rejected",
                   "removed: reviewer confirmed", "added: reviewer added"], rows, set(range(1, 8))))
     print(f"{len(result.calls)} call(s) compared: {result.added} finding(s) added, {result.removed} removed; "
           f"{result.grade_changes} call(s) would change grade")
@@ -228,14 +193,14 @@ def format_batch_summary(rows) -> str:
     """The table `analyze` prints at the end of a batch."""
     from reviewer_app.core.team.batch_summary import batch_totals
 
-    table = _table(["file", "state", "seconds", "score", "grade", "problems"], [
+    rows_text = table(["file", "state", "seconds", "score", "grade", "problems"], [
         [r.file, r.state, "" if r.duration_s is None else f"{r.duration_s:.1f}", r.score, r.grade,
          r.error if r.error else ", ".join(f"{k} {v}" for k, v in r.problems.items()) or "none"]
         for r in rows], {2, 3})
     t = batch_totals(rows)
     mean = "" if t.mean_score is None else f"; mean score {t.mean_score:.1f}"
     grades = ", ".join(f"{t.grades[g]} {g}" for g in ("high", "medium", "low") if t.grades.get(g))
-    return (f"{table}\n{t.files} file(s): {t.analysed} analysed, {t.skipped} already analysed, {t.failed} failed; "
+    return (f"{rows_text}\n{t.files} file(s): {t.analysed} analysed, {t.skipped} already analysed, {t.failed} failed; "
             f"{t.audio_s / 60:.1f} min of audio{mean}" + (f" ({grades})" if grades else ""))
 
 

@@ -28,7 +28,7 @@ from reviewer_app.core.audio.signals import HOP_S, channel_roles
 from reviewer_app.core.cluster.provenance import provenance
 from reviewer_app.core.domain import AGENT, BOTH, AudioInfo, CallAnalysis, CallScore, Segment, Turn
 from reviewer_app.core.errors import ReviewerError
-from reviewer_app.core.progress import CancelToken, Progress
+from reviewer_app.core.progress import CancelToken, Progress, run_to_end  # noqa: F401  (run_to_end: long imported from here)
 from reviewer_app.core.settings import Settings
 
 
@@ -223,14 +223,3 @@ def redetect(path: str | Path, turns: list[Turn], language: str, settings: Setti
         inputs = _ModelInputs(sha256 or sha256_of_file(str(path)), None, None, db)
     segments, score, _ = _detect(audio, signals, turns, language, settings, inputs)
     return segments, score
-
-
-def run_to_end(gen: Generator[Progress, None, CallAnalysis], on_progress=None) -> CallAnalysis:
-    """Drive an analysis generator to its result, passing each Progress to `on_progress`."""
-    while True:
-        try:
-            progress = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        if on_progress is not None:
-            on_progress(progress)

@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -34,3 +38,15 @@ class CancelToken:
     def raise_if_cancelled(self) -> None:
         if self._event.is_set():
             raise Cancelled()
+
+
+def run_to_end(gen: Generator[Progress, None, T], on_progress: Callable[[Progress], object] | None = None) -> T:
+    """Drive a Progress generator (an analysis, an import, a re-score...) to its result, passing each
+    Progress to `on_progress`."""
+    while True:
+        try:
+            progress = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        if on_progress is not None:
+            on_progress(progress)

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from reviewer_app import cli_team
+from reviewer_app.cli import team as cli_team
 from reviewer_app.cli import main
 from reviewer_app.core.exchange import EXPORT_FORMATS, IMPORT_FORMATS
 from reviewer_app.core.exchange.library import iter_records
