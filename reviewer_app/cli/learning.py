@@ -130,7 +130,8 @@ def cmd_models(args) -> int:
 
 
 def cmd_labels(args) -> int:
-    from reviewer_app.core.labels_io import export_labels, import_labels
+    from reviewer_app.core.exchange import import_label_file
+    from reviewer_app.core.labels_io import export_labels
 
     engine = open_engine(args)
     if args.action == "export":
@@ -139,7 +140,7 @@ def cmd_labels(args) -> int:
         return 0
     settings = settings_from(args)
     reviewer = args.reviewer or settings.reviewer.name
-    report = drive(import_labels(engine, args.file, reviewer, settings))
+    report = drive(import_label_file(engine, args.file, reviewer, settings))
     for line in report.errors:
         print(f"error: {line}", file=sys.stderr)
     for line in report.conflicts:

@@ -14,7 +14,7 @@ is matched by content (sha256): audio not yet in the library is analysed
 first. An audio path must be a regular file (a FIFO or a device is refused
 without being opened).
 
-Importing is the one label import of exchange.apply (read its docstring for
+Importing (exchange.import_label_file) is the one label import of exchange.apply (read its docstring for
 the rule): the whole file is checked first, and a bad entry (or audio that is
 missing or fails to analyse) refuses the import naming the file and the entry;
 then every label is applied in one transaction. Entries are decisions about a
@@ -46,7 +46,7 @@ from reviewer_app.core.settings import Settings
 
 STATUSES = ("confirmed", "rejected", "added")
 
-__all__ = ["ImportReport", "export_labels", "import_labels", "read_label_file", "read_plans"]
+__all__ = ["ImportReport", "export_labels", "read_label_file", "read_plans"]
 
 
 def _entry_error(path: Path, i: int, message: str) -> ReviewerError:
@@ -111,17 +111,6 @@ def read_label_file(path: str | Path) -> list[dict]:
             raise _entry_error(path, i, "'segment' and 'version' go together, as positive whole numbers")
         out.append(dict(entry, start=start, end=end, role=e.get("role", BOTH)))
     return out
-
-
-def import_labels(engine, path: str | Path, reviewer: str, settings: Settings,
-                  cancel: CancelToken | None = None) -> Generator[Progress, None, ImportReport]:
-    """Apply a label file to the library (a generator of Progress; returns the ImportReport).
-
-    The same import as every exchange format: exchange.import_steps with the "labels" format.
-    """
-    from reviewer_app.core.exchange import import_steps
-
-    return import_steps(engine, "labels", path, reviewer, settings=settings, cancel=cancel)
 
 
 def read_plans(engine, path: str | Path, settings: Settings, cancel: CancelToken | None = None, *,

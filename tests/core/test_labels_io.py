@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from reviewer_app.core.errors import ReviewerError
-from reviewer_app.core.labels_io import export_labels, import_labels, read_label_file
+from reviewer_app.core.exchange import import_label_file as import_labels
+from reviewer_app.core.labels_io import export_labels, read_label_file
 from reviewer_app.core.pipeline import run_to_end
 from reviewer_app.core.settings import Settings
 from reviewer_app.core.storage import repository

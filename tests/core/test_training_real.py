@@ -16,7 +16,7 @@ import json
 import pytest
 
 from reviewer_app.core.evaluate import CategoryScore, score_segments, truth_from_words
-from reviewer_app.core.labels_io import import_labels
+from reviewer_app.core.exchange import import_label_file as import_labels
 from reviewer_app.core.pipeline import analyze, redetect, run_to_end
 from reviewer_app.core.settings import Settings
 from reviewer_app.core.storage import repository

@@ -3,6 +3,7 @@
     export_library(engine, "labelstudio", out_dir)          -> [written paths]
     import_labels(engine, "audacity", path, reviewer="ana") -> ImportReport
     import_steps(engine, "labels", path, reviewer="ana", settings=s)  -> generator of Progress -> ImportReport
+    import_label_file(engine, path, "ana", s)                 -> the same, for a labels JSON (labels_io)
 
 One module per format. Exports: csv, json, labelstudio, audacity, textgrid,
 rttm, srt. Imports: labelstudio, audacity, textgrid, and the labels JSON of
@@ -24,7 +25,7 @@ from reviewer_app.core.exchange.apply import CallPlan, Entry, ImportReport, appl
 from reviewer_app.core.exchange.library import CallRecord, Label, iter_records, resolve_call
 from reviewer_app.core.exchange.limits import MAX_LABELS
 from reviewer_app.core.messages import show_name
-from reviewer_app.core.progress import CancelToken, Progress
+from reviewer_app.core.progress import CancelToken, Progress, run_to_end
 from reviewer_app.core.storage.models import utcnow
 from reviewer_app.core.storage.repository import CallSummary
 
@@ -45,7 +46,7 @@ MAX_FILES = 100_000
 READING = 0.2  # the share of an import's progress bar for reading the files (and analysing new audio)
 
 __all__ = ["EXPORT_FORMATS", "IMPORT_FORMATS", "CallPlan", "CallRecord", "Entry", "ImportReport", "Label",
-           "apply_plans", "export_library", "import_labels", "import_steps"]
+           "apply_plans", "export_library", "import_label_file", "import_labels", "import_steps"]
 
 
 def export_library(engine: Engine, fmt: str, out_dir: str | Path, calls: Iterable[CallSummary] | None = None,
@@ -72,15 +73,14 @@ def import_labels(engine: Engine, fmt: str, path: str | Path, reviewer: str, *, 
 
     `progress`, when given, is called with each Progress.
     """
-    gen = import_steps(engine, fmt, path, reviewer, call=call, reject_missing=reject_missing, settings=settings,
-                       cancel=cancel)
-    while True:
-        try:
-            p = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        if progress is not None:
-            progress(p)
+    return run_to_end(import_steps(engine, fmt, path, reviewer, call=call, reject_missing=reject_missing,
+                                   settings=settings, cancel=cancel), progress)
+
+
+def import_label_file(engine: Engine, path: str | Path, reviewer: str, settings,
+                      cancel: CancelToken | None = None) -> Generator[Progress, None, ImportReport]:
+    """Apply a labels JSON (labels_io's format) to the library: import_steps with the "labels" format."""
+    return import_steps(engine, LABEL_FILE, path, reviewer, settings=settings, cancel=cancel)
 
 
 def import_steps(engine: Engine, fmt: str, path: str | Path, reviewer: str, *, call: str | None = None,
