@@ -51,6 +51,7 @@ class RuleSettings:
     repetition_min_words: int = 3
     poor_audio_window_s: float = 2.0
     poor_audio_min_s: float = 2.0
+    poor_audio_join_s: float = 5.0  # poor_audio findings of one channel closer than this are one finding
     clipping_fraction: float = 0.01
     low_level_dbfs: float = -45.0
     noise_snr_db: float = 18.0  # speech level minus noise floor below this is noise: finds 15 dB SNR, spares 20 (was 10)

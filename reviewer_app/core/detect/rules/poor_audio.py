@@ -76,8 +76,10 @@ the side that carries it, never on the side that only hears its leak.
   flagged them the segment is trimmed to the active frames inside. Segments
   shorter than `rules.poor_audio_min_s` are dropped.
 
-Findings of one channel (but dropouts) less than `rules.poor_audio_window_s`
-apart are merged into one, with their evidence joined and the higher score.
+Findings of one channel (but dropouts) less than `rules.poor_audio_join_s`
+apart are merged into one, with their evidence joined and the higher score:
+a noisy or crackling line is one problem to review, even where the speaker's
+pauses leave gaps in what can be measured.
 
 Scores rise from 0.5 at the threshold to 1.0 at: 10x the clipping fraction;
 4x the saturation share; 4x the minimum dropout or repetition; 15 dB below
@@ -378,7 +380,7 @@ def detect(ctx: CallContext, settings: Settings) -> list[Segment]:
         role = ctx.speaker_role(ch.role)
         others = [o for o in ctx.channels if o is not ch]
         found = clipping(ch, role, rules) + crackle(ch, others, role, rules) + level_and_noise(ch, others, role, rules)
-        out += _merge_overlapping(found, rules.poor_audio_window_s) + dropouts(ch, role, rules)
+        out += _merge_overlapping(found, rules.poor_audio_join_s) + dropouts(ch, role, rules)
     return sorted(out, key=lambda s: (s.start, s.end, s.role))
 
 
