@@ -65,7 +65,8 @@ def test_each_command_undoes_to_the_stored_state(session):
     assert session.get(added).status == "added" and session.get(added).source == "reviewer"
     actions = [e.action for e in LabelStore(session.engine).events(session.call_id)]
     assert actions[:7] == ["confirm", "reject", "edit", "edit", "note", "add", "delete"]
-    assert "status" in actions and "restore" in actions  # undos are audited writes too
+    # one audit entry per user action; each undo is one entry labelled "undo"
+    assert actions[7:] == ["undo"] * 7 + ["confirm", "reject", "edit", "edit", "note", "restore", "delete"]
 
 
 def test_nudges_merge_and_undo_restores_status(session):
@@ -109,4 +110,4 @@ def test_turn_edit_is_stored_audited_and_undone(session):
     assert load_analysis(session.engine, session.call.sha256).transcript[0].text == "thank you for calling"
     events = session.store.events(session.call_id)
     assert [(e.action, e.after["text"]) for e in events] == [
-        ("turn_edit", "thank you very much for calling"), ("turn_edit", "thank you for calling")]
+        ("turn_edit", "thank you very much for calling"), ("undo", "thank you for calling")]

@@ -129,3 +129,63 @@ def test_migration_0005_backfills_detector_and_reviewed_scores(tmp_path):
     with Session(engine) as s:
         assert s.scalars(select(CallRow.score_value).order_by(CallRow.score_value)).all() == [81, 96]
     engine.dispose()
+
+
+# --- history: revert an audit entry ------------------------------------------------------------
+
+def test_revert_puts_back_what_one_entry_changed_and_is_audited(engine, call_id):
+    store = LabelStore(engine)
+    by_cat = {s.category: s for s in load_segments(engine, call_id)}
+    store.reject(by_cat["forbidden_phrase"].id, "ana")
+    store.edit(by_cat["dead_air"].id, "ana", start=11.0, category="negative_emotion")
+    added = store.add(call_id, "ana", 40.0, 42.0, "repetition", "agent")
+    reject, edit, add = store.events(call_id)
+    assert _stored(engine, call_id)[0] != 80
+    # a second store, as after a restart or another reviewer: only the database is shared
+    other = LabelStore(engine)
+    rev = other.revert(reject.id, "bob")
+    assert (rev.action, rev.reviewer, rev.after["reverts"]) == ("revert", "bob", reject.id)
+    segs = {s.id: s for s in load_segments(engine, call_id)}
+    assert segs[by_cat["forbidden_phrase"].id].status == "predicted"
+    other.revert(edit.id, "bob")
+    dead = {s.id: s for s in load_segments(engine, call_id)}[by_cat["dead_air"].id]
+    assert (dead.start, dead.category, dead.status) == (10.0, "dead_air", "predicted")
+    other.revert(add.id, "bob")
+    assert added not in {s.id for s in load_segments(engine, call_id)}
+    assert [e.action for e in store.events(call_id)] == ["reject", "edit", "add", "revert", "revert", "revert"]
+    # every change undone: the reviewed labels are the detector's again
+    assert _stored(engine, call_id)[:3] == (80, "medium", 80)
+    # reverting the revert of the add brings the segment back (same id)
+    other.revert(store.events(call_id)[-1].id, "ana")
+    assert added in {s.id for s in load_segments(engine, call_id)}
+
+
+def test_revert_of_a_change_changed_since_is_a_conflict(engine, call_id):
+    from reviewer_app.core.storage.labels import ConflictError
+
+    store = LabelStore(engine)
+    seg = load_segments(engine, call_id)[0]
+    store.reject(seg.id, "ana")
+    store.confirm(seg.id, "bob")
+    first = store.events(call_id)[0]
+    with pytest.raises(ConflictError, match="bob"):
+        store.revert(first.id, "ana")
+    with pytest.raises(ConflictError):  # the version the caller saw is checked too
+        store.revert(store.events(call_id)[-1].id, "ana", expected_version=2)
+    assert len(store.events(call_id)) == 2  # nothing written
+
+
+def test_revert_of_review_status_and_turn_text(engine, call_id):
+    from reviewer_app.core.domain import Word
+    from reviewer_app.core.storage.repository import load_analysis
+
+    store = LabelStore(engine)
+    store.mark_reviewed(call_id, "ana")
+    store.edit_turn_text(call_id, 0, "Thanks for calling", [Word("Thanks", 0.5, 1.0, 1.0)], "ana")
+    review, turn = store.events(call_id)
+    store.revert(turn.id, "bob")
+    assert load_analysis(engine, SHA).transcript[0].text == "Thank you for calling"
+    assert [w.word for w in load_analysis(engine, SHA).transcript[0].words] == ["Thank", "you", "for", "calling"]
+    store.revert(review.id, "bob")
+    assert find_call(engine, SHA).review_status == "new"  # as before it was marked reviewed
+    assert _stored(engine, call_id)[3] == "detector"

@@ -2,10 +2,10 @@
 
 Each command is applied once with `do(session)` (which writes through
 LabelStore at once) and can then be undone and redone any number of times.
-Inverses use only audited LabelStore calls:
+Every undo is one audited LabelStore write with action "undo" (LabelStore.undo):
 
-* confirm / reject  -> undo sets the previous status back (`set_status`)
-* edit (bounds, category, role) -> undo edits the old values back, then the old status
+* confirm / reject  -> undo sets the previous status back
+* edit (bounds, category, role) -> undo puts the old values and the old status back
 * add    -> undo deletes it; redo restores the same row (same id)
 * delete -> undo restores it
 * note   -> undo sets the old note
@@ -70,8 +70,8 @@ class SetStatus(Command):
 
     def undo(self, session: "ReviewSession") -> None:
         seg = session.require(self.segment_id)
-        session.updated(set_status(session.store, seg.id, session.reviewer, self.before or "predicted",
-                                   expected_version=seg.version))
+        session.updated(session.store.undo(seg.id, session.reviewer, expected_version=seg.version,
+                                           status=self.before or "predicted"))
 
 
 @dataclass
@@ -102,12 +102,10 @@ class Edit(Command):
     def undo(self, session: "ReviewSession") -> None:
         seg = session.require(self.segment_id)
         back = {k: v for k, v in self.before.items() if getattr(seg, k) != v}
-        if back:
-            seg = session.store.edit(seg.id, session.reviewer, expected_version=seg.version, **back)
-            session.updated(seg)
         if self.before_status and seg.status != self.before_status:
-            session.updated(set_status(session.store, seg.id, session.reviewer, self.before_status,
-                                       expected_version=seg.version))
+            back["status"] = self.before_status
+        if back:
+            session.updated(session.store.undo(seg.id, session.reviewer, expected_version=seg.version, **back))
 
     def merge(self, later: "Edit") -> bool:
         """Fold a later edit of the same segment and fields into this one (already applied)."""
@@ -145,7 +143,7 @@ class Add(Command):
 
     def undo(self, session: "ReviewSession") -> None:
         seg = session.require(self.segment_id)
-        session.store.delete(seg.id, session.reviewer, expected_version=seg.version)
+        session.store.undo(seg.id, session.reviewer, expected_version=seg.version, deleted=True)
         self.deleted_version = seg.version + 1
         session.removed(seg.id)
 
@@ -166,8 +164,8 @@ class Delete(Command):
         session.removed(seg.id)
 
     def undo(self, session: "ReviewSession") -> None:
-        session.updated(session.store.restore(self.segment_id, session.reviewer,
-                                              expected_version=self.deleted_version))
+        session.updated(session.store.undo(self.segment_id, session.reviewer,
+                                           expected_version=self.deleted_version, deleted=False))
 
 
 @dataclass
@@ -190,8 +188,8 @@ class SetNote(Command):
 
     def undo(self, session: "ReviewSession") -> None:
         seg = session.require(self.segment_id)
-        session.updated(session.store.set_note(seg.id, session.reviewer, self.before,
-                                               expected_version=seg.version))
+        session.updated(session.store.undo(seg.id, session.reviewer, expected_version=seg.version,
+                                           note=self.before or None))
 
 
 @dataclass
@@ -212,4 +210,4 @@ class EditTurnText(Command):
 
     def undo(self, session: "ReviewSession") -> None:
         current = session.analysis.transcript[self.turn_index].text
-        session.write_turn_text(self.turn_index, self.text_before or "", expected_text=current)
+        session.write_turn_text(self.turn_index, self.text_before or "", expected_text=current, action="undo")

@@ -109,11 +109,12 @@ class ReviewSession:
         self.store.mark_reviewed(self.call.id, self.reviewer)
         self.refresh()
 
-    def write_turn_text(self, turn_index: int, text: str, *, expected_text: str | None) -> None:
+    def write_turn_text(self, turn_index: int, text: str, *, expected_text: str | None,
+                        action: str = "turn_edit") -> None:
         turn = self.analysis.transcript[turn_index]
         new = edited_turn(turn, text)
         self.store.edit_turn_text(self.call.id, turn_index, new.text, list(new.words), self.reviewer,
-                                  expected_text=expected_text)
+                                  expected_text=expected_text, action=action)
         transcript = list(self.analysis.transcript)
         transcript[turn_index] = new
         self.analysis = replace(self.analysis, transcript=transcript)

@@ -6,6 +6,11 @@ updated_at) and one label_events row with the before and after state. Pass
 overwriting a change another reviewer made in the meantime. Deletion is soft:
 `restore` undoes it.
 
+History: `events(call_id)` is the call's audit log; `revert(event_id, ...)` puts back what one
+entry changed, itself audited (action "revert"), and only while what that entry changed is still as it
+left it (else ConflictError, naming who changed it since). `undo(...)` is the inverse of a change made in
+this session, written as one entry with action "undo". One user action is one audit entry.
+
 BulkWriter is the path for many changes in one transaction (label imports): the caller plans
 them and checks versions under the write lock; it writes segment rows and audit rows with one
 executemany each.
@@ -154,7 +159,8 @@ class LabelStore:
                                 action="review", before=before, after={"review_status": status}))
 
     def edit_turn_text(self, call_id: int, turn_index: int, text: str, words: list[Word], reviewer: str, *,
-                       expected_text: str | None = None) -> None:
+                       expected_text: str | None = None, action: str = "turn_edit",
+                       reverts: int | None = None) -> None:
         """Correct a transcript turn: its text and its words, audited like a label change.
 
         With `expected_text`, a turn changed meanwhile by someone else raises ConflictError.
@@ -169,7 +175,7 @@ class LabelStore:
                 raise ReviewerError(f"call {call_id} has no turn {turn_index}")
             if expected_text is not None and turn.text != expected_text:
                 last = s.scalars(select(LabelEventRow).where(LabelEventRow.call_id == call_id,
-                                                             LabelEventRow.action == "turn_edit")
+                                                             LabelEventRow.segment_id.is_(None))
                                  .order_by(LabelEventRow.id.desc()).limit(1)).first()
                 who = last.reviewer if last else None
                 raise ConflictError(f"turn {turn_index} was changed by {who or 'someone else'} to "
@@ -185,8 +191,45 @@ class LabelStore:
             turn.edited_by = reviewer  # a re-analysis keeps it (repository.save_analysis)
             _start_review(call)
             refresh_score_of_record(s, call, self._score)
-            s.add(LabelEventRow(call_id=call_id, segment_id=None, reviewer=reviewer, at=now, action="turn_edit",
-                                before=before, after={"turn_index": turn_index, "text": text}))
+            after: dict[str, Any] = {"turn_index": turn_index, "text": text}
+            if reverts is not None:
+                after["reverts"] = reverts
+            s.add(LabelEventRow(call_id=call_id, segment_id=None, reviewer=reviewer, at=now, action=action,
+                                before=before, after=after))
+
+    def undo(self, segment_id: int, reviewer: str, *, expected_version: int | None = None,
+             deleted: bool | None = None, **fields: Any) -> StoredSegment | None:
+        """Put `fields` (start, end, category, role, status, note) back and/or delete or restore the
+        segment, in one change audited as "undo". Returns the segment (None when now deleted)."""
+        return self._put_back(segment_id, reviewer, "undo", expected_version, fields, deleted)
+
+    def revert(self, event_id: int, reviewer: str, *, expected_version: int | None = None) -> LabelEvent:
+        """Undo what audit entry `event_id` changed: a segment's fields, its addition, deletion or
+        restoring, a call's review status, or a turn's text. Audited as "revert" (its `after` names the
+        reverted entry). Raises ConflictError when what the entry changed has been changed since, or
+        when `expected_version` (the segment's version the caller saw) is not the stored one.
+        Returns the revert's own audit entry."""
+        reviewer = _check_reviewer(reviewer)
+        with Session(self._engine) as s:
+            target = s.get(LabelEventRow, event_id)
+            if target is None:
+                raise ReviewerError(f"audit entry {event_id} does not exist")
+            call_id, segment_id, before, after, action = (target.call_id, target.segment_id, target.before,
+                                                          target.after, target.action)
+        if segment_id is None and before and "turn_index" in before:
+            return self._revert_turn(event_id, call_id, before, after or {}, reviewer)
+        if segment_id is None and before and "review_status" in before:
+            return self._revert_review(event_id, call_id, before, after or {}, reviewer)
+        if segment_id is None:
+            raise ReviewerError(f"audit entry {event_id} ({action}) cannot be reverted: its segment is gone")
+        was_deleted = _deleted(before, action, "before")
+        now_deleted = _deleted(after, action, "after")
+        fields = {k: before[k] for k in _REVERTIBLE if before and after and k in before and before[k] != after.get(k)}
+        expected = {k: after[k] for k in fields} if after else {}
+        self._put_back(segment_id, reviewer, "revert", expected_version, fields,
+                       was_deleted if was_deleted != now_deleted else None,
+                       expect=(expected, now_deleted), reverts=event_id)
+        return self.events(call_id)[-1]
 
     def events(self, call_id: int) -> list[LabelEvent]:
         """The call's audit log, oldest first."""
@@ -195,6 +238,74 @@ class LabelStore:
                              .order_by(LabelEventRow.id))
             return [LabelEvent(r.id, r.call_id, r.segment_id, r.reviewer, r.at, r.action,
                                r.before, r.after) for r in rows]
+
+    def _put_back(self, segment_id: int, reviewer: str, action: str, expected_version: int | None,
+                  fields: dict[str, Any], deleted: bool | None, *,
+                  expect: tuple[dict[str, Any], bool] | None = None, reverts: int | None = None
+                  ) -> StoredSegment | None:
+        reviewer = _check_reviewer(reviewer)
+        unknown = set(fields) - set(_REVERTIBLE)
+        if unknown:
+            raise ReviewerError(f"cannot {action} {', '.join(sorted(unknown))} of segment {segment_id}")
+        if "status" in fields and fields["status"] not in SEGMENT_STATUSES:
+            raise ReviewerError(f"unknown segment status {fields['status']!r}")
+        now = utcnow()
+        with Session(writer(self._engine)) as s, s.begin():
+            row = s.get(SegmentRow, segment_id, with_for_update=True)
+            if row is None:
+                raise ReviewerError(f"segment {segment_id} does not exist")
+            if expected_version is not None and row.version != expected_version:
+                raise _conflict(s, row, expected_version)
+            if expect is not None:
+                values, was_deleted = expect
+                if (row.deleted_at is not None) != was_deleted or any(getattr(row, k) != v for k, v in values.items()):
+                    raise _conflict(s, row, row.version, changed_since=True)
+            _check_segment(fields.get("start", row.start), fields.get("end", row.end),
+                           fields.get("category", row.category), fields.get("role", row.role))
+            before = _snapshot(row)
+            for name, value in fields.items():
+                setattr(row, name, float(value) if name in ("start", "end") else value)
+            if deleted is not None:
+                row.deleted_at = now if deleted else None
+            row.reviewer = reviewer
+            row.version += 1
+            row.updated_at = now
+            call = _call(s, row.call_id)
+            _start_review(call)
+            s.flush()
+            refresh_problem_counts(s, call)
+            refresh_score_of_record(s, call, self._score)
+            after = _snapshot(row)
+            if reverts is not None:
+                after["reverts"] = reverts
+            s.add(LabelEventRow(call_id=row.call_id, segment_id=row.id, reviewer=reviewer, at=now,
+                                action=action, before=before, after=after))
+            s.flush()
+            return None if row.deleted_at is not None else _stored(row)
+
+    def _revert_review(self, event_id: int, call_id: int, before: dict, after: dict, reviewer: str) -> LabelEvent:
+        now = utcnow()
+        with Session(writer(self._engine)) as s, s.begin():
+            call = _call(s, call_id)
+            if after.get("review_status") is not None and call.review_status != after["review_status"]:
+                raise ConflictError(f"call {call_id} is now {call.review_status}, not {after['review_status']} "
+                                    "as that change left it: reload and try again", None, 0, 0, None)
+            old = {"review_status": call.review_status}
+            call.review_status = before["review_status"]
+            call.updated_at = now
+            s.flush()
+            refresh_score_of_record(s, call, self._score)
+            s.add(LabelEventRow(call_id=call_id, segment_id=None, reviewer=reviewer, at=now, action="revert",
+                                before=old, after={"review_status": call.review_status, "reverts": event_id}))
+        return self.events(call_id)[-1]
+
+    def _revert_turn(self, event_id: int, call_id: int, before: dict, after: dict, reviewer: str) -> LabelEvent:
+        if "words" not in before:
+            raise ReviewerError(f"audit entry {event_id} does not hold the turn's earlier words")
+        words = [Word(w, float(a), float(b), float(p)) for w, a, b, p in before["words"]]
+        self.edit_turn_text(call_id, int(before["turn_index"]), before["text"], words, reviewer,
+                            expected_text=after.get("text"), action="revert", reverts=event_id)
+        return self.events(call_id)[-1]
 
     def _change(self, segment_id: int, reviewer: str, action: str,
                 expected_version: int | None, **changes: Any) -> StoredSegment:
@@ -233,8 +344,21 @@ class LabelStore:
             return _stored(row)
 
 
+_REVERTIBLE = ("start", "end", "role", "category", "status", "note")
+
+
 def _snapshot(row: SegmentRow) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in _SNAPSHOT_FIELDS}
+    return {**{name: getattr(row, name) for name in _SNAPSHOT_FIELDS}, "deleted": row.deleted_at is not None}
+
+
+def _deleted(snapshot: dict[str, Any] | None, action: str, side: str) -> bool:
+    """Whether the segment was deleted before / after an audit entry (entries written before the
+    "deleted" key: an add had no segment before, a delete none after, a restore a deleted one before)."""
+    if snapshot is None:
+        return True
+    if "deleted" in snapshot:
+        return bool(snapshot["deleted"])
+    return action == "restore" and side == "before"
 
 
 def _call(s: Session, call_id: int) -> CallRow:
@@ -268,12 +392,16 @@ def _check_segment(start: float, end: float, category: str, role: str) -> None:
         raise ReviewerError(f"bad segment bounds {start!r}..{end!r}: need 0 <= start < end")
 
 
-def _conflict(s: Session, row: SegmentRow, expected: int) -> ConflictError:
+def _conflict(s: Session, row: SegmentRow, expected: int, changed_since: bool = False) -> ConflictError:
     last = s.scalars(select(LabelEventRow).where(LabelEventRow.segment_id == row.id)
                      .order_by(LabelEventRow.id.desc()).limit(1)).first()
     who = last.reviewer if last else row.reviewer
     what = _describe(last) if last else "changed it"
     when = f" at {last.at:%Y-%m-%d %H:%M:%S} UTC" if last else ""
+    if changed_since:
+        return ConflictError(
+            f"segment {row.id} was changed since by {who or 'someone else'}{when} ({what}): "
+            f"revert that change first", row.id, expected, row.version, who)
     return ConflictError(
         f"segment {row.id} was changed by {who or 'someone else'}{when} ({what}); "
         f"you had version {expected}, it is now version {row.version}: reload and try again",
@@ -284,7 +412,8 @@ def _conflict(s: Session, row: SegmentRow, expected: int) -> ConflictError:
 def _describe(event: LabelEventRow) -> str:
     verbs = {"confirm": "confirmed it", "reject": "rejected it", "delete": "deleted it",
              "restore": "restored it", "add": "added it", "note": "changed its note",
-             "status": f"set its status to {(event.after or {}).get('status')}"}
+             "status": f"set its status to {(event.after or {}).get('status')}",
+             "undo": "undid a change", "revert": f"reverted change {(event.after or {}).get('reverts')}"}
     if event.action != "edit" or not event.before or not event.after:
         return verbs.get(event.action, event.action)
     diffs = [f"{k} {event.before[k]} -> {event.after[k]}"
