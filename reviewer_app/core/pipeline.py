@@ -223,3 +223,28 @@ def redetect(path: str | Path, turns: list[Turn], language: str, settings: Setti
         inputs = _ModelInputs(sha256 or sha256_of_file(str(path)), None, None, db)
     segments, score, _ = _detect(audio, signals, turns, language, settings, inputs)
     return segments, score
+
+
+def redetect_analysis(analysis: CallAnalysis, settings: Settings, *, db=None,
+                      path: str | Path | None = None) -> CallAnalysis:
+    """A stored analysis with its detection run again (`redetect`): new segments and score, nothing written.
+
+    `path`: where the audio is now, when not at `analysis.audio.path`. Saving it with
+    repository.save_analysis keeps what reviewers did (their labels and corrected turns).
+    """
+    from dataclasses import replace
+
+    segments, score = redetect(path or analysis.audio.path, analysis.transcript, analysis.language, settings,
+                               db=db, sha256=analysis.audio.sha256)
+    return replace(analysis, segments=segments, score=score)
+
+
+def redetect_stored(engine, sha256: str, settings: Settings) -> CallAnalysis:
+    """The analysis stored in `engine`'s library for `sha256`, re-detected with `settings` and the
+    model in use there (nothing written)."""
+    from reviewer_app.core.storage import repository
+
+    analysis = repository.load_analysis(engine, sha256)
+    if analysis is None:
+        raise ReviewerError(f"call {sha256[:12]}… is not in the database")
+    return redetect_analysis(analysis, settings, db=engine)

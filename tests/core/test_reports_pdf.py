@@ -11,7 +11,7 @@ import pytest
 from reviewer_app.core.domain import AudioInfo, CallAnalysis, CallScore, Segment, Turn
 from reviewer_app.core.reports.dashboard import write_dashboard_pdf
 from reviewer_app.core.reports.scorecard import build_scorecard, write_scorecard_pdf
-from reviewer_app.core.reports.style import GRADE_COLOURS, font_family, wrap
+from reviewer_app.core.reports.style import CATEGORY_COLOURS, GRADE_COLOURS, font_family, wrap
 from reviewer_app.core.storage import repository
 from reviewer_app.core.team.agents import AgentStats, Dashboard, build_dashboard, load_metadata
 from reviewer_app.core.team.metrics import CallMetrics
@@ -117,7 +117,7 @@ def test_dashboard_pdf_shows_table_trends_mix_and_small_charts(library, tmp_path
     assert "chen (south) · 2 calls · mean 97" in text_of(pdf, 3)
     img = render(pdf, tmp_path, page=2)
     assert img.shape[1] > img.shape[0]  # landscape
-    assert ink(img) > 0.05 and has_colour(img, "#7f7f7f") and has_colour(img, "#e6550d")  # dead air, overtalk bars
+    assert ink(img) > 0.05 and has_colour(img, CATEGORY_COLOURS["dead_air"]) and has_colour(img, CATEGORY_COLOURS["overtalk"])
 
 
 def _synthetic_board(n_agents: int) -> Dashboard:

@@ -8,13 +8,9 @@ from __future__ import annotations
 import contextlib
 import unicodedata
 
-CATEGORY_COLOURS = {
-    "dead_air": "#7f7f7f", "overtalk": "#e6550d", "fast_speech": "#fdae6b", "forbidden_phrase": "#d62728",
-    "missing_greeting": "#9467bd", "missing_closing": "#6a51a3", "poor_audio": "#8c564b",
-    "repetition": "#17becf", "negative_emotion": "#e377c2",
-}
-GRADE_COLOURS = {"high": "#2ca02c", "medium": "#e6a100", "low": "#d62728"}
-ROLE_COLOURS = {"agent": "#3b75af", "customer": "#72a36b", "both": "#8a8a8a"}
+from reviewer_app.core.palette import CATEGORY_COLOURS, GRADE_COLOURS, ROLE_COLOURS  # noqa: F401  (the reports' colours)
+from reviewer_app.core.review.viewport import mmss  # noqa: F401  (the one time formatter)
+
 INK, MUTED, RULE = "#222222", "#666666", "#cccccc"
 
 A4_PORTRAIT = (8.27, 11.69)
@@ -26,12 +22,6 @@ _FALLBACK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "We
 
 def pretty(category: str) -> str:
     return category.replace("_", " ")
-
-
-def mmss(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
-    return f"{seconds // 60}:{seconds % 60:02d}" if seconds < 3600 else \
-        f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
 def font_family() -> list[str]:

@@ -30,7 +30,7 @@ class RescoreReport:
 def rescore_unreviewed(engine, settings: Settings, cancel: CancelToken | None = None
                        ) -> Generator[Progress, None, RescoreReport]:
     from reviewer_app.core.detect.merge import uses_model
-    from reviewer_app.core.pipeline import active_policy, redetect
+    from reviewer_app.core.pipeline import active_policy, redetect_analysis
     from reviewer_app.core.storage import repository
     from reviewer_app.core.model.registry import active_weights
 
@@ -46,13 +46,11 @@ def rescore_unreviewed(engine, settings: Settings, cancel: CancelToken | None = 
         if analysis is None:
             continue
         try:
-            segments, score = redetect(call.path, analysis.transcript, analysis.language, settings,
-                                       db=engine, sha256=call.sha256)
+            again = redetect_analysis(analysis, settings, db=engine, path=call.path)
         except (OSError, ReviewerError) as exc:
             report.skipped.append(f"{call.path}: {exc}")
             continue
-        versions = dict(analysis.versions, detector=detector)
-        repository.save_analysis(engine, replace(analysis, segments=segments, score=score, versions=versions))
+        repository.save_analysis(engine, replace(again, versions=dict(analysis.versions, detector=detector)))
         report.rescored += 1
     yield Progress(len(calls), len(calls), f"re-scored {report.rescored} calls")
     return report
