@@ -189,3 +189,21 @@ def test_revert_of_review_status_and_turn_text(engine, call_id):
     store.revert(review.id, "bob")
     assert find_call(engine, SHA).review_status == "new"  # as before it was marked reviewed
     assert _stored(engine, call_id)[3] == "detector"
+
+
+def test_history_lines_say_who_changed_what_from_what_to_what(engine, call_id):
+    from reviewer_app.core.review.history import history_lines
+
+    store = LabelStore(engine)
+    by_cat = {s.category: s for s in load_segments(engine, call_id)}
+    store.reject(by_cat["forbidden_phrase"].id, "ana")
+    store.edit(by_cat["dead_air"].id, "ana", start=11.0)
+    store.add(call_id, "ana", 40.0, 42.0, "repetition", "agent")
+    store.revert(store.events(call_id)[0].id, "bob")
+    lines = history_lines(store.events(call_id))
+    assert [ln.reviewer for ln in lines] == ["bob", "ana", "ana", "ana"]
+    assert lines[0].what.startswith("Revert of #") and "rejected → predicted" in lines[0].what
+    assert lines[1].what.endswith("repetition: added 0:40.0–0:42.0")
+    assert "status predicted → edited; start 0:10.0 → 0:11.0" in lines[2].what
+    assert "forbidden_phrase: status predicted → rejected" in lines[3].what
+    assert all(ln.revertible for ln in lines)
