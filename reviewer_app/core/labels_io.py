@@ -41,7 +41,7 @@ from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.exchange.apply import CallPlan, Entry, ImportReport
 from reviewer_app.core.exchange.limits import MAX_LABELS, file_problem, load_json, seconds, time_problem
 from reviewer_app.core.messages import show_name, show_value
-from reviewer_app.core.progress import CancelToken, Progress
+from reviewer_app.core.progress import CancelToken, Progress, relay
 from reviewer_app.core.settings import Settings
 
 STATUSES = ("confirmed", "rejected", "added")
@@ -147,14 +147,8 @@ def read_plans(engine, path: str | Path, settings: Settings, cancel: CancelToken
             calls[audio] = found
     analysed = 0
     if missing:
-        gen = analyze_many(missing, settings, engine, cancel=cancel)
-        while True:
-            try:
-                p = next(gen)
-            except StopIteration as stop:
-                outcomes = stop.value
-                break
-            yield Progress(p.fraction, 1, f"analysing: {p.message}")
+        outcomes = yield from relay(analyze_many(missing, settings, engine, cancel=cancel),
+                                    lambda p: Progress(p.fraction, 1, f"analysing: {p.message}"))
         for o in outcomes:
             if o.error:
                 raise _entry_error(path, by_audio[o.path][0]["n"],

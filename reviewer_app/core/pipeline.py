@@ -28,7 +28,7 @@ from reviewer_app.core.audio.signals import HOP_S, channel_roles
 from reviewer_app.core.cluster.provenance import provenance
 from reviewer_app.core.domain import AGENT, BOTH, AudioInfo, CallAnalysis, CallScore, Segment, Turn
 from reviewer_app.core.errors import ReviewerError
-from reviewer_app.core.progress import CancelToken, Progress, run_to_end  # noqa: F401  (run_to_end: long imported from here)
+from reviewer_app.core.progress import CancelToken, Progress, relay, run_to_end  # noqa: F401  (run_to_end: long imported from here)
 from reviewer_app.core.settings import Settings
 
 
@@ -88,14 +88,13 @@ def analyze(
             continue  # nothing said: no ASR, so nothing can be invented
         channel = transcribe_channel(engine, pcm_16k[i], roles[i], signals[i].activity, language,
                                      capture_encoder=True)
-        while True:
-            try:
-                fraction = next(channel)
-            except StopIteration as stop:
-                result = stop.value
-                break
-            yield Progress(base + span * fraction, 100, message)
-            cancel.raise_if_cancelled()
+
+        def step(fraction: float, base=base, span=span, message=message) -> Progress:
+            cancel.raise_if_cancelled()  # between two steps of the channel's ASR
+            return Progress(base + span * fraction, 100, message)
+
+        result = yield from relay(channel, step)
+        cancel.raise_if_cancelled()
         language = language or result.language
         turns.extend(result.turns)
         captured[i] = result.encoder_states

@@ -6,6 +6,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import TypeVar
 
+S = TypeVar("S")
 T = TypeVar("T")
 
 
@@ -50,3 +51,17 @@ def run_to_end(gen: Generator[Progress, None, T], on_progress: Callable[[Progres
             return stop.value
         if on_progress is not None:
             on_progress(progress)
+
+
+def relay(gen: Generator[S, None, T], to_progress: Callable[[S], Progress]) -> Generator[Progress, None, T]:
+    """Pass each step of `gen` on as `to_progress(step)`; return `gen`'s value.
+
+    For a progress generator that runs another: ``value = yield from relay(inner, lambda p: ...)``
+    (the inner step rescaled to a stretch of the outer bar, or its message prefixed).
+    """
+    while True:
+        try:
+            step = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        yield to_progress(step)

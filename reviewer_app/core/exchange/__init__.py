@@ -25,7 +25,7 @@ from reviewer_app.core.exchange.apply import CallPlan, Entry, ImportReport, appl
 from reviewer_app.core.exchange.library import CallRecord, Label, iter_records, resolve_call
 from reviewer_app.core.exchange.limits import MAX_LABELS
 from reviewer_app.core.messages import show_name
-from reviewer_app.core.progress import CancelToken, Progress, run_to_end
+from reviewer_app.core.progress import CancelToken, Progress, relay, run_to_end
 from reviewer_app.core.storage.models import utcnow
 from reviewer_app.core.storage.repository import CallSummary
 
@@ -153,9 +153,4 @@ def import_steps(engine: Engine, fmt: str, path: str | Path, reviewer: str, *, c
 
 def _scaled(gen, lo: float, hi: float):
     """Pass on a step's progress as the stretch lo..hi of the whole import's; return its value."""
-    while True:
-        try:
-            p = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        yield Progress(lo + (hi - lo) * p.fraction, 1, p.message)
+    return relay(gen, lambda p: Progress(lo + (hi - lo) * p.fraction, 1, p.message))

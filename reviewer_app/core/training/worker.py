@@ -34,7 +34,7 @@ import sys
 import threading
 import time
 
-from reviewer_app.core.progress import Cancelled, CancelToken
+from reviewer_app.core.progress import Cancelled, CancelToken, run_to_end
 
 EXIT_OK, EXIT_ERROR, EXIT_CANCELLED, EXIT_OOM = 0, 1, 2, 3
 
@@ -85,17 +85,12 @@ def _rescore(engine, settings, cancel, emit) -> bool:
     """Re-score unreviewed calls, reporting progress; False when cancelled midway."""
     from reviewer_app.core.training.rescore import rescore_unreviewed
 
-    gen = rescore_unreviewed(engine, settings, cancel)
-    while True:
-        try:
-            p = next(gen)
-        except StopIteration as stop:
-            report = stop.value
-            break
-        except Cancelled:
-            emit({"event": "rescore", "cancelled": True, "rescored": None, "skipped": [], "detector": None})
-            return False
-        emit({"event": "progress", "stage": "rescore", "done": p.done, "total": p.total, "message": p.message})
+    try:
+        report = run_to_end(rescore_unreviewed(engine, settings, cancel), lambda p: emit(
+            {"event": "progress", "stage": "rescore", "done": p.done, "total": p.total, "message": p.message}))
+    except Cancelled:
+        emit({"event": "rescore", "cancelled": True, "rescored": None, "skipped": [], "detector": None})
+        return False
     emit({"event": "rescore", "cancelled": False, "rescored": report.rescored, "skipped": report.skipped,
           "detector": report.detector})
     return True
