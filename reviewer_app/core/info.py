@@ -23,20 +23,16 @@ def loaded_policy(engine, settings) -> dict:
     """The detector policy of the model that actually loads: its checksums are checked (against the
     database's record for a trained version), and a version that fails is named with the reason and
     the version standing in for it."""
-    from dataclasses import asdict
-
-    from reviewer_app.core.detect.merge import policy_from_meta
+    from reviewer_app.core.detect.merge import describe_meta_policy
     from reviewer_app.core.model.registry import load_active
 
     loaded = load_active(engine, "cpu")
     meta = loaded.meta
-    policy = policy_from_meta(meta, settings)
     out = {
         "model_version": loaded.version,
         "model_path": str(loaded.path) if loaded.path else None,
         "model_sha256": meta.get("weights_sha256"),
-        "min_labels_per_category": settings.model.min_labels_per_category,
-        "categories": {cat: {k: v for k, v in asdict(p).items() if k != "category"} for cat, p in policy.items()},
+        **{k: v for k, v in describe_meta_policy(meta, settings).items() if k != "model_version"},
     }
     if meta.get("fallback_from"):
         out["fallback_from"] = meta["fallback_from"]
