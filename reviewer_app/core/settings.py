@@ -152,6 +152,7 @@ class ScoreSettings:
 @dataclass
 class ReviewerSettings:
     name: str = field(default_factory=lambda: os.environ.get("USER", "reviewer"))
+    advance_after_decision: bool = True  # C / R confirm or reject, then select and play the next finding
 
 
 FUSIONS = ("early", "late", "cross_attention")

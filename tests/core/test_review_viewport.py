@@ -45,3 +45,16 @@ def test_show_follow_and_centre():
                                       (3725, 0, "1:02:05"), (5.5, 2, "0:05.50"), (-3, 0, "-0:03")])
 def test_mmss(t, d, text):
     assert mmss(t, d) == text
+
+
+def test_fit_brings_any_finding_whole_into_view_with_a_margin():
+    from reviewer_app.core.review.viewport import Viewport
+
+    vp = Viewport.whole(600.0).set(0.0, 2.0)
+    for start, end in ((100.0, 100.05), (200.0, 230.0), (590.0, 600.0), (0.0, 0.3)):
+        fitted = vp.fit(start, end)
+        assert fitted.start <= max(0.0, start - 0.2) and min(600.0, end + 0.2) <= fitted.end
+        assert end - start >= 0.03 * fitted.span
+    inside = Viewport.whole(600.0).set(90.0, 130.0)
+    assert inside.fit(100.0, 110.0) is inside  # already whole and readable: the view stays
+    assert Viewport.whole(600.0).fit(100.0, 100.05).span < 1.0  # too thin in the whole call: zoomed in

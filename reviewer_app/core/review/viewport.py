@@ -76,6 +76,16 @@ class Viewport:
         pad = max((end - start) * margin, 0.2)
         return self.set(start - pad, end + pad)
 
+    def fit(self, start: float, end: float, margin: float = 0.25, thin: float = 0.03) -> "Viewport":
+        """Keep the view when [start, end] is in it with `margin` of its length (at least 0.2 s) either
+        side and is not thinner than `thin` of the view; else zoom to it with that margin. A finding
+        of any length, from a 50 ms click to a 30 s stretch, ends up whole and readable in view."""
+        pad = max((end - start) * margin, 0.2)
+        lo, hi = max(0.0, start - pad), min(self.duration, end + pad)
+        if self.start <= lo and hi <= self.end and end - start >= thin * self.span:
+            return self
+        return self.show(start, end, margin)
+
     def follow(self, t: float) -> "Viewport":
         """Page forward (or back) so that `t` is in view; unchanged when it already is."""
         if self.contains(t):
