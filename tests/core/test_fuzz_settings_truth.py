@@ -15,7 +15,8 @@ import math
 import time
 
 import pytest
-from hypothesis import given
+from hypothesis import event, given
+from hypothesis.control import currently_in_test_context
 from hypothesis import strategies as st
 
 from reviewer_app.core.detect.detector import detect_problems
@@ -29,6 +30,12 @@ from tests.core import rule_builders as rb
 from tests.fuzz_caps import CapExceeded, capped, fuzz_settings
 
 MAX_MESSAGE = 500
+
+
+def _count(kind: str) -> None:
+    """Counted in --hypothesis-show-statistics: how many cases loaded and how many were refused."""
+    if currently_in_test_context():
+        event(kind)
 
 
 def _clean_error(err: Exception, path) -> None:
@@ -130,26 +137,33 @@ SAMPLE_CALL = _sample_call()
 
 
 def _value_for(default) -> st.SearchStrategy:
-    """Values of the key's own type, the edges included, and now and then another type."""
+    """Values of the key's own type: mostly near the default (so whole files load and run), the edges
+    (nan, inf, 0, negative, huge), and now and then another type."""
     wrong = scalars
     if isinstance(default, bool):
-        right = st.booleans()
+        near = edges = st.booleans()
     elif isinstance(default, float):
-        right = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from(
-            [0.0, -0.0, -1.0, 1e-300, 1e300, 5e-324, default, -default, default * 1000, default / 1000]))
+        near = st.floats(0.5, 2.0).map(lambda k: default * k)
+        edges = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from(
+            [0.0, -0.0, -1.0, 1e-300, 1e300, 5e-324, -default, default * 1000, default / 1000]))
     elif isinstance(default, int):
-        right = st.one_of(st.integers(-10, 10**6), st.sampled_from([0, -1, 2**31, 2**63, 10**30, default]))
+        near = st.integers(max(default // 2, 0), default * 2 + 1)
+        edges = st.one_of(st.integers(-10, 10**6), st.sampled_from([0, -1, 2**31, 2**63, 10**30]))
     elif isinstance(default, str):
-        right = st.one_of(st.text(max_size=12), st.sampled_from(["auto", "cpu", "cuda", "mps", "early", "late",
+        near = st.just(default)
+        edges = st.one_of(st.text(max_size=12), st.sampled_from(["auto", "cpu", "cuda", "mps", "early", "late",
                                                                   "cross_attention", "encoder", "heads_only", ""]))
     elif isinstance(default, list):
-        right = st.lists(st.one_of(st.sampled_from(["agent", "customer", "both", "", " ", "hello"]),
+        near = st.permutations(default) if len(default) <= 2 else st.lists(st.sampled_from(default), min_size=1,
+                                                                          max_size=5, unique=True)
+        edges = st.lists(st.one_of(st.sampled_from(["agent", "customer", "both", "", " ", "hello"]),
                                    st.text(max_size=8)), max_size=4)
     else:
-        right = st.dictionaries(st.sampled_from(["dead_air", "overtalk", "fast_speech", "nope"]),
+        near = st.dictionaries(st.sampled_from(sorted(default)), st.integers(0, 30), max_size=3)
+        edges = st.dictionaries(st.sampled_from(["dead_air", "overtalk", "fast_speech", "nope"]),
                                 st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-5, 200)),
                                 max_size=3)
-    return st.one_of(right, right, right, wrong)
+    return st.one_of(near, near, edges, edges, wrong)
 
 
 @st.composite
@@ -198,6 +212,7 @@ def _load_and_check(path):
 def _check_settings_case(path, text: str) -> None:
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
     kind, value = capped(_load_and_check, path)
+    _count(f"settings {kind}")
     if kind == "error":
         _clean_error(SettingsError(value), path)
 
@@ -243,6 +258,7 @@ def test_settings_from_mutated_bytes_of_a_full_file(tmp_path_factory, changes):
     path = folder / "qa.toml"
     path.write_bytes(_mutate(SETTINGS_SEED, changes))
     kind, value = capped(_load_and_check, path)
+    _count(f"settings {kind}")
     if kind == "error":
         _clean_error(SettingsError(value), path)
 
@@ -294,12 +310,19 @@ def _check_truth_case(folder, truth_text: str, pred_text: str) -> None:
     (truth / "call.json").write_text(truth_text, encoding="utf-8", errors="surrogatepass")
     (pred / "call.json").write_text(pred_text, encoding="utf-8", errors="surrogatepass")
     kind, value = capped(_evaluate, truth, pred)
+    _count(f"evaluate {kind}")
     if kind == "error":
         _clean_error(ReviewerError(value), truth / "call.json")
 
 
+good_segments = st.lists(st.tuples(st.floats(0, 100), st.floats(0, 10), st.sampled_from(
+    ["dead_air", "overtalk", "fast_speech"]), st.sampled_from(["agent", "customer", "both"])).map(
+    lambda t: {"start": t[0], "end": t[0] + t[1], "category": t[2], "role": t[3]}), max_size=6)
+truth_docs = st.one_of(good_segments, good_segments, segments, json_values)
+
+
 @fuzz_settings(60)
-@given(st.one_of(segments, json_values), st.one_of(segments, json_values))
+@given(truth_docs, truth_docs)
 def test_truth_files_of_random_json(tmp_path_factory, truth_doc, pred_doc):
     folder = tmp_path_factory.mktemp("truth", numbered=True)
     _check_truth_case(folder, json.dumps({"segments": truth_doc} if isinstance(truth_doc, list) else truth_doc),
@@ -346,5 +369,6 @@ def test_label_json_of_random_entries(tmp_path_factory, doc):
     path = folder / "labels.json"
     path.write_text(json.dumps(doc), encoding="utf-8", errors="surrogatepass")
     kind, value = capped(_read_labels, path)
+    _count(f"labels {kind}")
     if kind == "error":
         _clean_error(ReviewerError(value), path)
