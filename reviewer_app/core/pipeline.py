@@ -7,7 +7,7 @@ drives it with a terminal bar, the GUI with a worker that emits signals.
 Each channel's own speech (VAD with crosstalk removed) is found before
 Whisper runs, so words Whisper hears in the other side's leakage or in
 silence are dropped. Whisper's encoder states are captured while it
-transcribes and cached for the learned model (asr/encoder_cache.py).
+transcribes and cached for the learned model (model/encoder_cache.py).
 
 Detection is the rules, merged per category with the learned model where the
 model in use was trained on enough reviewed labels (detect/merge.py). Pass
@@ -129,12 +129,13 @@ class _ModelInputs:
 
 def _cache_encoder_states(sha: str, captured: list, duration_s: float, warnings: list[str]):
     """Store the captured states (channels with nothing said get empty ones); None if none."""
-    from reviewer_app.core.asr import encoder_cache
+    from reviewer_app.core.asr.encoder_states import empty_states
+    from reviewer_app.core.model import encoder_cache
 
     done = [c for c in captured if c is not None]
     if not done:
         return None
-    full = [c if c is not None else encoder_cache.empty_states(done[0].model, done[0].dim, duration_s)
+    full = [c if c is not None else empty_states(done[0].model, done[0].dim, duration_s)
             for c in captured]
     try:
         encoder_cache.save_states(sha, full)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from reviewer_app.core.asr import encoder_cache as ec
+from reviewer_app.core.asr import encoder_states as ec
+from reviewer_app.core.model import encoder_cache
 from reviewer_app.core.asr.transcribe import load_engine, transcribe_channel
 from reviewer_app.core.audio.decode import decode_audio
 from reviewer_app.core.audio.signals import channels_16k
@@ -39,7 +40,7 @@ def test_analysis_caches_each_channels_encoder_states():
     settings.asr.model = "tiny.en"
     settings.asr.language = "en"
     analysis = run_to_end(analyze(FIXTURES / "call_noisy_mono.wav", settings))
-    cached = ec.load_states(analysis.audio.sha256, "whisper-tiny.en")
+    cached = encoder_cache.load_states(analysis.audio.sha256, "whisper-tiny.en")
     assert cached is not None and len(cached) == 1
     assert cached[0].states.shape[0] == ec.frames_for(analysis.audio.duration_s)
     assert cached[0].covered.any()
@@ -58,7 +59,7 @@ def test_analysis_merges_the_model_in_use_and_computes_its_own_encoders_states(t
     analysis = run_to_end(analyze(FIXTURES / "call_noisy_mono.wav", settings, db=engine))
     assert analysis.versions["detector"] == "rules + model default", analysis.warnings
     assert not analysis.warnings
-    base = ec.load_states(analysis.audio.sha256, "whisper-base")
+    base = encoder_cache.load_states(analysis.audio.sha256, "whisper-base")
     assert base is not None and base[0].dim == 512 and base[0].source == "computed"
     model_cats = {s.category for s in analysis.segments if s.source.startswith("model:")}
     rule_cats = {s.category for s in analysis.segments if s.source.startswith("rule:")}

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from reviewer_app.core.asr import encoder_cache as ec
+from reviewer_app.core.asr import encoder_states as ec
+from reviewer_app.core.model import encoder_cache
 from reviewer_app.core.detect.merge import CategoryPolicy, category_policy, merge_segments
 from reviewer_app.core.model.network import WINDOW_CATEGORIES
 from reviewer_app.core.domain import CATEGORIES, Segment, Turn, Word
@@ -139,9 +140,9 @@ def test_an_encoded_window_is_placed_by_its_mel_columns():
 
 def test_state_cache_round_trip_and_damage(tmp_path):
     st = ec.EncoderStates("whisper-x", np.ones((30, 8), np.float16), np.arange(30) % 2 == 0, "computed")
-    path = ec.save_states("ab" * 32, [st, ec.empty_states("whisper-x", 8, 3.0)], cache=tmp_path)
-    back = ec.load_states("ab" * 32, "whisper-x", cache=tmp_path)
+    path = encoder_cache.save_states("ab" * 32, [st, ec.empty_states("whisper-x", 8, 3.0)], cache=tmp_path)
+    back = encoder_cache.load_states("ab" * 32, "whisper-x", cache=tmp_path)
     assert len(back) == 2 and np.array_equal(back[0].covered, st.covered) and back[1].covered.sum() == 0
-    assert ec.load_states("ab" * 32, "whisper-y", cache=tmp_path) is None
+    assert encoder_cache.load_states("ab" * 32, "whisper-y", cache=tmp_path) is None
     path.write_bytes(path.read_bytes()[:50])
-    assert ec.load_states("ab" * 32, "whisper-x", cache=tmp_path) is None
+    assert encoder_cache.load_states("ab" * 32, "whisper-x", cache=tmp_path) is None

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reviewer_app.core.asr.encoder_cache import EncoderCapture, EncoderStates
+from reviewer_app.core.asr.encoder_states import EncoderCapture, EncoderStates
 from reviewer_app.core.asr.hallucinations import is_caption, is_silence_phrase, keep_word
 from reviewer_app.core.asr.model_store import ResolvedModel, resolve_model
 from reviewer_app.core.domain import Interval, Turn, Word
@@ -114,7 +114,7 @@ def transcribe_channel(
 
     A generator: yields the fraction of the channel done, returns the ChannelTranscript.
     With `capture_encoder` the Whisper encoder states computed on the way are kept
-    (see asr/encoder_cache.py): the encoder never runs twice for the model's speech branch.
+    (see asr/encoder_states.py): the encoder never runs twice for the model's speech branch.
     """
     if engine.multilingual is False and language not in (None, "en"):
         raise ModelError(f"{engine.resolved.name} is English-only; cannot transcribe language '{language}'")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from reviewer_app.core.asr.encoder_cache import EncoderStates
+from reviewer_app.core.asr.encoder_states import EncoderStates
 from reviewer_app.core.model.network import (
     FRAME_HOP_S,
     MAX_FRAMES,

@@ -115,7 +115,7 @@ def features_from_audio(path: str, sha256: str, settings) -> tuple[CallFeatures,
 
 
 def cache_path(sha256: str, cache: Path | None = None) -> Path:
-    from reviewer_app.core.asr.encoder_cache import cache_root
+    from reviewer_app.core.model.encoder_cache import cache_root
 
     return (cache or cache_root()) / "features" / sha256[:2] / f"{sha256}-f{FEATURE_FORMAT}.safetensors"
 

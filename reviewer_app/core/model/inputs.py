@@ -4,14 +4,14 @@ During analysis the pipeline hands over what it already measured and the
 encoder states captured while transcribing. Later (fine-tuning, re-scoring)
 the same inputs come from the cache dir, and only what is missing is computed:
 features by decoding the audio again (no ASR), encoder states by running the
-encoder alone (see asr/encoder_cache.py).
+encoder alone (see asr/encoder_states.py).
 """
 from __future__ import annotations
 
 import dataclasses
 
-from reviewer_app.core.asr import encoder_cache
-from reviewer_app.core.asr.encoder_cache import EncoderStates
+from reviewer_app.core.asr.encoder_states import EncoderStates, compute_states
+from reviewer_app.core.model import encoder_cache
 from reviewer_app.core.errors import ModelError
 from reviewer_app.core.settings import Settings
 from reviewer_app.core.model.batching import CallInputs
@@ -69,7 +69,7 @@ def inputs_from_audio(path: str, sha256: str, encoder_model: str, settings: Sett
 
                 pcm = channels_16k(decode_audio(path))
             model = encoder_loader(encoder_model, settings)()
-            speech = [encoder_cache.compute_states(model, encoder_model, x, features.duration_s)
+            speech = [compute_states(model, encoder_model, x, features.duration_s)
                       for x in pcm]
             encoder_cache.save_states(sha256, speech)
     return CallInputs(features, speech)

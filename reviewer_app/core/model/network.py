@@ -6,7 +6,7 @@ Four branches read one window of one channel:
 * prosody: energy, pitch, voicing, flatness, clipping, own and other side's
   activity (20 ms frames) through a 1-D CNN;
 * speech: the frozen Whisper encoder's states (100 ms frames, computed once
-  per call, see asr/encoder_cache.py) through a projection;
+  per call, see asr/encoder_states.py) through a projection;
 * text: the window's words as Whisper tokenizer ids through a trainable
   embedding and a small transformer (a learned summary token first, so a
   window without words still has one unmasked position).
