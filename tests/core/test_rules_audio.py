@@ -101,10 +101,12 @@ def test_low_level_too_short_is_dropped():
 
 
 def test_low_snr_is_noise():
-    # issue 9: the noise also shows while the agent is silent, so around its speech the channel is covered
+    # issue 9: the noise also shows while the agent is silent, so around its speech the channel is covered,
+    # and on to the call's end: the silence after it carries the same floor as next to the speech
     [seg] = _poor(channel(AGENT, 12, [(2, 8)], speech_db=-40, quiet_db=-45))
-    assert (seg.start, seg.end) == (0.0, 10.0)
-    assert seg.evidence == "noise: SNR 5 dB; noise 5 dB below the speech"
+    assert (seg.start, seg.end) == (0.0, 12.0)
+    assert seg.evidence == ("noise: SNR 5 dB; noise 5 dB below the speech; "
+                            "the same noise through the pauses, 5 dB below the speech")
     assert len(_poor(channel(AGENT, 12, [(2, 8)], speech_db=-40, quiet_db=-55))) == 1  # 15 dB SNR is noise (issue 9)
     assert _poor(channel(AGENT, 12, [(2, 8)], speech_db=-40, quiet_db=-60)) == []  # 20 dB is not
 

@@ -343,3 +343,86 @@ def test_crackle_is_reported_on_its_own_channel(voices, role):
     found = [s for s in _poor(x) if "crackle" in s.evidence]
     assert found and {s.role for s in found} == {role}
     assert sum(s.end - s.start for s in found) > 0.6 * x.shape[1] / SR  # where speech is loud, some clicks hide
+
+
+# --- steady line noise through silences vs a hold ----------------------------------------------
+
+def _agent_with_pause(voices, pause_s: float, seed: int = 0) -> tuple[np.ndarray, tuple[float, float]]:
+    """Stereo call: the agent speaks, pauses `pause_s` seconds (nobody speaks), goes on; the customer then replies.
+
+    The pause is cut in at the agent's quietest 100 ms in the middle third of its speech (between words).
+    """
+    a = voices[AGENT] * 0.5
+    frames = a[: a.size // 800 * 800].reshape(-1, 800)
+    third = frames.shape[0] // 3
+    cut = (third + int(np.argmin(np.mean(frames[third:2 * third] ** 2, axis=1)))) * 800 + 400
+    agent = np.concatenate([a[:cut], np.zeros(int(pause_s * SR)), a[cut:]])
+    c = voices[CUSTOMER] * 0.5
+    start, reply = 1.0, 1.0 + agent.size / SR + 1.0
+    x = np.random.default_rng(seed).normal(0.0, 10 ** (-65 / 20), (2, int((reply + c.size / SR + 1.0) * SR)))
+    x[1, int(start * SR):int(start * SR) + agent.size] += agent
+    x[0, int(reply * SR):int(reply * SR) + c.size] += c
+    return x, (start + cut / SR, start + cut / SR + pause_s)
+
+
+def _pink_at(x, role, start, end, rms_db, seed=1):
+    from reviewer_app.core.synth.injections import pink_noise
+    lo, hi = int(start * SR), int(end * SR)
+    x[1 if role == AGENT else 0, lo:hi] += pink_noise(hi - lo, np.random.default_rng(seed)) * 10 ** (rms_db / 20)
+
+
+@pytest.mark.parametrize("pause_s", [6.0, 12.0])
+@pytest.mark.parametrize("kind", ["white", "pink"])
+def test_steady_noise_through_a_silence_is_one_finding(voices, pause_s, kind):
+    x, (lo, hi) = _agent_with_pause(voices, pause_s)
+    rms_db = _speech_db(voices[AGENT]) - 8.0  # moderate: 8 dB SNR, over the whole call
+    if kind == "pink":
+        _pink_at(x, AGENT, 0.0, x.shape[1] / SR, rms_db)
+    else:
+        _noise_at(x, AGENT, 0.0, x.shape[1] / SR, rms_db)
+    found = [s for s in _poor(x) if s.role == AGENT]
+    covering = [s for s in found if s.start <= lo + 0.5 and s.end >= hi - 0.5]
+    assert len(found) == 1 and covering, found
+    assert found[0].start <= 1.0  # from the call's start: the same noise before the agent's first word
+
+
+def _hold(voices, noise_rms_db: float | None, filler: str, seconds: float = 10.0):
+    """The agent's speech, a `seconds` hold on the agent side (comfort noise or hold music), the customer's reply.
+
+    The speech is 15 dB down (about -30 dBFS, as on a phone line). With `noise_rms_db` (against the speech as
+    _call makes it) the agent's line carries steady white noise outside the hold (the hold replaces the line:
+    a codec plays comfort noise, a system plays music).
+    """
+    from reviewer_app.core.synth.injections import comfort_noise, hold_music
+    x, at = _call(voices, agent_at=3.0)  # 3 s of the line before the agent speaks
+    if noise_rms_db is not None:
+        _noise_at(x, AGENT, 0.0, x.shape[1] / SR, noise_rms_db)
+    x *= 10 ** (-15 / 20)
+    gap = at[AGENT] + voices[AGENT].size / SR + 0.3
+    n = int(seconds * SR)
+    rng = np.random.default_rng(9)
+    block = np.zeros((2, n))
+    block[0] = comfort_noise(n, SR, -65.0, rng)
+    block[1] = (comfort_noise(n, SR, -55.0, rng) if filler == "comfort_noise"
+                else hold_music(seconds, SR, rng, dbfs=-25.0) + comfort_noise(n, SR, -65.0, rng))
+    x = np.concatenate([x[:, :int(gap * SR)], block, x[:, int(gap * SR):]], axis=1)
+    return x, (gap, gap + seconds)
+
+
+@pytest.mark.parametrize("filler", ["comfort_noise", "music"])
+def test_noise_is_not_carried_into_a_hold(voices, filler):
+    x, (lo, hi) = _hold(voices, _speech_db(voices[AGENT]) - 8.0, filler)
+    ctx, s = _analyse(x)
+    found = poor_audio.detect(ctx, s)
+    assert any(seg.role == AGENT and seg.end > lo - 3.0 for seg in found)  # the noisy line is found
+    assert not [seg for seg in found if seg.start < hi - 3.0 and seg.end > lo + 3.0], found  # not the hold
+    assert any(seg.start < lo + 3 and seg.end > hi - 3 for seg in dead_air.detect(ctx, s))
+
+
+@pytest.mark.parametrize("filler", ["comfort_noise", "music"])
+def test_a_hold_on_a_clean_line_is_not_noise(voices, filler):
+    """Comfort noise at -55 dBFS or hold music (chords at -25 dBFS): nothing, not even next to the speech."""
+    x, (lo, hi) = _hold(voices, None, filler)
+    ctx, s = _analyse(x)
+    assert not [seg for seg in poor_audio.detect(ctx, s) if seg.start < hi and seg.end > lo]
+    assert any(seg.start < lo + 3 and seg.end > hi - 3 for seg in dead_air.detect(ctx, s))

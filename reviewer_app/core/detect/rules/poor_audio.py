@@ -71,7 +71,22 @@ the side that carries it, never on the side that only hears its leak.
     over the channel's usual floor to within `rules.noise_snr_db` of its
     speech level for a quarter of the window, the window is noisy;
   * median spectral flatness of active frames above `rules.noise_flatness`
-    is noisy speech.
+    is noisy speech;
+  * hold music is not noise: where this side is silent and half of its
+    frames are pitched (periodic) with a level spread of STEADY_DB (6 dB) or
+    a pitch spread of a semitone (notes that change, start and die away; see
+    `_music`), those frames are neither quiet frames nor a window to judge.
+    Mains hum is pitched but steady in both, line noise is not pitched;
+  * steady noise through silences (`_through_silence`): a run of windows
+    flagged for noise (floor, SNR, noise while silent or under speech) goes
+    on over the windows where this side is silent (the other side's speech
+    included: it is on its own channel) as long as their floor is the noise
+    measured next to this side's speech: level and spectral flatness within
+    MATCH_DB (3 dB), above COMFORT_NOISE_DBFS (-50: comfort noise in a hold
+    plays at about -60 to -50 dBFS, at or under the line's own floor) and
+    itself noise against this side's speech. It stops at the first window
+    that differs, so a hold stays dead air and steady line noise over a call
+    is one finding.
   Consecutive flagged windows are merged; where only speech-based causes
   flagged them the segment is trimmed to the active frames inside. Segments
   shorter than `rules.poor_audio_min_s` are dropped.
@@ -108,6 +123,11 @@ FLOOR_PERCENTILE = 30
 MIN_SHARE = 0.25  # share of a window's frames needed to measure speech level or noise floor
 MIN_FLOOR_S = 1.0  # quiet time needed for a channel-wide noise floor
 CRACKLE_WINDOW_S = 1.0  # clicks are counted per second
+NOISE_CAUSES = {"floor", "snr", "burst"}  # window causes that measure noise (not level, not noisy speech)
+MATCH_DB = 3.0  # a silent stretch's floor and flatness this close to the noise next to the speech: the same noise
+COMFORT_NOISE_DBFS = -50.0  # comfort noise in a hold plays at about -60 to -50 dBFS: a floor there is not carried on
+TONAL_FLATNESS = 0.01  # flatness under this is a tone or hum: compared by level alone
+STEADY_DB = 6.0  # pitched sound whose level spreads this much in a window is music or a tone, not hum
 
 
 def _pct(fraction: float) -> str:
@@ -249,7 +269,8 @@ def _window_causes(energy, flatness, active, quiet, global_floor, ref_level, rul
 def _describe(causes: list[dict[str, float]], rules: RuleSettings) -> tuple[str, float]:
     """Evidence text and score for a merged run of flagged windows."""
     parts, scores = [], []
-    values = {key: [c[key] for c in causes if key in c] for key in ("low", "below", "floor", "snr", "burst", "flat")}
+    keys = ("low", "below", "floor", "snr", "burst", "through", "flat")
+    values = {key: [c[key] for c in causes if key in c] for key in keys}
     if values["low"]:
         v = float(np.median(values["low"]))
         text = f"low level: speech at {v:.0f} dBFS"
@@ -270,6 +291,10 @@ def _describe(causes: list[dict[str, float]], rules: RuleSettings) -> tuple[str,
     if values["burst"]:
         v = float(min(values["burst"]))
         parts.append(f"noise {v:.0f} dB below the speech")
+        scores.append(ramp(v, rules.noise_snr_db, 0.0))
+    if values["through"]:
+        v = float(min(values["through"]))
+        parts.append(f"the same noise through the pauses, {v:.0f} dB below the speech")
         scores.append(ramp(v, rules.noise_snr_db, 0.0))
     if values["flat"]:
         v = float(max(values["flat"]))
@@ -324,6 +349,111 @@ def _burst_snr(energy, active, quiet, own_level, rules: RuleSettings, hop: float
     return np.where(burst, own_level - floor, np.nan)
 
 
+def _music(energy: np.ndarray, pitch: np.ndarray, silent: np.ndarray, m: int) -> np.ndarray:
+    """The `silent` frames (not this side's speech) in stretches of `m` frames where a pitched, unsteady sound plays.
+
+    Stretches of `m` frames, a quarter of that apart, count when `silent`
+    covers half of one, half of those frames are pitched (periodic: the pitch
+    tracker hears a fundamental) and either the pitched frames' level spreads
+    over STEADY_DB or more (10th to 90th percentile) or their pitch over a
+    semitone: music, whose notes change, start and die away, or an
+    intermittent tone; that is a hold, not line noise. Mains hum is pitched
+    too but steady, in level (about 3 dB of spread from frame to frame) and in
+    pitch, and line noise is not pitched.
+    """
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    n = len(energy)
+    if n < m:
+        return np.zeros(n, bool)
+    step = max(1, m // 4)
+    pitched = silent & (pitch > 0)
+    level = sliding_window_view(np.where(pitched, energy, np.nan), m)[::step]
+    hz = sliding_window_view(np.where(pitched, pitch, np.nan), m)[::step]
+    n_silent = sliding_window_view(silent, m)[::step].sum(axis=1)
+    n_pitched = np.isfinite(level).sum(axis=1)
+    windows = (n_silent >= m / 2) & (n_pitched >= 0.5 * n_silent)
+    if windows.any():
+        lo, hi = np.nanpercentile(level[windows], [10, 90], axis=1)
+        f_lo, f_hi = np.nanpercentile(hz[windows], [10, 90], axis=1)
+        windows[windows] = (hi - lo >= STEADY_DB) | (12 * np.log2(f_hi / f_lo) >= 1.0)
+    starts = np.flatnonzero(windows) * step
+    cover = np.zeros(n + 1)
+    np.add.at(cover, starts, 1)
+    np.add.at(cover, starts + m, -1)
+    return (np.cumsum(cover)[:n] > 0) & silent
+
+
+def _window_floors(energy: np.ndarray, flatness: np.ndarray, mask: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per window of `m` frames: FLOOR_PERCENTILE energy and median flatness of the `mask` frames (NaN under MIN_SHARE)."""
+    n = len(energy)
+    count = math.ceil(n / m)
+    pad = count * m - n
+    e = np.pad(np.where(mask, energy, np.nan), (0, pad), constant_values=np.nan).reshape(count, m)
+    f = np.pad(np.where(mask, flatness, np.nan), (0, pad), constant_values=np.nan).reshape(count, m)
+    size = np.minimum(m, n - np.arange(count) * m)
+    enough = np.isfinite(e).sum(axis=1) >= MIN_SHARE * size
+    floor = np.full(count, np.nan)
+    flat = np.full(count, np.nan)
+    if enough.any():
+        floor[enough] = np.nanpercentile(e[enough], FLOOR_PERCENTILE, axis=1)
+        flat[enough] = np.nanmedian(f[enough], axis=1)
+    return floor, flat
+
+
+def _same_noise(floor: np.ndarray, flat: np.ndarray, ref_floor: float, ref_flat: float) -> np.ndarray:
+    """Windows whose floor and flatness are within MATCH_DB of the reference, above COMFORT_NOISE_DBFS.
+
+    Flatness is compared in dB, each value held at TONAL_FLATNESS or above
+    (hum, tones: a tonal sound is compared by its level alone).
+    """
+    def db(v):
+        return 10 * np.log10(np.maximum(v, TONAL_FLATNESS))
+
+    with np.errstate(invalid="ignore"):
+        return (np.isfinite(floor) & (floor > COMFORT_NOISE_DBFS) & (np.abs(floor - ref_floor) <= MATCH_DB)
+                & (np.abs(db(flat) - db(ref_flat)) <= MATCH_DB))
+
+
+def _through_silence(flagged: dict[int, dict[str, float]], silent: np.ndarray, floor: np.ndarray,
+                     flat: np.ndarray, near_floor: np.ndarray, near_flat: np.ndarray,
+                     ref: tuple[float | None, float | None], own_level: float | None,
+                     rules: RuleSettings) -> dict[int, dict[str, float]]:
+    """Noise findings carried through the windows where this side is silent and the same noise goes on.
+
+    From each run of windows flagged for noise, the walk goes on outwards over
+    windows where this side does not speak (under MIN_SHARE active) while
+    their floor (all this side's non-speech frames, the other side's speech
+    included: it is on its own channel) is the noise measured next to this
+    side's speech: within MATCH_DB of its level and its spectral flatness,
+    above COMFORT_NOISE_DBFS, and itself noise against this side's speech
+    level (under `rules.noise_snr_db` below it, or above
+    `rules.noise_floor_dbfs`). The reference is the run's own floor next to
+    the speech (its windows' quiet frames), else the channel-wide one. The
+    walk stops at the first window that differs: a hold's comfort noise
+    (-60 to -50 dBFS, and at or under the line's own floor) or hold music
+    (tonal, and louder or quieter than the noise) stays dead air.
+    """
+    if own_level is None:
+        return flagged
+    out = dict(flagged)
+    keys = sorted(k for k, c in flagged.items() if c.keys() & NOISE_CAUSES)
+    runs = np.split(np.asarray(keys, int), np.flatnonzero(np.diff(keys) > 1) + 1) if keys else []
+    for run in runs:
+        ref_floor = float(np.nanmedian(near_floor[run])) if np.isfinite(near_floor[run]).any() else ref[0]
+        ref_flat = float(np.nanmedian(near_flat[run])) if np.isfinite(near_flat[run]).any() else ref[1]
+        if ref_floor is None or ref_flat is None:
+            continue
+        with np.errstate(invalid="ignore"):
+            noisy = (own_level - floor < rules.noise_snr_db) | (floor > rules.noise_floor_dbfs)
+        ok = silent & noisy & _same_noise(floor, flat, ref_floor, ref_flat)
+        for step, k in ((-1, int(run[0]) - 1), (1, int(run[-1]) + 1)):
+            while 0 <= k < len(ok) and k not in out and ok[k]:
+                out[k] = {"through": own_level - float(floor[k])}
+                k += step
+    return out
+
+
 def level_and_noise(ch: ChannelSignal, others: list[ChannelSignal], role: str,
                     rules: RuleSettings) -> list[Segment]:
     energy = np.asarray(ch.energy_db, dtype=float)
@@ -332,7 +462,9 @@ def level_and_noise(ch: ChannelSignal, others: list[ChannelSignal], role: str,
     digital = energy <= rules.dropout_dbfs
     active = intervals.to_mask(intervals.merge(ch.activity), n, hop) & ~digital
     other = intervals.to_mask(intervals.merge(iv for o in others for iv in o.activity), n, hop)
-    quiet = ~active & ~other & ~digital
+    m = frames(rules.poor_audio_window_s, hop)
+    music = _music(energy, np.asarray(ch.pitch_hz, dtype=float), ~active & ~digital, m)
+    quiet = ~active & ~other & ~digital & ~music
     if active.any():  # noise is judged around this side's speech: a long hold (music, comfort noise) is dead air
         reach = intervals.merge((s - rules.poor_audio_window_s, e + rules.poor_audio_window_s)
                                 for s, e in intervals.from_mask(active, hop))
@@ -342,14 +474,24 @@ def level_and_noise(ch: ChannelSignal, others: list[ChannelSignal], role: str,
     ref_level = max((lv for lv in map(speech_level, others) if lv is not None), default=None)
     own_level = speech_level(ch)
     burst_snr = _burst_snr(energy, active, quiet, own_level, rules, hop)
-    m = frames(rules.poor_audio_window_s, hop)
-    flagged: list[tuple[int, dict[str, float]]] = []
+    found: dict[int, dict[str, float]] = {}
     for k in range(math.ceil(n / m)):
         sl = slice(k * m, min(n, (k + 1) * m))
+        if music[sl].sum() >= (1 - MIN_SHARE) * (sl.stop - sl.start):  # this side is silent and music plays: a hold
+            continue
         causes = _window_causes(energy[sl], flatness[sl], active[sl], quiet[sl], global_floor, ref_level, rules,
                                 own_level, None if burst_snr is None else burst_snr[sl])
         if causes:
-            flagged.append((k, causes))
+            found[k] = causes
+    if found and global_floor is not None:
+        floor, flat = _window_floors(energy, flatness, ~active & ~digital & ~music, m)
+        near_floor, near_flat = _window_floors(energy, flatness, quiet, m)
+        count = math.ceil(n / m)
+        speaking = np.add.reduceat(active.astype(float), np.arange(count) * m)
+        silent = speaking < MIN_SHARE * np.minimum(m, n - np.arange(count) * m)
+        found = _through_silence(found, silent, floor, flat, near_floor, near_flat,
+                                 (global_floor, float(np.median(flatness[quiet]))), own_level, rules)
+    flagged = sorted(found.items())
     groups: list[list[tuple[int, dict[str, float]]]] = []
     for item in flagged:
         if groups and item[0] == groups[-1][-1][0] + 1:
@@ -360,7 +502,7 @@ def level_and_noise(ch: ChannelSignal, others: list[ChannelSignal], role: str,
     for group in groups:
         lo, hi = group[0][0] * m, min(n, (group[-1][0] + 1) * m)
         causes = [c for _, c in group]
-        if not any("floor" in c or "burst" in c for c in causes):
+        if not any("floor" in c or "burst" in c or "through" in c for c in causes):
             idx = np.flatnonzero(active[lo:hi])
             lo, hi = lo + int(idx[0]), lo + int(idx[-1]) + 1
         start, end = lo * hop, hi * hop
