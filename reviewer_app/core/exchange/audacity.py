@@ -25,13 +25,12 @@ from reviewer_app.core.exchange.library import (
     CallRecord,
     call_for_stem,
     call_roles,
-    default_role,
+    label_entry,
     label_text,
-    parse_label_text,
     unique_stems,
     write_text,
 )
-from reviewer_app.core.exchange.limits import check_count, read_bytes, seconds, time_problem
+from reviewer_app.core.exchange.limits import check_count, read_bytes, seconds
 from reviewer_app.core.messages import show_name, show_value
 from reviewer_app.core.storage.models import utcnow
 from reviewer_app.core.storage.repository import CallSummary
@@ -109,14 +108,7 @@ def read_track_text(text: str, roles: tuple[str, ...], where: str = "labels",
                 except ReviewerError as exc:
                     raise ReviewerError(f"{at}: {exc}") from None
             continue
-        problem = time_problem(start, end, duration_s)
-        if problem:
-            raise ReviewerError(f"{at}: {problem}")
-        try:
-            category, role = parse_label_text(label, default_role="")
-        except ReviewerError as exc:
-            raise ReviewerError(f"{at}: {exc}") from None
-        entries.append(Entry(start, end, category, role or default_role(category, roles), "confirmed", at))
+        entries.append(label_entry(at, start, end, label, duration_s, roles))
         check_count(len(entries), where)
     return sorted(entries, key=ENTRY_ORDER), exported_at
 

@@ -19,6 +19,8 @@ from sqlalchemy import Engine
 
 from reviewer_app.core.domain import BOTH, CATEGORIES, ROLES, CallAnalysis, Segment
 from reviewer_app.core.errors import ReviewerError
+from reviewer_app.core.exchange.apply import Entry
+from reviewer_app.core.exchange.limits import time_problem
 from reviewer_app.core.messages import show_value
 from reviewer_app.core.storage import repository
 from reviewer_app.core.storage.labels import LabelStore
@@ -106,6 +108,20 @@ def default_role(category: str, roles: tuple[str, ...], channel: int | None = No
     if channel is not None and 0 <= channel < len(roles):
         return roles[channel]
     return "agent" if "agent" in roles else roles[0]
+
+
+def label_entry(at: str, start: float, end: float, text: str, duration_s: float | None,
+                roles: tuple[str, ...]) -> Entry:
+    """One labelled region of an Audacity or TextGrid file as a confirmed Entry (exchange.apply);
+    a ReviewerError starting with `at` (where it stands in the file) when its times or text are wrong."""
+    problem = time_problem(start, end, duration_s)
+    if problem:
+        raise ReviewerError(f"{at}: {problem}")
+    try:
+        category, role = parse_label_text(text, default_role="")
+    except ReviewerError as exc:
+        raise ReviewerError(f"{at}: {exc}") from None
+    return Entry(start, end, category, role or default_role(category, roles), "confirmed", at)
 
 
 def channel_of(role: str, roles: tuple[str, ...]) -> int:

@@ -26,16 +26,15 @@ from sqlalchemy import Engine
 
 from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.exchange.apply import ENTRY_ORDER, CallPlan, Entry
-from reviewer_app.core.exchange.limits import END_TOLERANCE_S, check_count, read_bytes, time_problem
+from reviewer_app.core.exchange.limits import END_TOLERANCE_S, check_count, read_bytes
 from reviewer_app.core.messages import show_name, show_value
 from reviewer_app.core.storage.models import utcnow
 from reviewer_app.core.exchange.library import (
     CallRecord,
     call_for_stem,
     call_roles,
-    default_role,
+    label_entry,
     label_text,
-    parse_label_text,
     unique_stems,
     write_text,
 )
@@ -237,14 +236,7 @@ def labels_from(grid: TextGrid, roles: tuple[str, ...], where: str = "TextGrid",
             if not text.strip():
                 continue
             at = f"{where} tier {show_value(tier.name)} interval {n}"
-            problem = time_problem(start, end, duration_s)
-            if problem:
-                raise ReviewerError(f"{at}: {problem}")
-            try:
-                category, role = parse_label_text(text, default_role="")
-            except ReviewerError as exc:
-                raise ReviewerError(f"{at}: {exc}") from None
-            labels.append(Entry(start, end, category, role or default_role(category, roles), "confirmed", at))
+            labels.append(label_entry(at, start, end, text, duration_s, roles))
             check_count(len(labels), where)
     return sorted(labels, key=ENTRY_ORDER)
 
