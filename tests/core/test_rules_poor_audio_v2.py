@@ -426,3 +426,16 @@ def test_a_hold_on_a_clean_line_is_not_noise(voices, filler):
     ctx, s = _analyse(x)
     assert not [seg for seg in poor_audio.detect(ctx, s) if seg.start < hi and seg.end > lo]
     assert any(seg.start < lo + 3 and seg.end > hi - 3 for seg in dead_air.detect(ctx, s))
+
+
+def test_noise_bursts_with_a_quiet_line_between_are_two_findings(voices):
+    """Bursts either side of a 6 s pause: under rules.poor_audio_join_s apart once found on 2 s windows, but
+    the line is measured quiet between them, so they are two problems, not one noisy line."""
+    x, (lo, hi) = _agent_with_pause(voices, 6.0)
+    level = _speech_db(voices[AGENT]) - 5.0
+    _noise_at(x, AGENT, lo - 2.5, lo + 0.5, level, seed=2)
+    _noise_at(x, AGENT, hi - 0.5, hi + 2.5, level, seed=3)
+    found = [s for s in _poor(x) if s.role == AGENT]
+    assert len(found) == 2, found
+    assert found[0].start < lo and found[0].end > lo - 1.0 and found[1].start < hi + 1.0 and found[1].end > hi
+    assert found[0].end <= lo + 2.5 and found[1].start >= hi - 2.5  # the quiet middle of the pause is no noise

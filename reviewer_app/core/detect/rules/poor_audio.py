@@ -94,7 +94,11 @@ the side that carries it, never on the side that only hears its leak.
 Findings of one channel (but dropouts) less than `rules.poor_audio_join_s`
 apart are merged into one, with their evidence joined and the higher score:
 a noisy or crackling line is one problem to review, even where the speaker's
-pauses leave gaps in what can be measured.
+pauses leave gaps in what can be measured. Two noise findings (no low level)
+with a whole window between them where the line was measured quiet (not
+flagged; the floor of this side's non-speech frames `rules.noise_snr_db` or
+more below its speech and not above `rules.noise_floor_dbfs`) stay apart:
+they are two noise bursts, not one noisy line.
 
 Scores rise from 0.5 at the threshold to 1.0 at: 10x the clipping fraction;
 4x the saturation share; 4x the minimum dropout or repetition; 15 dB below
@@ -128,6 +132,7 @@ MATCH_DB = 3.0  # a silent stretch's floor and flatness this close to the noise 
 COMFORT_NOISE_DBFS = -50.0  # comfort noise in a hold plays at about -60 to -50 dBFS: a floor there is not carried on
 TONAL_FLATNESS = 0.01  # flatness under this is a tone or hum: compared by level alone
 STEADY_DB = 6.0  # pitched sound whose level spreads this much in a window is music or a tone, not hum
+MOVING_SHARE = 1 / 3  # pitched sound this much of the time off its main pitch (a semitone) is music, not hum
 
 
 def _pct(fraction: float) -> str:
@@ -353,13 +358,15 @@ def _music(energy: np.ndarray, pitch: np.ndarray, silent: np.ndarray, m: int) ->
     """The `silent` frames (not this side's speech) in stretches of `m` frames where a pitched, unsteady sound plays.
 
     Stretches of `m` frames, a quarter of that apart, count when `silent`
-    covers half of one, half of those frames are pitched (periodic: the pitch
-    tracker hears a fundamental) and either the pitched frames' level spreads
-    over STEADY_DB or more (10th to 90th percentile) or their pitch over a
-    semitone: music, whose notes change, start and die away, or an
-    intermittent tone; that is a hold, not line noise. Mains hum is pitched
-    too but steady, in level (about 3 dB of spread from frame to frame) and in
-    pitch, and line noise is not pitched.
+    covers 1 - MIN_SHARE of one (this side hardly speaks there), half of those
+    frames are pitched (periodic: the pitch tracker hears a fundamental) and
+    the pitch moves (MOVING_SHARE of the pitched frames over a semitone from
+    their median) or, at the main pitch, the level spreads over STEADY_DB
+    (10th to 90th percentile): music, whose notes change, start and die away,
+    or an intermittent tone; that is a hold, not line noise. Mains hum is
+    pitched too but steady, in pitch and in level (about 3 dB of spread from
+    frame to frame; a speech tail the voice activity left out is off its
+    pitch and not counted), and line noise is not pitched.
     """
     from numpy.lib.stride_tricks import sliding_window_view
 
@@ -372,11 +379,14 @@ def _music(energy: np.ndarray, pitch: np.ndarray, silent: np.ndarray, m: int) ->
     hz = sliding_window_view(np.where(pitched, pitch, np.nan), m)[::step]
     n_silent = sliding_window_view(silent, m)[::step].sum(axis=1)
     n_pitched = np.isfinite(level).sum(axis=1)
-    windows = (n_silent >= m / 2) & (n_pitched >= 0.5 * n_silent)
+    windows = (n_silent >= (1 - MIN_SHARE) * m) & (n_pitched >= 0.5 * n_silent)
     if windows.any():
-        lo, hi = np.nanpercentile(level[windows], [10, 90], axis=1)
-        f_lo, f_hi = np.nanpercentile(hz[windows], [10, 90], axis=1)
-        windows[windows] = (hi - lo >= STEADY_DB) | (12 * np.log2(f_hi / f_lo) >= 1.0)
+        hz, level = hz[windows], level[windows]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            on = np.abs(12 * np.log2(hz / np.nanmedian(hz, axis=1, keepdims=True))) <= 1.0  # the main pitch
+        lo, hi = np.nanpercentile(np.where(on, level, np.nan), [10, 90], axis=1)
+        moving = on.sum(axis=1) < (1 - MOVING_SHARE) * np.isfinite(hz).sum(axis=1)
+        windows[windows] = moving | (hi - lo >= STEADY_DB)
     starts = np.flatnonzero(windows) * step
     cover = np.zeros(n + 1)
     np.add.at(cover, starts, 1)
@@ -456,6 +466,19 @@ def _through_silence(flagged: dict[int, dict[str, float]], silent: np.ndarray, f
 
 def level_and_noise(ch: ChannelSignal, others: list[ChannelSignal], role: str,
                     rules: RuleSettings) -> list[Segment]:
+    return _level_and_noise(ch, others, role, rules)[0]
+
+
+def _level_and_noise(ch: ChannelSignal, others: list[ChannelSignal], role: str,
+                     rules: RuleSettings) -> tuple[list[Segment], list[bool], list[tuple[float, float]]]:
+    """Level and noise findings, whether each is a noise finding only (no low level), and the clean windows.
+
+    A clean window is one not flagged whose floor (this side's non-speech
+    frames, hold music left out) was measured and is no noise against this
+    side's speech: `rules.noise_snr_db` or more below its speech level and not
+    above `rules.noise_floor_dbfs`. It shows the line quiet between two noise
+    findings, which are then two problems, not one (see `_merge_overlapping`).
+    """
     energy = np.asarray(ch.energy_db, dtype=float)
     flatness = np.asarray(ch.flatness, dtype=float)
     n, hop = len(energy), ch.hop_s
@@ -483,8 +506,13 @@ def level_and_noise(ch: ChannelSignal, others: list[ChannelSignal], role: str,
                                 own_level, None if burst_snr is None else burst_snr[sl])
         if causes:
             found[k] = causes
+    floor, flat = _window_floors(energy, flatness, ~active & ~digital & ~music, m)
+    clean: list[tuple[float, float]] = []
+    if own_level is not None:
+        with np.errstate(invalid="ignore"):
+            quiet_line = (own_level - floor >= rules.noise_snr_db) & (floor <= rules.noise_floor_dbfs)
+        clean = [(k * m * hop, min(n, (k + 1) * m) * hop) for k in np.flatnonzero(quiet_line) if k not in found]
     if found and global_floor is not None:
-        floor, flat = _window_floors(energy, flatness, ~active & ~digital & ~music, m)
         near_floor, near_flat = _window_floors(energy, flatness, quiet, m)
         count = math.ceil(n / m)
         speaking = np.add.reduceat(active.astype(float), np.arange(count) * m)
@@ -498,7 +526,7 @@ def level_and_noise(ch: ChannelSignal, others: list[ChannelSignal], role: str,
             groups[-1].append(item)
         else:
             groups.append([item])
-    out = []
+    out, noise_only = [], []
     for group in groups:
         lo, hi = group[0][0] * m, min(n, (group[-1][0] + 1) * m)
         causes = [c for _, c in group]
@@ -510,7 +538,8 @@ def level_and_noise(ch: ChannelSignal, others: list[ChannelSignal], role: str,
             continue
         evidence, score = _describe(causes, rules)
         out.append(make_segment(start, end, role, CATEGORY, score, evidence))
-    return out
+        noise_only.append(not any("low" in c for c in causes))
+    return out, noise_only, clean
 
 
 def detect(ctx: CallContext, settings: Settings) -> list[Segment]:
@@ -521,24 +550,32 @@ def detect(ctx: CallContext, settings: Settings) -> list[Segment]:
             continue
         role = ctx.speaker_role(ch.role)
         others = [o for o in ctx.channels if o is not ch]
-        found = clipping(ch, role, rules) + crackle(ch, others, role, rules) + level_and_noise(ch, others, role, rules)
-        out += _merge_overlapping(found, rules.poor_audio_join_s) + dropouts(ch, role, rules)
+        level, noise_only, clean = _level_and_noise(ch, others, role, rules)
+        found = [(seg, False) for seg in clipping(ch, role, rules) + crackle(ch, others, role, rules)]
+        found += list(zip(level, noise_only))
+        out += _merge_overlapping(found, rules.poor_audio_join_s, clean) + dropouts(ch, role, rules)
     return sorted(out, key=lambda s: (s.start, s.end, s.role))
 
 
-def _merge_overlapping(segments: list[Segment], gap: float) -> list[Segment]:
+def _merge_overlapping(segments: list[tuple[Segment, bool]], gap: float,
+                       clean: list[tuple[float, float]] = ()) -> list[Segment]:
     """One finding per stretch of a channel: findings less than `gap` apart become one, evidence joined.
 
-    (Clipped speech also measures as noisy: its dips fill in.) Dropouts stay
-    on their own: they are short and exact.
+    Each finding comes with whether it is a noise finding only. Two noise
+    findings with a `clean` window wholly between them stay apart: the line
+    was measured quiet there, so they are two noise bursts, not one noisy
+    line. (Clipped speech also measures as noisy: its dips fill in.) Dropouts
+    stay on their own: they are short and exact.
     """
-    out: list[Segment] = []
-    for seg in sorted(segments, key=lambda s: (s.start, s.end)):
-        if out and seg.start < out[-1].end + gap:
-            last = out[-1]
-            parts = last.evidence.split("; ") + [p for p in seg.evidence.split("; ") if p not in last.evidence]
-            out[-1] = make_segment(last.start, max(last.end, seg.end), last.role, CATEGORY,
-                                   max(last.score, seg.score), "; ".join(parts))
-        else:
-            out.append(seg)
-    return out
+    out: list[tuple[Segment, bool]] = []
+    for seg, noise in sorted(segments, key=lambda item: (item[0].start, item[0].end)):
+        if out and seg.start < out[-1][0].end + gap:
+            last, last_noise = out[-1]
+            apart = noise and last_noise and any(last.end - EPS <= a and b <= seg.start + EPS for a, b in clean)
+            if not apart:
+                parts = last.evidence.split("; ") + [p for p in seg.evidence.split("; ") if p not in last.evidence]
+                out[-1] = (make_segment(last.start, max(last.end, seg.end), last.role, CATEGORY,
+                                        max(last.score, seg.score), "; ".join(parts)), last_noise and noise)
+                continue
+        out.append((seg, noise))
+    return [seg for seg, _ in out]
