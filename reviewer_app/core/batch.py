@@ -36,6 +36,14 @@ class FileOutcome:
         return self.error is None
 
 
+@dataclass(frozen=True)
+class FileDone(Progress):
+    """The Progress that ends one file: which one (`index`, from 0) and its outcome."""
+
+    index: int = 0
+    outcome: FileOutcome | None = None
+
+
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     """Files as given, and the audio files inside given folders (sorted, recursive)."""
     out: list[Path] = []
@@ -123,5 +131,5 @@ def analyze_many(
         except Exception as exc:  # every failure of one file becomes its one-line reason
             outcome.analysis, outcome.error = None, _one_line(exc, path)
         outcomes.append(outcome)
-        yield Progress(n + 1, len(files), f"{path.name}: {'failed' if outcome.error else 'done'}")
+        yield FileDone(n + 1, len(files), f"{path.name}: {'failed' if outcome.error else 'done'}", n, outcome)
     return outcomes

@@ -95,17 +95,22 @@ def create_window(files: list[str], db_url: str | None, settings_path: str | Non
     app.setOrganizationName("reviewer_app")
     if "Fusion" in _styles():
         app.setStyle("Fusion")
-    window = MainWindow(engine, settings, str(path), db_label=mask_url(url))
+    window = MainWindow(engine, settings, str(path), db_label=mask_url(url))  # reads the library in the background
     window.show()
     if files:
         window.import_paths(list(files), open_first=True)
-    elif window.library_model.rowCount() == 0 and paths.demo_calls():
-        window.show_info("The library is empty: importing the bundled demo calls.")
-        window.import_paths([str(p) for p in paths.demo_calls()], open_first=True)
-    else:  # the user picks a call in a moment: load the spectrogram code meanwhile, not when it opens
+    else:
         from PySide6.QtCore import QTimer
 
-        QTimer.singleShot(800, window.spectrograms.warm_up)
+        def first_load(count: int) -> None:
+            window.libraryLoaded.disconnect(first_load)
+            if count == 0 and paths.demo_calls():
+                window.show_info("The library is empty: importing the bundled demo calls.")
+                window.import_paths([str(p) for p in paths.demo_calls()], open_first=True)
+            else:  # the user picks a call in a moment: load the spectrogram code meanwhile, not when it opens
+                QTimer.singleShot(800, window.spectrograms.warm_up)
+
+        window.libraryLoaded.connect(first_load)
     return app, window
 
 

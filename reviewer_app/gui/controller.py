@@ -1,49 +1,61 @@
-"""The review controller: turns user intents into core review commands on QUndoStacks.
+"""The review controller: turns user intents into core review commands on QUndoStacks, and runs
+every write on the window's serial write lane (gui/ops.py), never on the GUI thread.
 
-Every change is written to the database at once (through the core's
-ReviewSession and LabelStore, in the reviewer's name, with the version the
-window last saw). Each call keeps its own QUndoStack in one QUndoGroup for
-the whole session of the app, so undo and redo still work after a call is
-closed and reopened. A ConflictError (someone else changed the segment) is
-reported, the call is reloaded and its history cleared, since it no longer
-describes what is stored.
+A command is checked against the review rules (core/review/rules.py) on the
+GUI thread, pushed on its call's QUndoStack, and its do / undo / redo each
+submit one write operation: core.review.changes.apply runs it through the
+core's ReviewSession and LabelStore in the reviewer's name, with the version
+the window last saw, and returns what it changed (SegmentsChanged or
+TranscriptChanged, the call's new summary included). The views update from
+that change. Writes land in the order they were made, so an undo pressed
+before its change has landed still undoes the right thing.
+
+Each call keeps its own QUndoStack in one QUndoGroup for the whole session of
+the app, so undo and redo still work after a call is closed and reopened. A
+failed write (a ConflictError: someone else changed the segment; a lock that
+timed out) is reported, the call is reloaded and its history cleared, since it
+no longer describes what is stored.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoGroup, QUndoStack
 
 from reviewer_app.core.domain import CATEGORIES
-from reviewer_app.core.errors import ReviewerError
+from reviewer_app.core.review import changes, rules
 from reviewer_app.core.review.commands import Add, Command, Delete, Edit, EditTurnText, SetNote, SetStatus
 from reviewer_app.core.review.session import ReviewSession
-from reviewer_app.core.storage.labels import ConflictError
 from reviewer_app.core.storage.repository import CallSummary
+from reviewer_app.gui.ops import Failure, Lane, Ops
 
-NUDGE_S = 0.05
-MIN_SEGMENT_S = 0.05
+NUDGE_S = rules.NUDGE_S
+MIN_SEGMENT_S = rules.MIN_SEGMENT_S
+
+Then = Callable[[changes.ReviewChange], None] | None
 
 
 class _UndoAdapter(QUndoCommand):
-    """A QUndoCommand around a core command that has already been applied when pushed."""
+    """A QUndoCommand around a core command: each of do (the first redo), undo and redo is one
+    write operation on the write lane."""
 
-    def __init__(self, controller: "ReviewController", call_id: int, command: Command) -> None:
+    def __init__(self, controller: "ReviewController", call_id: int, command: Command, then: Then = None) -> None:
         super().__init__(command.text)
         self.controller = controller
         self.call_id = call_id
         self.command = command
-        self._pushed = False
+        self._then = then
+        self._done = False
 
     def redo(self) -> None:
-        if not self._pushed:  # QUndoStack.push calls redo at once: the change is already made
-            self._pushed = True
-            return
-        self.controller._replay(self.call_id, self.command, undo=False)
+        how = "redo" if self._done else "do"  # QUndoStack.push calls redo at once: the first one is `do`
+        self._done = True
+        self.controller._submit(self.call_id, self.command, how, self._then)
+        self._then = None
 
     def undo(self) -> None:
-        self.controller._replay(self.call_id, self.command, undo=True)
+        self.controller._submit(self.call_id, self.command, "undo")
 
     def id(self) -> int:
         return 4242 if isinstance(self.command, Edit) and self.command.nudge else -1
@@ -58,19 +70,21 @@ class _UndoAdapter(QUndoCommand):
 
 class ReviewController(QObject):
     sessionChanged = Signal(object)  # ReviewSession | None
-    segmentsChanged = Signal()
-    transcriptChanged = Signal()
-    callChanged = Signal(object)  # CallSummary: review status, counts
+    segmentsChanged = Signal(object)  # core.review.changes.SegmentsChanged of the open call
+    transcriptChanged = Signal(object)  # core.review.changes.TranscriptChanged of the open call
+    callChanged = Signal(object)  # CallSummary as stored after a write: review status, counts
     error = Signal(str)
     info = Signal(str)
 
-    def __init__(self, engine, reviewer: Callable[[], str], parent: QObject | None = None) -> None:
+    def __init__(self, engine, reviewer: Callable[[], str], ops: Ops, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.engine = engine
+        self.ops = ops
         self._reviewer = reviewer
         self.undo_group = QUndoGroup(self)
         self._stacks: dict[int, QUndoStack] = {}
         self.session: ReviewSession | None = None
+        self._bounds_sent: dict[int, tuple[float, float]] = {}  # bounds written but not landed yet
 
     # --- opening ----------------------------------------------------------------
 
@@ -79,8 +93,12 @@ class ReviewController(QObject):
         return self._reviewer()
 
     def new_session(self, call: CallSummary) -> ReviewSession:
-        """Load a call's analysis and segments (raises ReviewerError); safe on a worker thread."""
+        """Load a call's analysis and segments (raises ReviewerError); run it on a worker."""
         return ReviewSession(self.engine, call, self.reviewer)
+
+    def session_lane(self) -> Lane:
+        """Where to load a session: behind the writes still in flight (so it reads them), else the read lane."""
+        return Lane.WRITE if self.ops.pending(Lane.WRITE) else Lane.READ
 
     def adopt(self, session: ReviewSession) -> ReviewSession:
         """Make a loaded session the open call, with its undo history active."""
@@ -88,10 +106,6 @@ class ReviewController(QObject):
         self.undo_group.setActiveStack(self.stack_for(session.call_id))
         self.sessionChanged.emit(session)
         return session
-
-    def open_call(self, call: CallSummary) -> ReviewSession:
-        """Load and adopt in one go (on the calling thread)."""
-        return self.adopt(self.new_session(call))
 
     def close_call(self) -> None:
         self.session = None
@@ -106,10 +120,17 @@ class ReviewController(QObject):
         return stack
 
     def reload(self) -> None:
-        if self.session is not None:
-            self.session.refresh()
-            self.segmentsChanged.emit()
-            self.callChanged.emit(self.session.call)
+        """Read the open call's segments and summary again (behind the writes in flight)."""
+        session = self.session
+        if session is not None:
+            self.ops.write(lambda _c: self._reread(session), owner=self,
+                           on_success=lambda change: self._applied(session, change, None),
+                           on_failure=lambda f: self.error.emit(f.message))
+
+    @staticmethod
+    def _reread(session: ReviewSession) -> changes.SegmentsChanged:
+        session.refresh()
+        return changes.SegmentsChanged(session.call_id, tuple(session.segments), (), session.call)
 
     # --- actions -------------------------------------------------------------------
 
@@ -119,17 +140,17 @@ class ReviewController(QObject):
             return None
         return segment_id
 
-    def confirm(self, segment_id: int | None) -> bool:
+    def confirm(self, segment_id: int | None, then: Then = None) -> bool:
         sid = self._target(segment_id)
         if sid is None or self.session.get(sid).status == "confirmed":
             return False
-        return self._execute(SetStatus(sid, "confirmed"))
+        return self._execute(SetStatus(sid, "confirmed"), then)
 
-    def reject(self, segment_id: int | None) -> bool:
+    def reject(self, segment_id: int | None, then: Then = None) -> bool:
         sid = self._target(segment_id)
         if sid is None or self.session.get(sid).status == "rejected":
             return False
-        return self._execute(SetStatus(sid, "rejected"))
+        return self._execute(SetStatus(sid, "rejected"), then)
 
     def set_category(self, segment_id: int | None, category: str) -> bool:
         sid = self._target(segment_id)
@@ -147,43 +168,44 @@ class ReviewController(QObject):
         sid = self._target(segment_id)
         if sid is None:
             return False
-        seg = self.session.get(sid)
-        duration = self.session.call.duration_s
-        start = round(min(max(0.0, start), duration), 3)
-        end = round(min(max(0.0, end), duration), 3)
-        if end - start < MIN_SEGMENT_S:
-            self.info.emit("A segment must be at least 50 ms long.")
+        try:
+            wanted = rules.clamp_bounds(start, end, self.session.call.duration_s)
+        except rules.RuleRefused as why:
+            self.info.emit(str(why))
             return False
-        after = {k: v for k, v in (("start", start), ("end", end)) if abs(getattr(seg, k) - v) > 1e-6}
+        after = rules.changed_bounds(self.bounds_of(sid), wanted)
         if not after:
             return False
+        self._bounds_sent[sid] = wanted
         return self._execute(Edit(sid, after, nudge=nudge))
+
+    def bounds_of(self, segment_id: int) -> tuple[float, float]:
+        """A segment's bounds as the reviewer last set them (written, or on their way to the database)."""
+        seg = self.session.get(segment_id)
+        return self._bounds_sent.get(segment_id, (seg.start, seg.end))
 
     def nudge(self, segment_id: int | None, edge: str, dt: float = NUDGE_S) -> bool:
         sid = self._target(segment_id)
         if sid is None:
             return False
-        seg = self.session.get(sid)
-        start, end = seg.start, seg.end
-        if edge == "start":
-            start += dt
-        else:
-            end += dt
-        return self.set_bounds(sid, start, end, nudge=True)
+        return self.set_bounds(sid, *rules.nudged(*self.bounds_of(sid), edge, dt), nudge=True)
 
-    def add(self, start: float, end: float, category: str, role: str, note: str | None = None) -> int | None:
+    def add(self, start: float, end: float, category: str, role: str, note: str | None = None,
+            then: Callable[[int], None] | None = None) -> bool:
+        """Add a span; `then(new segment id)` runs once it is stored."""
         if self.session is None:
-            return None
-        start, end = sorted((start, end))
-        if end - start < MIN_SEGMENT_S:
-            self.info.emit("A new span must be at least 50 ms long.")
-            return None
-        command = Add(self.session.call_id, round(start, 3), round(end, 3), category, role, note)
-        return command.segment_id if self._execute(command) else None
+            return False
+        try:
+            start, end = rules.new_span(start, end)
+        except rules.RuleRefused as why:
+            self.info.emit(str(why))
+            return False
+        command = Add(self.session.call_id, start, end, category, role, note)
+        return self._execute(command, (lambda _change: then(command.segment_id)) if then else None)
 
-    def delete(self, segment_id: int | None) -> bool:
+    def delete(self, segment_id: int | None, then: Then = None) -> bool:
         sid = self._target(segment_id)
-        return sid is not None and self._execute(Delete(sid))
+        return sid is not None and self._execute(Delete(sid), then)
 
     def set_note(self, segment_id: int | None, note: str | None) -> bool:
         sid = self._target(segment_id)
@@ -199,62 +221,58 @@ class ReviewController(QObject):
         return self._execute(EditTurnText(turn_index, text))
 
     def mark_reviewed(self) -> bool:
-        if self.session is None:
+        session = self.session
+        if session is None:
             return False
-        try:
-            self.session.mark_reviewed()
-        except ReviewerError as exc:
-            self.error.emit(str(exc))
-            return False
-        self.callChanged.emit(self.session.call)
-        self.info.emit(f"{self.session.call.path}: marked reviewed by {self.reviewer}.")
+        session.reviewer = reviewer = self.reviewer
+
+        def done(change) -> None:
+            self._applied(session, change, None)
+            self.info.emit(f"{session.call.path}: marked reviewed by {reviewer}.")
+
+        self.ops.write(lambda _c: changes.mark_reviewed(session), owner=self, on_success=done,
+                       on_failure=lambda f: self.error.emit(f.message))
         return True
 
     # --- plumbing ---------------------------------------------------------------------
 
-    def _execute(self, command: Command) -> bool:
-        session = self.session
-        session.reviewer = self.reviewer
-        try:
-            session.run(command)
-        except ReviewerError as exc:
-            self._failed(session, exc)
-            return False
-        self.stack_for(session.call_id).push(_UndoAdapter(self, session.call_id, command))
-        self._changed(command)
+    def _execute(self, command: Command, then: Then = None) -> bool:
+        """Push the command on its call's stack: the push submits its write."""
+        self.stack_for(self.session.call_id).push(_UndoAdapter(self, self.session.call_id, command, then))
         return True
 
-    def _replay(self, call_id: int, command: Command, undo: bool) -> None:
+    def _submit(self, call_id: int, command: Command, how: str, then: Then = None) -> None:
         session = self.session
         if session is None or session.call_id != call_id:
             self.error.emit("Undo/redo applies to the open call only.")
             return
         session.reviewer = self.reviewer
-        try:
-            (command.undo if undo else command.redo)(session)
-        except ReviewerError as exc:
-            self._failed(session, exc)
-            stack = self._stacks.get(call_id)
-            if stack is not None:
-                QTimer.singleShot(0, stack.clear)  # never clear a stack from inside its own undo()
-            return
-        self._changed(command)
+        self.ops.write(lambda _c: changes.apply(session, command, how), owner=self,
+                       on_success=lambda change: self._applied(session, change, then),
+                       on_failure=lambda failure: self._failed(session, failure))
 
-    def _changed(self, command: Command) -> None:
-        if isinstance(command, EditTurnText):
-            self.transcriptChanged.emit()
-        else:
-            self.segmentsChanged.emit()
-        self.session.refresh_call()
-        self.callChanged.emit(self.session.call)
+    def _landed(self) -> None:
+        if self.ops.pending(Lane.WRITE) <= 1:  # the write calling this is the last in flight
+            self._bounds_sent.clear()
 
-    def _failed(self, session: ReviewSession, exc: ReviewerError) -> None:
-        if isinstance(exc, ConflictError):
-            self.error.emit(f"{exc} (reloaded)")
+    def _applied(self, session: ReviewSession, change: changes.ReviewChange, then: Then) -> None:
+        self._landed()
+        if change.call is not None:
+            self.callChanged.emit(change.call)
+        if session is not self.session:
+            return  # the call was closed meanwhile: its write landed, nothing on screen to update
+        if isinstance(change, changes.TranscriptChanged):
+            self.transcriptChanged.emit(change)
         else:
-            self.error.emit(str(exc))
-        try:
-            session.refresh()
-        except ReviewerError as again:
-            self.error.emit(str(again))
-        self.segmentsChanged.emit()
+            self.segmentsChanged.emit(change)
+        if then is not None:
+            then(change)
+
+    def _failed(self, session: ReviewSession, failure: Failure) -> None:
+        self._bounds_sent.clear()
+        self.error.emit(f"{failure.message} (reloaded)" if failure.conflict else failure.message)
+        stack = self._stacks.get(session.call_id)
+        if stack is not None:
+            stack.clear()  # its commands no longer describe what is stored
+        if session is self.session:
+            self.reload()

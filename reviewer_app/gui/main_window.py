@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.review.call_audio import CallAudio
 from reviewer_app.core.review.transcript import TranscriptIndex
 from reviewer_app.core.settings import Settings
@@ -34,6 +33,7 @@ from reviewer_app.gui.actions import ACTIONS, EDIT, HELP, LIBRARY, MODEL, NAVIGA
 from reviewer_app.gui.controller import ReviewController
 from reviewer_app.gui.models.library_model import LibraryModel
 from reviewer_app.gui.models.segment_model import SegmentTableModel
+from reviewer_app.gui.ops import Ops
 from reviewer_app.gui.playback import Player
 from reviewer_app.gui.review_actions import ReviewActions
 from reviewer_app.gui.services import CallLoader, ImportRunner, RedetectRunner, SpectrogramService
@@ -45,7 +45,6 @@ from reviewer_app.gui.widgets.segment_table import SegmentTable
 from reviewer_app.gui.widgets.signal_view import SignalView
 from reviewer_app.gui.widgets.transcript_view import TranscriptView
 from reviewer_app.gui.widgets.transport import TransportBar
-from reviewer_app.gui.workers import Lanes
 
 SESSION_ACTIONS = {"play_pause", "play_segment", "seek_back", "seek_forward", "next_segment", "prev_segment",
                    "zoom_in", "zoom_out", "zoom_segment", "zoom_all", "pan_left", "pan_right", "confirm",
@@ -56,7 +55,7 @@ SESSION_ACTIONS = {"play_pause", "play_segment", "seek_back", "seek_forward", "n
 
 class MainWindow(QMainWindow, ReviewActions, TeamActions):
     callReady = Signal(int)  # a call's labels and transcript are shown (its audio loaded or failed)
-    jobFinished = Signal(str, object)  # a team job ended: export, import_labels, scorecard, queue, training, rescore
+    libraryLoaded = Signal(int)  # the whole library was (re)read: how many calls it holds
 
     def __init__(self, engine, settings: Settings, settings_path: str, db_label: str = "") -> None:
         super().__init__()
@@ -66,14 +65,14 @@ class MainWindow(QMainWindow, ReviewActions, TeamActions):
         self.setWindowTitle("Call review")
         self.resize(1600, 980)
 
-        self.lanes = Lanes()
+        self.ops = Ops(self)
         self.state = ReviewState(self)
-        self.controller = ReviewController(engine, lambda: self.settings.reviewer.name, self)
+        self.controller = ReviewController(engine, lambda: self.settings.reviewer.name, self.ops, self)
         self.player = Player(self)
-        self.loader = CallLoader(self.lanes, self)
-        self.spectrograms = SpectrogramService(self.lanes, self)
-        self.importer = ImportRunner(self.lanes, engine, self)
-        self.redetector = RedetectRunner(self.lanes, engine, self)
+        self.loader = CallLoader(self.ops, self)
+        self.spectrograms = SpectrogramService(self.ops, self)
+        self.importer = ImportRunner(self.ops, engine, self)
+        self.redetector = RedetectRunner(self.ops, engine, self)
         self.audio: CallAudio | None = None
         self.open_started: float | None = None
         self.first_paint_s: float | None = None
@@ -264,15 +263,25 @@ class MainWindow(QMainWindow, ReviewActions, TeamActions):
 
     # --- library -------------------------------------------------------------------------
 
-    def refresh_library(self) -> None:
-        try:
-            calls = repository.list_calls(self.engine)
-        except ReviewerError as exc:
-            self.show_error(str(exc))
-            return
-        self.library_model.set_calls(calls)
-        if self.controller.session is not None:
-            self.library.select_call(self.controller.session.call_id)
+    def refresh_library(self, then=None) -> None:
+        """Read the whole library on the read lane; `then(calls)` once it is shown."""
+        engine = self.engine
+
+        def show(calls) -> None:
+            self.library_model.set_calls(calls)
+            if self.controller.session is not None:
+                self.library.select_call(self.controller.session.call_id)
+            if then is not None:
+                then(calls)
+            self.libraryLoaded.emit(len(calls))
+
+        self.ops.query(lambda _c: repository.list_calls(engine), owner=self, on_success=show,
+                       on_failure=lambda f: self.show_error(f.message))
+
+    def apply_rows(self, change) -> None:
+        """A LibraryRowsChanged: update or add just those rows."""
+        if change is not None:
+            self.library_model.upsert_calls(change.calls)
 
     def import_paths(self, paths: list[str], open_first: bool = False) -> None:
         if not paths:
@@ -284,11 +293,10 @@ class MainWindow(QMainWindow, ReviewActions, TeamActions):
         self._open_after_import = open_first
         self.importer.start(list(paths), self.settings)
 
-    def _on_import_file_done(self, message: str) -> None:
-        self.refresh_library()
+    def _on_import_file_done(self, step) -> None:
+        self.apply_rows(step.rows)
 
     def _on_import_finished(self, outcomes) -> None:
-        self.refresh_library()
         failures = [o.error for o in outcomes if o.error]
         self.library.show_failures(failures)
         ok = sum(1 for o in outcomes if not o.error)
@@ -299,7 +307,7 @@ class MainWindow(QMainWindow, ReviewActions, TeamActions):
         if self._open_after_import:
             self._open_after_import = False
             first = next((o for o in outcomes if o.analysis is not None), None)
-            call = repository.find_call(self.engine, first.analysis.audio.sha256) if first else None
+            call = self.library_model.find_sha(first.analysis.audio.sha256) if first else None
             if call is not None:
                 self.open_call(call)
 
@@ -338,7 +346,7 @@ class MainWindow(QMainWindow, ReviewActions, TeamActions):
         call = self._opening
         if call is not None and self.controller.session is None and not self._session_asked:
             self._session_asked = True
-            self.loader.load_session(call, lambda: self.controller.new_session(call))
+            self.loader.load_session(call, lambda: self.controller.new_session(call), self.controller.session_lane())
 
     def _guess_roles(self, channels: int) -> tuple[str, ...]:
         return ("both",) if channels == 1 else tuple(self.settings.channels.roles[:channels])
@@ -472,5 +480,5 @@ class MainWindow(QMainWindow, ReviewActions, TeamActions):
         qs = QSettings("reviewer_app", "reviewer")
         qs.setValue("geometry", self.saveGeometry())
         qs.setValue("window_state", self.saveState())
-        self.lanes.wait(5000)
+        self.ops.wait(5000)
         super().closeEvent(event)

@@ -225,3 +225,46 @@ class Ops(QObject):
         """Block until the workers are done (closing the window); queued callbacks are not run."""
         for pool in self._pools.values():
             pool.waitForDone(msecs)
+
+
+class SingleJob(QObject):
+    """One long operation at a time on a lane (what-if, re-scoring), with typed signals; a second
+    start while one runs is refused."""
+
+    progress = Signal(object)  # whatever the operation yields (core.progress.Progress)
+    succeeded = Signal(object)  # its result
+    failed = Signal(str)
+    cancelled = Signal()
+    running = Signal(bool)
+
+    def __init__(self, ops: Ops, lane: Lane, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._ops, self._lane = ops, lane
+        self._handle: OpHandle | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self._handle is not None
+
+    def start(self, fn: Callable[[CancelToken], Any]) -> bool:
+        if self._handle is not None:
+            return False
+        self.running.emit(True)
+        self._handle = self._ops.run(fn, lane=self._lane, owner=self, on_progress=self.progress.emit,
+                                     on_success=self.succeeded.emit, on_failure=self._failed,
+                                     on_done=self._done)
+        return True
+
+    def cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+
+    def _failed(self, failure: Failure) -> None:
+        if failure.cancelled:
+            self.cancelled.emit()
+        else:
+            self.failed.emit(failure.message)
+
+    def _done(self) -> None:
+        self._handle = None
+        self.running.emit(False)

@@ -84,7 +84,7 @@ class ReviewActions:
         if seg is not None and not self.player.playing:
             self.seek(seg.start)
 
-    def _on_segments_changed(self) -> None:
+    def _on_segments_changed(self, change=None) -> None:
         session = self._session()
         if session is None:
             return
@@ -102,7 +102,7 @@ class ReviewActions:
         if playing is not None and self.player.region is not None:
             self.player.set_region_bounds(playing.start, playing.end)  # never a jump, only a new end
 
-    def _on_transcript_changed(self) -> None:
+    def _on_transcript_changed(self, change=None) -> None:
         session = self._session()
         if session is None:
             return
@@ -284,11 +284,14 @@ class ReviewActions:
             self.show_info("Select a segment first.")
             return
         row = session.row_of(sid)
-        if self.controller.delete(sid):
-            if session.segments:
-                self.state.select(session.segments[min(row, len(session.segments) - 1)].id)
-            else:
-                self.state.select(None)
+
+        def select_next(_change) -> None:  # once the delete has landed: the segment now in its row
+            if self.state.selected is not None and session.get(self.state.selected) is not None:
+                return  # the reviewer has moved on meanwhile
+            self.state.select(session.segments[min(row, len(session.segments) - 1)].id
+                              if session.segments else None)
+
+        self.controller.delete(sid, then=select_next)
 
     def do_note(self) -> None:
         seg = self._selected_segment()
@@ -321,14 +324,12 @@ class ReviewActions:
             return CUSTOMER
         return BOTH
 
-    def add_span(self, start: float, end: float, role: str, pos: QPoint | None = None) -> int | None:
+    def add_span(self, start: float, end: float, role: str, pos: QPoint | None = None) -> bool:
+        """Ask the category and add the span; it is selected once it is stored."""
         category = self.ask_category(pos)
         if category is None:
-            return None
-        sid = self.controller.add(start, end, category, role)
-        if sid is not None:
-            self.state.select(sid)
-        return sid
+            return False
+        return self.controller.add(start, end, category, role, then=self.state.select)
 
     def _on_span_drawn(self, start: float, end: float, role: str) -> None:
         self.add_span(start, end, role)
@@ -387,7 +388,15 @@ class ReviewActions:
         self.library.filter_edit.selectAll()
 
     def do_toggle_library(self) -> None:
-        self.library_dock.setVisible(not self.library_dock.isVisible())
+        """Ctrl+L: hide or show the library with the docks tabbed with it (review queue, history);
+        the central views take the room, the window keeps its size."""
+        docks = [self.library_dock, *(d for d in (getattr(self, "queue_dock", None),
+                                                   getattr(self, "history_dock", None)) if d is not None)]
+        show = not any(d.isVisible() for d in docks)
+        for dock in docks:
+            dock.setVisible(show)
+        if show:
+            self.library_dock.raise_()
 
     def do_reload(self) -> None:
         self.controller.reload()
@@ -399,10 +408,10 @@ class ReviewActions:
         self.show_info(f"Re-running the rules on {session.call.path}…")
         self.redetector.start(session.call, self.settings)
 
-    def _on_redetected(self, call_id: int) -> None:
+    def _on_redetected(self, change) -> None:
         session = self._session()
-        self.refresh_library()
-        if session is not None and session.call_id == call_id:
+        self.apply_rows(change)
+        if session is not None and session.call_id in change.ids:
             self.controller.reload()
             self.show_info("Rules re-run; your labels were kept.")
 
@@ -410,7 +419,7 @@ class ReviewActions:
         from reviewer_app.gui.dialogs.settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(self.settings, self.settings_path, self, engine=self.engine,
-                                pool=self.lanes.analysis)
+                                ops=self.ops)
         if not dialog.exec() or dialog.settings_result is None:
             return
         try:

@@ -1,26 +1,26 @@
-"""Qt services that run core work in the background lanes and report through signals:
-loading a call's audio, computing the visible spectrogram, importing files, re-running rules.
+"""Qt services that run core work through the window's Ops (gui/ops.py) and report through
+typed signals: loading a call's audio and labels, computing the visible spectrogram, importing
+files, re-running the rules.
 """
 from __future__ import annotations
 
-import itertools
-import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from shiboken6 import isValid
 
 from reviewer_app.core.progress import CancelToken, Progress
 from reviewer_app.core.review.call_audio import CallAudio, load_call_audio, visible_spectrogram
+from reviewer_app.core.review.changes import LibraryRowsChanged
 from reviewer_app.core.storage.repository import CallSummary
-from reviewer_app.gui.workers import FunctionWorker, GeneratorWorker, Lanes
+from reviewer_app.gui.ops import Lane, OpHandle, Ops
 
 SPECTROGRAM_DEBOUNCE_MS = 120  # computed once the view stops moving, not between wheel steps
 
 
 class CallLoader(QObject):
-    """Open a call off the GUI thread in two steps on the loading lane: its audio (decode +
-    peak pyramids), then, when the window asks, its labels and transcript (a ReviewSession).
+    """Open a call off the GUI thread in two steps: its audio (decode + peak pyramids) on the
+    read lane, then, when the window asks, its labels and transcript (a ReviewSession).
 
     The window asks for the session once the waveform is on screen: run side by
     side, the database reads and the decoder (or the first draw) slow each
@@ -32,42 +32,34 @@ class CallLoader(QObject):
     sessionLoaded = Signal(int, object)  # call id, core.review.session.ReviewSession
     failed = Signal(int, str)  # call id, why the call could not be opened at all
 
-    def __init__(self, lanes: Lanes, parent=None) -> None:
+    def __init__(self, ops: Ops, parent=None) -> None:
         super().__init__(parent)
-        self._lanes = lanes
+        self._ops = ops
         self._latest = 0
-        self._cancel: CancelToken | None = None
-        self._workers: set = set()
+        self._audio: OpHandle | None = None
 
     def load_audio(self, call: CallSummary) -> None:
-        if self._cancel is not None:
-            self._cancel.cancel()
-        self._latest = call.id
-        worker = FunctionWorker(lambda cancel: load_call_audio(call.path, (), cancel))
-        self._cancel = worker.cancel
-        worker.signals.result.connect(lambda audio, cid=call.id: self._emit(self.audioLoaded, cid, audio))
-        worker.signals.error.connect(lambda msg, cid=call.id: self._emit(self.audioFailed, cid, msg))
-        self._start(worker)
+        if self._audio is not None:
+            self._audio.cancel()
+        self._latest = cid = call.id
+        self._audio = self._ops.run(lambda cancel: load_call_audio(call.path, (), cancel), lane=Lane.READ,
+                                    owner=self, on_success=lambda audio: self._emit(self.audioLoaded, cid, audio),
+                                    on_failure=lambda f: self._emit(self.audioFailed, cid, f.message))
 
-    def load_session(self, call: CallSummary, make_session: Callable[[], object]) -> None:
-        worker = FunctionWorker(lambda _cancel: make_session())
-        worker.signals.result.connect(lambda session, cid=call.id: self._emit(self.sessionLoaded, cid, session))
-        worker.signals.error.connect(lambda msg, cid=call.id: self._emit(self.failed, cid, msg))
-        self._start(worker)
+    def load_session(self, call: CallSummary, make_session: Callable[[], object], lane: Lane = Lane.READ) -> None:
+        cid = call.id
+        self._ops.run(lambda _c: make_session(), lane=lane, owner=self,
+                      on_success=lambda session: self._emit(self.sessionLoaded, cid, session),
+                      on_failure=lambda f: self._emit(self.failed, cid, f.message))
 
     def forget(self) -> None:
         """Drop the requests in flight."""
-        if self._cancel is not None:
-            self._cancel.cancel()
+        if self._audio is not None:
+            self._audio.cancel()
         self._latest = 0
 
-    def _start(self, worker) -> None:
-        self._workers.add(worker.signals)
-        worker.signals.finished.connect(lambda s=worker.signals: self._workers.discard(s))
-        self._lanes.loading.start(worker)
-
     def _emit(self, signal, call_id: int, value) -> None:
-        if isValid(self) and call_id == self._latest:
+        if call_id == self._latest:
             signal.emit(call_id, value)
 
 
@@ -76,34 +68,29 @@ class SpectrogramService(QObject):
 
     ready = Signal(object)  # core.review.call_audio.Spectrogram
 
-    def __init__(self, lanes: Lanes, parent=None) -> None:
+    def __init__(self, ops: Ops, parent=None) -> None:
         super().__init__(parent)
-        self._lanes = lanes
+        self._ops = ops
         self._audio: CallAudio | None = None
         self._want: tuple[float, float, int] | None = None
-        self._ids = itertools.count(1)
-        self._latest = 0
+        self._generation = 0
         self._busy = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(SPECTROGRAM_DEBOUNCE_MS)
         self._timer.timeout.connect(self._start)
-        self._workers: set = set()
 
     def warm_up(self) -> None:
         """Import the spectrogram code (torchaudio) in the background now, not when a call opens."""
         import numpy as np
 
         silence = np.zeros((1, 8000), np.float32)
-        worker = FunctionWorker(lambda _c: visible_spectrogram(silence, 8000, 0.0, 1.0, 16))
-        self._workers.add(worker.signals)
-        worker.signals.finished.connect(lambda s=worker.signals: self._workers.discard(s))
-        self._lanes.drawing.start(worker)
+        self._ops.run(lambda _c: visible_spectrogram(silence, 8000, 0.0, 1.0, 16), lane=Lane.DRAWING)
 
     def set_audio(self, audio: CallAudio | None) -> None:
         """New audio: anything in flight is stale. A view may ask for its window before or after this."""
         self._audio = audio
-        self._latest = next(self._ids)
+        self._generation += 1
         if audio is None:
             self._want = None
         elif self._want is not None:
@@ -121,83 +108,106 @@ class SpectrogramService(QObject):
             return
         audio = self._audio
         t0, t1, columns = self._want
-        job = self._latest = next(self._ids)
-        worker = FunctionWorker(lambda _c: visible_spectrogram(audio.samples, audio.sample_rate, t0, t1,
-                                                               min(columns, 2400)))
-        worker.signals.result.connect(lambda spec, j=job: self._done(j, spec))
-        worker.signals.finished.connect(self._finished)
+        self._generation += 1
+        job = self._generation
         self._busy = True
-        self._workers.add(worker.signals)
-        worker.signals.finished.connect(lambda s=worker.signals: self._workers.discard(s))
-        self._lanes.drawing.start(worker)
+        self._ops.run(lambda _c: visible_spectrogram(audio.samples, audio.sample_rate, t0, t1, min(columns, 2400)),
+                      lane=Lane.DRAWING, owner=self, on_success=lambda spec: self._done(job, spec),
+                      on_done=self._finished)
 
     def _finished(self) -> None:
-        if isValid(self):
-            self._busy = False
+        self._busy = False
 
     def _done(self, job: int, spec) -> None:
-        if isValid(self) and job == self._latest:
+        if job == self._generation:
             self.ready.emit(spec)
 
 
+@dataclass(frozen=True)
+class FileImported:
+    """Import progress at the end of one file: which file, its outcome, and the library rows it
+    added or changed (read on the worker, so the window never reloads the library for it)."""
+
+    index: int  # from 0
+    files: int
+    outcome: object  # core.batch.FileOutcome
+    rows: LibraryRowsChanged | None
+
+
+def import_into_library(paths: list[str], settings, engine, cancel: CancelToken):
+    """core.batch.analyze_many, each finished file also as FileImported with its library row."""
+    from reviewer_app.core.batch import FileDone, analyze_many
+    from reviewer_app.core.storage import repository
+
+    gen = analyze_many(paths, settings, engine, cancel=cancel)
+    while True:
+        try:
+            step = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        if isinstance(step, FileDone):
+            analysis = step.outcome.analysis if step.outcome is not None else None
+            call = repository.find_call(engine, analysis.audio.sha256) if analysis is not None else None
+            yield FileImported(step.index, int(round(step.total)), step.outcome,
+                               LibraryRowsChanged((call,)) if call is not None else None)
+        else:
+            yield step
+
+
 class ImportRunner(QObject):
-    """Runs core.batch.analyze_many on the analysis lane and reports per-file progress."""
+    """Imports files on the analysis lane (core.batch.analyze_many) and reports per file."""
 
     progress = Signal(int, int, float, str)  # file index, files, fraction of this file, message
-    fileFinished = Signal(str)  # the progress message of a finished file
+    fileFinished = Signal(object)  # FileImported
     finished = Signal(object)  # list[FileOutcome]
     failed = Signal(str)
     running = Signal(bool)
 
-    def __init__(self, lanes: Lanes, engine, parent=None) -> None:
+    def __init__(self, ops: Ops, engine, parent=None) -> None:
         super().__init__(parent)
-        self._lanes = lanes
+        self._ops = ops
         self._engine = engine
-        self._worker: GeneratorWorker | None = None
-        self._signals = None
+        self._handle: OpHandle | None = None
 
     @property
     def busy(self) -> bool:
-        return self._worker is not None
+        return self._handle is not None
 
     def start(self, paths: list[str], settings) -> bool:
-        if self._worker is not None:
+        if self._handle is not None:
             return False
-        from reviewer_app.core.batch import analyze_many
-
         engine = self._engine
-        worker = GeneratorWorker(lambda cancel: analyze_many(paths, settings, engine, cancel=cancel))
-        self._worker, self._signals = worker, worker.signals
-        worker.signals.progress.connect(self._on_progress)
-        worker.signals.result.connect(self.finished)
-        worker.signals.error.connect(self.failed)
-        worker.signals.cancelled.connect(lambda: self.failed.emit("Import cancelled."))
-        worker.signals.finished.connect(self._on_finished)
         self.running.emit(True)
-        self._lanes.analysis.start(worker)
+        self._handle = self._ops.run(lambda cancel: import_into_library(paths, settings, engine, cancel),
+                                     lane=Lane.ANALYSIS, owner=self, on_progress=self._on_progress,
+                                     on_success=self.finished.emit,
+                                     on_failure=lambda f: self.failed.emit(
+                                         "Import cancelled." if f.cancelled else f.message),
+                                     on_done=self._on_finished)
         return True
 
     def cancel(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel.cancel()
+        if self._handle is not None:
+            self._handle.cancel()
 
-    def _on_progress(self, p: Progress) -> None:
+    def _on_progress(self, step) -> None:
+        if isinstance(step, FileImported):
+            self.fileFinished.emit(step)
+            self.progress.emit(step.index, step.files, 1.0, f"{step.outcome.path}: "
+                               f"{'failed' if step.outcome.error else 'done'}")
+            return
+        p: Progress = step
         n = max(1, int(round(p.total)))
-        index = min(int(math.floor(p.done + 1e-9)), n)
-        frac = p.done - index
-        done_file = p.message.endswith((": done", ": failed", ": already analysed"))
-        if done_file:
-            index, frac = max(0, index - 1), 1.0
-            self.fileFinished.emit(p.message)
-        self.progress.emit(index, n, frac, p.message)
+        index = min(int(p.done + 1e-9), n - 1)
+        self.progress.emit(index, n, max(0.0, p.done - index), p.message)
 
     def _on_finished(self) -> None:
-        self._worker, self._signals = None, None
+        self._handle = None
         self.running.emit(False)
 
 
-def redetect_call(engine, sha256: str, settings) -> int:
-    """load_analysis -> pipeline.redetect -> save_analysis (human labels are kept by save_analysis)."""
+def redetect_analysis(engine, sha256: str, settings):
+    """load_analysis -> pipeline.redetect: the call's analysis with the new segments and score (no write)."""
     from dataclasses import replace
 
     from reviewer_app.core import pipeline
@@ -209,24 +219,37 @@ def redetect_call(engine, sha256: str, settings) -> int:
         raise ReviewerError(f"call {sha256[:12]}… is not in the database")
     segments, score = pipeline.redetect(analysis.audio.path, analysis.transcript, analysis.language, settings,
                                       db=engine, sha256=sha256)
-    return repository.save_analysis(engine, replace(analysis, segments=segments, score=score))
+    return replace(analysis, segments=segments, score=score)
+
+
+def save_redetected(engine, analysis) -> LibraryRowsChanged:
+    """Store a re-detected analysis (human labels are kept by save_analysis); its library row."""
+    from reviewer_app.core.storage import repository
+
+    repository.save_analysis(engine, analysis)
+    call = repository.find_call(engine, analysis.audio.sha256)
+    return LibraryRowsChanged((call,) if call is not None else ())
 
 
 class RedetectRunner(QObject):
-    finished = Signal(int)  # call id
+    """Re-runs the rules of a call: the detection on the analysis lane, the save on the write lane."""
+
+    finished = Signal(object)  # LibraryRowsChanged (the call's row)
     failed = Signal(str)
 
-    def __init__(self, lanes: Lanes, engine, parent=None) -> None:
+    def __init__(self, ops: Ops, engine, parent=None) -> None:
         super().__init__(parent)
-        self._lanes, self._engine = lanes, engine
-        self._workers: set = set()
+        self._ops, self._engine = ops, engine
 
     def start(self, call: CallSummary, settings) -> None:
         engine = self._engine
-        worker = FunctionWorker(lambda _c: redetect_call(engine, call.sha256, settings))
-        worker.signals.result.connect(lambda call_id: isValid(self) and self.finished.emit(call_id))
-        worker.signals.error.connect(lambda msg: isValid(self) and self.failed.emit(
-            f"{call.path}: re-running the rules failed: {msg}"))
-        self._workers.add(worker.signals)
-        worker.signals.finished.connect(lambda s=worker.signals: self._workers.discard(s))
-        self._lanes.analysis.start(worker)
+
+        def fail(failure) -> None:
+            self.failed.emit(f"{call.path}: re-running the rules failed: {failure.message}")
+
+        def save(analysis) -> None:
+            self._ops.write(lambda _c: save_redetected(engine, analysis), owner=self,
+                            on_success=self.finished.emit, on_failure=fail)
+
+        self._ops.run(lambda _c: redetect_analysis(engine, call.sha256, settings), lane=Lane.ANALYSIS,
+                      owner=self, on_success=save, on_failure=fail)

@@ -2,29 +2,41 @@
 PDF; the Team menu (review queue, agent dashboard, speech-data quality); Retrain; and the detector
 policy in the status bar.
 
-Library-wide reads and the label import run on the team lane, re-scoring after
-a promotion on the analysis lane; PDFs are written on the GUI thread behind a
-busy cursor (report rendering changes matplotlib's rcParams while it runs).
-Each finished job is announced as MainWindow.jobFinished(kind, result).
+Library-wide reads run on the team lane, the label import (a write) on the
+write lane, re-scoring after a promotion on the analysis lane (all through
+gui/ops.py); PDFs are written on the GUI thread behind a busy cursor (report
+rendering changes matplotlib's rcParams while it runs). Each finished job is
+announced by one typed signal of TeamEvents.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QLabel, QToolBar
 
 from reviewer_app.core.errors import ReviewerError
-from reviewer_app.gui.jobs import Job, run_query
+from reviewer_app.gui.ops import Lane, SingleJob
 from reviewer_app.gui.models import training_tables as tt
 
 TOOLBAR_ACTIONS = ("import_files", "export", "import_labels", "scorecard", None, "review_queue", "dashboard",
                    "quality", None, "retrain")
 
 
+class TeamEvents(QObject):
+    """What the team's jobs announce when they end, one typed signal each."""
+
+    exported = Signal(list)  # the files written
+    labelsImported = Signal(object)  # core.exchange ImportReport
+    scorecardWritten = Signal(str)  # the PDF's path
+    queueLoaded = Signal(list)  # core.team.queue items
+    trainingEnded = Signal(dict)  # the training process's final event (done / cancelled / error)
+    rescored = Signal(object)  # core.training.rescore report
+
+
 class TeamActions:
-    """Mixin for MainWindow: expects engine, settings, lanes, controller, library, act and jobFinished."""
+    """Mixin for MainWindow: expects engine, settings, ops, controller, library and act."""
 
     def _build_team(self) -> None:
         self._retrain_dialog = None
@@ -32,7 +44,8 @@ class TeamActions:
         self._quality_dialog = None
         self._pending_item = None
         self._last_folder = str(Path.home())
-        self.rescorer = Job(self.lanes.analysis, self)
+        self.team_events = TeamEvents(self)
+        self.rescorer = SingleJob(self.ops, Lane.ANALYSIS, self)
         self.rescorer.progress.connect(
             lambda p: self.training_label.setText(f"re-scoring: {p.message}"))
         self.rescorer.succeeded.connect(self._on_rescored)
@@ -116,11 +129,11 @@ class TeamActions:
 
         def done(paths) -> None:
             self.show_info(f"Exported {len(paths)} file(s) as {request.fmt} to {request.folder}")
-            self.jobFinished.emit("export", paths)
+            self.team_events.exported.emit(list(paths))
 
-        run_query(self.lanes.team, lambda _c: export_library(engine, request.fmt, request.folder, calls,
-                                                             **request.options),
-                  self, done, lambda m: self.show_error(f"Export failed: {m}"))
+        self.ops.query(lambda _c: export_library(engine, request.fmt, request.folder, calls, **request.options),
+                       lane=Lane.TEAM, owner=self, on_success=done,
+                       on_failure=lambda f: self.show_error(f"Export failed: {f}"))
 
     def do_import_labels(self) -> None:
         request = self.ask_label_import()
@@ -141,12 +154,11 @@ class TeamActions:
             if report.problems:
                 self.show_error(f"{len(report.problems)} problem(s) importing labels: "
                                 + "; ".join(report.problems[:3]))
-            self.jobFinished.emit("import_labels", report)
+            self.team_events.labelsImported.emit(report)
 
-        run_query(self.lanes.team, lambda _c: import_labels(engine, request.fmt, request.path, reviewer,
-                                                            call=request.call,
-                                                            reject_missing=request.reject_missing),
-                  self, done, lambda m: self.show_error(f"Import failed: {m}"))
+        self.ops.write(lambda _c: import_labels(engine, request.fmt, request.path, reviewer, call=request.call,
+                                                reject_missing=request.reject_missing),
+                       owner=self, on_success=done, on_failure=lambda f: self.show_error(f"Import failed: {f}"))
 
     def do_scorecard(self, path: str | None = None) -> str | None:
         session = self.controller.session
@@ -171,7 +183,7 @@ class TeamActions:
         self._last_folder = str(Path(path).parent)
         self.show_info(f"Wrote {written}: score {card.score.value} ({card.score.grade}), "
                        f"{len(card.problems)} problem(s)")
-        self.jobFinished.emit("scorecard", str(written))
+        self.team_events.scorecardWritten.emit(str(written))
         return str(written)
 
     # --- Team: review queue, dashboard, quality -------------------------------------------------
@@ -189,20 +201,13 @@ class TeamActions:
 
         def done(items) -> None:
             self.queue_panel.set_items(items)
-            self.jobFinished.emit("queue", items)
+            self.team_events.queueLoaded.emit(list(items))
 
-        run_query(self.lanes.team, lambda _c: review_queue(engine, strategy, limit, seed), self, done,
-                  self.queue_panel.show_error)
-
-    def _call_by_id(self, call_id: int):
-        row = self.library_model.row_of(call_id)
-        if row < 0:
-            self.refresh_library()
-            row = self.library_model.row_of(call_id)
-        return self.library_model.call_at(row)
+        self.ops.query(lambda _c: review_queue(engine, strategy, limit, seed), lane=Lane.TEAM, owner=self,
+                       on_success=done, on_failure=lambda f: self.queue_panel.show_error(f.message))
 
     def open_call_id(self, call_id: int) -> bool:
-        call = self._call_by_id(call_id)
+        call = self.library_model.call_at(self.library_model.row_of(call_id))
         if call is None:
             self.show_error(f"Call {call_id} is no longer in the library.")
             return False
@@ -234,7 +239,7 @@ class TeamActions:
         from reviewer_app.gui.dialogs.dashboard_dialog import DashboardDialog
 
         if self._dashboard_dialog is None:
-            self._dashboard_dialog = DashboardDialog(self.engine, self.settings, self.lanes, self)
+            self._dashboard_dialog = DashboardDialog(self.engine, self.settings, self.ops, self)
         self._dashboard_dialog.settings = self.settings
         self._dashboard_dialog.show()
         self._dashboard_dialog.raise_()
@@ -243,7 +248,7 @@ class TeamActions:
         from reviewer_app.gui.dialogs.quality_dialog import QualityDialog
 
         if self._quality_dialog is None:
-            self._quality_dialog = QualityDialog(self.engine, self.lanes, self)
+            self._quality_dialog = QualityDialog(self.engine, self.ops, self)
             self._quality_dialog.clipActivated.connect(self.open_call_id)
         self._quality_dialog.show()
         self._quality_dialog.raise_()
@@ -259,7 +264,7 @@ class TeamActions:
 
         dialog = self._retrain_dialog
         if dialog is None:
-            dialog = RetrainDialog(self.engine, self.settings, self.db_url(), self.lanes, self.rescorer, self)
+            dialog = RetrainDialog(self.engine, self.settings, self.db_url(), self.ops, self.rescorer, self)
             dialog.promoted.connect(lambda _v: self.update_policy_label())
             dialog.process.event.connect(self._on_training_event)
             dialog.finishedRun.connect(self._on_training_ended)
@@ -291,7 +296,7 @@ class TeamActions:
             self.show_info("Training cancelled; the model in use is unchanged.")
         else:
             self.show_error(f"Training failed: {event.get('message', '')} (the model in use is unchanged)")
-        self.jobFinished.emit("training", event)
+        self.team_events.trainingEnded.emit(event)
 
     def _on_rescored(self, report) -> None:
         self.refresh_library()
@@ -299,19 +304,24 @@ class TeamActions:
             self.controller.reload()
         self.update_policy_label()
         self.show_info(f"Re-scored {report.rescored} unreviewed call(s) with {report.detector}.")
-        self.jobFinished.emit("rescore", report)
+        self.team_events.rescored.emit(report)
 
     def update_policy_label(self) -> None:
+        """Read the detector policy on the read lane and show it in the status bar."""
         from reviewer_app.core.pipeline import describe_policy
 
-        try:
-            policy = describe_policy(self.engine, self.settings)
-        except (OSError, ReviewerError) as exc:
+        engine, settings = self.engine, self.settings
+
+        def show(policy) -> None:
+            self.policy_label.setText(tt.policy_summary(policy))
+            self.policy_label.setToolTip(tt.policy_tooltip(policy))
+
+        def failed(failure) -> None:
             self.policy_label.setText("detector: ?")
-            self.policy_label.setToolTip(f"Cannot read the model in use: {exc}")
-            return
-        self.policy_label.setText(tt.policy_summary(policy))
-        self.policy_label.setToolTip(tt.policy_tooltip(policy))
+            self.policy_label.setToolTip(f"Cannot read the model in use: {failure}")
+
+        self.ops.query(lambda _c: describe_policy(engine, settings), owner=self, on_success=show,
+                       on_failure=failed)
 
     def _stop_team_work(self) -> None:
         if self._retrain_dialog is not None:

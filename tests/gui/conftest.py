@@ -70,8 +70,9 @@ def window(qtbot, engine, settings, tmp_path):
     win.show()
     qtbot.waitExposed(win)
     yield win
+    qtbot.waitUntil(lambda: win.ops.idle, timeout=20_000)  # the library is read in the background
     win.player.stop()
-    win.lanes.wait(10_000)
+    win.ops.wait(10_000)
 
 
 @pytest.fixture

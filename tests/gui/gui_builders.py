@@ -41,3 +41,9 @@ def mono_analysis() -> CallAnalysis:
     segments = [Segment(1.0, 2.0, "both", "poor_audio", 0.7, "rule:poor_audio", "noise")]
     return CallAnalysis(AudioInfo(str(path), sha256_of_file(path), round(duration, 3), 8000, 1, ("both",)), "en",
                         turns, segments, CallScore(98, "high", {}), {}, {"app": "test"})
+
+
+def settle(qtbot, window, timeout: int = 20_000) -> None:
+    """Wait until every background operation of the window (writes included) has landed and its
+    callbacks have run."""
+    qtbot.waitUntil(lambda: window.ops.idle, timeout=timeout)

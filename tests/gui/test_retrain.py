@@ -48,7 +48,7 @@ def train_window(qtbot, labelled_engine, settings, tmp_path):
     qtbot.waitExposed(win)
     yield win
     win._stop_team_work()
-    win.lanes.wait(20_000)
+    win.ops.wait(20_000)
 
 
 def open_retrain(qtbot, window):
@@ -101,11 +101,10 @@ def test_a_real_run_streams_the_curve_then_promote_rescored(qtbot, train_window,
     assert "cpu" in dialog.result_info.text()
     assert mv.active_version(labelled_engine).version == "tiny-1"  # --promote never: nothing changed yet
 
-    with qtbot.waitSignal(train_window.jobFinished, timeout=RUN_TIMEOUT_MS,
-                          check_params_cb=lambda kind, _r: kind == "rescore") as rescored:
+    with qtbot.waitSignal(train_window.team_events.rescored, timeout=RUN_TIMEOUT_MS) as rescored:
         dialog.promote_button.click()
     assert mv.active_version(labelled_engine).version == done["version"]
-    assert rescored.args[1].rescored == 1
+    assert rescored.args[0].rescored == 1
     assert "Re-scored 1" in dialog.message.text()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
+from gui_builders import settle
 from reviewer_app.core.storage import LabelStore, load_segments
 from reviewer_app.gui.models.segment_model import COLUMNS
 
@@ -56,6 +57,7 @@ def test_keyboard_review_writes_each_decision(qtbot, opened):
     press(qtbot, w, Qt.Key.Key_9)  # CATEGORIES[8]
     press(qtbot, w, Qt.Key.Key_P)
     assert w.state.selected == ids[1]
+    settle(qtbot, w)  # the writes land in the background, in order
     db = stored(w)
     assert db[ids[0]]["status"] == "confirmed"
     assert db[ids[1]]["status"] == "rejected"
@@ -83,10 +85,12 @@ def test_every_correction_undoes_and_redoes(qtbot, opened):
     press(qtbot, w, Qt.Key.Key_5)  # category missing_greeting
     w.signal_view.boundsEdited.emit(ids[0], 15.0, 23.0)  # what a mouse drag of both edges sends
     w.signal_view.spanDrawn.emit(33.0, 35.0, "agent")  # shift-drag: new span, category asked
+    settle(qtbot, w)  # selected once stored
     added = w.state.selected
     assert added not in ids
     w.state.select(ids[2])
     press(qtbot, w, Qt.Key.Key_Delete)
+    settle(qtbot, w)
     done = stored(w)
     assert ids[2] not in done and done[added]["status"] == "added" and done[added]["category"] == "repetition"
     assert done[ids[0]]["start"] == 15.0 and done[ids[1]]["note"] == "customer was on hold"
@@ -98,6 +102,7 @@ def test_every_correction_undoes_and_redoes(qtbot, opened):
     assert stack.count() == 7
     for _ in range(7):
         press(qtbot, w, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    settle(qtbot, w)
     back = stored(w)
     assert set(back) == set(original)  # the added one is deleted again, the deleted one restored
     for sid in original:
@@ -105,6 +110,7 @@ def test_every_correction_undoes_and_redoes(qtbot, opened):
     assert w.segment_model.rowCount() == 3
     for _ in range(7):
         press(qtbot, w, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    settle(qtbot, w)
     assert stored(w) == done
     assert stack.index() == 7
 
@@ -116,6 +122,7 @@ def test_undo_after_closing_and_reopening(qtbot, opened, calls):
     w.do_reject()
     w.act["nudge_end_right"].trigger()
     w.act["nudge_end_right"].trigger()  # two nudges merge into one undo step
+    settle(qtbot, w)
     assert stored(w)[sid]["end"] == pytest.approx(22.48)
     with qtbot.waitSignal(w.callReady, timeout=20_000):
         w.open_call(calls["mono"])
@@ -125,10 +132,13 @@ def test_undo_after_closing_and_reopening(qtbot, opened, calls):
     stack = w.controller.undo_group.activeStack()
     assert stack.count() == 2
     w.act["undo"].trigger()
+    settle(qtbot, w)
     assert stored(w, calls["basic"].id)[sid]["end"] == pytest.approx(22.38)
     w.act["undo"].trigger()
+    settle(qtbot, w)
     assert stored(w, calls["basic"].id)[sid]["status"] == "predicted"
     w.do_mark_reviewed()
+    settle(qtbot, w)
     assert w.controller.session.call.review_status == "reviewed"
     assert actions(w)[-1] == "review"
 
@@ -141,12 +151,14 @@ def test_conflict_is_shown_and_the_call_reloaded(qtbot, opened):
     errors = []
     w.controller.error.connect(errors.append)
     w.do_confirm()
+    settle(qtbot, w)
     assert errors and "someone_else" in errors[0] and "reload" in errors[0]
     assert "someone_else" in w.statusBar().currentMessage()
     assert w.controller.session.get(sid).status == "rejected"  # reloaded, not overwritten
     assert stored(w)[sid]["status"] == "rejected"
     assert w.controller.undo_group.activeStack().count() == 0
     w.do_confirm()  # now at the fresh version it works
+    settle(qtbot, w)
     assert stored(w)[sid]["status"] == "confirmed"
 
 
@@ -158,6 +170,7 @@ def test_keyboard_span_with_marks_and_mute(qtbot, opened):
     w.seek(7.5)
     w.act["solo_customer"].trigger()
     press(qtbot, w, Qt.Key.Key_O)
+    settle(qtbot, w)
     new = w.controller.session.get(w.state.selected)
     assert (new.start, new.end, new.role, new.status) == (5.0, 7.5, "customer", "added")
     assert w.player.gains() == [1.0, 0.0]  # customer is the left channel of this call
@@ -171,13 +184,14 @@ def test_close_call_frees_audio_and_keeps_history(qtbot, opened, calls):
     sid = w.controller.session.segments[0].id
     w.state.select(sid)
     w.do_confirm()
-    w.close_call()
+    w.close_call()  # its write still lands
     assert w.audio is None and w.controller.session is None and w.player.duration == 0
     assert w.segment_model.rowCount() == 0 and not w.act["confirm"].isEnabled()
     w.do_next_segment()  # nothing open: nothing happens
     with qtbot.waitSignal(w.callReady, timeout=20_000):
         w.open_call(calls["basic"])
     w.act["undo"].trigger()
+    settle(qtbot, w)
     assert stored(w)[sid]["status"] == "predicted"
 
 
@@ -186,10 +200,12 @@ def test_undo_that_conflicts_reloads_and_clears_history(qtbot, opened):
     sid = w.controller.session.segments[0].id
     w.state.select(sid)
     w.do_confirm()
+    settle(qtbot, w)
     LabelStore(w.engine).set_note(sid, "someone_else", "I was here")  # another reviewer, meanwhile
     errors = []
     w.controller.error.connect(errors.append)
     w.act["undo"].trigger()
+    settle(qtbot, w)
     assert errors and "someone_else" in errors[0]
     qtbot.waitUntil(lambda: w.controller.undo_group.activeStack().count() == 0, timeout=2000)
     assert stored(w)[sid]["status"] == "confirmed" and stored(w)[sid]["note"] == "I was here"
@@ -202,6 +218,7 @@ def test_rerun_rules_keeps_human_labels(qtbot, opened):
     dead_air = next(s.id for s in w.controller.session.segments if s.category == "dead_air")
     w.state.select(dead_air)
     w.do_confirm()
+    settle(qtbot, w)
     w.settings.lexicon.forbidden = ["much too late"]  # a new phrase, said by the customer at 0:25
     w._set_session_enabled(True)
     assert w.act["rerun_rules"].isEnabled()
@@ -214,8 +231,8 @@ def test_rerun_rules_keeps_human_labels(qtbot, opened):
     assert [s["category"] for s in db.values()].count("dead_air") == 1  # not found twice
     evidence = {s.id: s.evidence for s in load_segments(w.engine, w.controller.session.call_id)}
     assert not any("not my problem" in e for e in evidence.values())  # the old lexicon's finding is gone
-    [found] = [sid for sid, e in evidence.items() if "much too late" in e]
-    assert db[found]["category"] == "forbidden_phrase" and 24 < db[found]["start"] < 29
+    [found] = [sid for sid, e in evidence.items() if "much too late" in e and db[sid]["category"] == "forbidden_phrase"]
+    assert 24 < db[found]["start"] < 29  # (the overtalk there quotes the words too)
 
 
 def test_missing_audio_still_opens_labels_and_transcript(qtbot, window, engine, tmp_path):
@@ -236,4 +253,5 @@ def test_missing_audio_still_opens_labels_and_transcript(qtbot, window, engine, 
     assert "Audio not available" in window.signal_view._message.get_text()
     window.state.select(window.controller.session.segments[0].id)
     window.do_confirm()  # reviewing the labels works without the audio
+    settle(qtbot, window)
     assert stored(window)[window.controller.session.segments[0].id]["status"] == "confirmed"

@@ -7,6 +7,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
+from gui_builders import settle
 from reviewer_app.core.review.viewport import ZOOM_STEP
 from reviewer_app.core.storage import load_segments
 
@@ -79,6 +80,7 @@ def test_drag_an_edge_of_the_selected_segment(qtbot, opened):
     qtbot.wait(10)
     w.signal_view.draw()
     drag(qtbot, view, point(view, seg.end), point(view, 21.0))
+    settle(qtbot, w)
     after = {s.id: s for s in load_segments(w.engine, w.controller.session.call_id)}[seg.id]
     assert after.end == pytest.approx(21.0, abs=0.05) and after.start == seg.start
     assert after.status == "edited"
@@ -90,12 +92,14 @@ def test_shift_drag_draws_a_new_span_in_its_lane(qtbot, opened):
     lane_roles = [lane.role for lane in view._lanes]
     customer = lane_roles.index("customer")
     drag(qtbot, view, point(view, 33.0, customer), point(view, 36.0, customer), Qt.KeyboardModifier.ShiftModifier)
+    settle(qtbot, w)
     new = w.controller.session.get(w.state.selected)
     assert new.category == "missing_closing" and new.role == "customer"
     assert new.start == pytest.approx(33.0, abs=0.1) and new.end == pytest.approx(36.0, abs=0.1)
     w.ask_category = lambda pos=None: None  # cancelling the category menu adds nothing
     n = len(w.controller.session.segments)
     drag(qtbot, view, point(view, 2.0), point(view, 3.0), Qt.KeyboardModifier.ShiftModifier)
+    settle(qtbot, w)
     assert len(w.controller.session.segments) == n
 
 

@@ -13,8 +13,9 @@ from reviewer_app.gui.dialogs.exchange_dialogs import ExportDialog, ExportReques
 JOB_MS = 60_000
 
 
-def wait_job(qtbot, window, kind: str, timeout: int = JOB_MS):
-    return qtbot.waitSignal(window.jobFinished, timeout=timeout, check_params_cb=lambda k, _r: k == kind)
+def wait_job(qtbot, window, signal: str, timeout: int = JOB_MS):
+    """Wait for one of TeamEvents' typed signals (exported, labelsImported, scorecardWritten, queueLoaded)."""
+    return qtbot.waitSignal(getattr(window.team_events, signal), timeout=timeout)
 
 
 def test_export_dialog_builds_the_request(qtbot, opened, tmp_path):
@@ -34,9 +35,9 @@ def test_export_dialog_builds_the_request(qtbot, opened, tmp_path):
 def test_export_writes_files(qtbot, window, tmp_path, fmt, pattern):
     out = tmp_path / "out"
     window.ask_export = lambda: ExportRequest(fmt, str(out))
-    with wait_job(qtbot, window, "export") as blocker:
+    with wait_job(qtbot, window, "exported") as blocker:
         window.act["export"].trigger()
-    paths = blocker.args[1]
+    paths = blocker.args[0]
     assert paths and all(Path(p).is_file() for p in paths)
     assert list(out.glob(pattern))
     assert "Exported" in window.statusBar().currentMessage()
@@ -47,14 +48,14 @@ def test_import_labels_applies_them_to_the_open_call(qtbot, opened, tmp_path):
     track = tmp_path / "call_basic.txt"  # an Audacity label track, found by its file name
     track.write_text("15.380000\t22.380000\tdead_air [both]\n33.000000\t35.000000\trepetition [agent]\n")
     w.ask_label_import = lambda: ImportRequest("audacity", str(track))
-    with wait_job(qtbot, w, "import_labels") as blocker:
+    with wait_job(qtbot, w, "labelsImported") as blocker:
         w.act["import_labels"].trigger()
-    report = blocker.args[1]
+    report = blocker.args[0]
     assert (report.confirmed, report.added, report.rejected) == (1, 1, 2)
     stored = {(s.category, s.status) for s in load_segments(w.engine, w.controller.session.call_id)}
     assert stored == {("dead_air", "confirmed"), ("repetition", "added"), ("overtalk", "rejected"),
                       ("forbidden_phrase", "rejected")}
-    assert w.segment_model.rowCount() == 4  # the open call was reloaded
+    qtbot.waitUntil(lambda: w.segment_model.rowCount() == 4, timeout=10_000)  # the open call was reloaded
     assert "1 added" in w.statusBar().currentMessage()
 
     dialog = ImportLabelsDialog((w.controller.session.call_id, "call_basic.wav"))
@@ -80,9 +81,9 @@ def test_a_bad_label_file_is_one_message(qtbot, window, tmp_path):
 
 def test_scorecard_pdf_of_the_open_call(qtbot, opened, tmp_path):
     opened.ask_save_path = lambda *a: str(tmp_path / "card.pdf")
-    with wait_job(qtbot, opened, "scorecard") as blocker:
+    with wait_job(qtbot, opened, "scorecardWritten") as blocker:
         opened.act["scorecard"].trigger()
-    pdf = Path(blocker.args[1])
+    pdf = Path(blocker.args[0])
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 5000
     assert "card.pdf" in opened.statusBar().currentMessage()
 
@@ -117,10 +118,10 @@ def test_dashboard_plots_the_agents_and_saves_a_pdf(qtbot, window, calls, tmp_pa
 
 
 def test_review_queue_opens_the_call_at_the_segment(qtbot, window, calls):
-    with wait_job(qtbot, window, "queue") as blocker:
+    with wait_job(qtbot, window, "queueLoaded") as blocker:
         window.act["review_queue"].trigger()
     assert window.queue_dock.isVisible()
-    items = blocker.args[1]
+    items = blocker.args[0]
     panel = window.queue_panel
     assert panel.table.rowCount() == len(items) > 0
     row = next(r for r, item in enumerate(items) if item.segment_id is not None)
@@ -133,16 +134,16 @@ def test_review_queue_opens_the_call_at_the_segment(qtbot, window, calls):
     assert "Queue:" in window.statusBar().currentMessage()
 
     panel.strategy_box.setCurrentIndex(panel.strategy_box.findData("lowest"))
-    with wait_job(qtbot, window, "queue") as blocker:
+    with wait_job(qtbot, window, "queueLoaded") as blocker:
         panel.refresh_button.click()
-    assert [i.call_id for i in blocker.args[1]] == [calls["basic"].id, calls["mono"].id]  # 71 before 98
+    assert [i.call_id for i in blocker.args[0]] == [calls["basic"].id, calls["mono"].id]  # 71 before 98
 
 
 def test_what_if_shows_added_and_removed_before_saving(qtbot, window, tmp_path):
     from reviewer_app.gui.dialogs.settings_dialog import SettingsDialog
 
     dialog = SettingsDialog(window.settings, str(tmp_path / "s.toml"), engine=window.engine,
-                            pool=window.lanes.analysis)
+                            ops=window.ops)
     qtbot.addWidget(dialog)
     dialog.show()
     panel = dialog.what_if

@@ -5,6 +5,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
 
+from gui_builders import settle
 from reviewer_app.core.storage import LabelStore
 from reviewer_app.core.storage.repository import load_analysis
 
@@ -50,6 +51,7 @@ def test_words_in_problem_segments_are_marked(qtbot, opened):
     sid = next(s.id for s in w.controller.session.segments if s.category == "forbidden_phrase")
     w.state.select(sid)
     w.do_reject()  # rejected findings are not marked any more
+    settle(qtbot, w)
     assert not underlined("problem")
 
 
@@ -68,6 +70,7 @@ def test_edit_a_turn_in_place_and_undo(qtbot, opened):
     editor.selectAll()
     qtbot.keyClicks(editor, "look, that is not my department")
     qtbot.keyClick(editor, Qt.Key.Key_Return)
+    settle(qtbot, w)
     assert stored_turn(5).text == "look, that is not my department"
     assert [x.word for x in stored_turn(5).words][-1] == "department"
     assert "not my department" in w.transcript.toPlainText()
@@ -75,9 +78,10 @@ def test_edit_a_turn_in_place_and_undo(qtbot, opened):
     assert (event.action, event.reviewer, event.before["text"], event.after["text"]) == (
         "turn_edit", "tester", "look, that's not my problem", "look, that is not my department")
     w.act["undo"].trigger()
+    settle(qtbot, w)
     assert stored_turn(5).text == "look, that's not my problem"
     assert "that's not my problem" in w.transcript.toPlainText()
-    assert [e.action for e in LabelStore(w.engine).events(call_id)] == ["turn_edit", "turn_edit"]
+    assert [e.action for e in LabelStore(w.engine).events(call_id)] == ["turn_edit", "undo"]
 
 
 def test_escape_cancels_an_edit(qtbot, opened):

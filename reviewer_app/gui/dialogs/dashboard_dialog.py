@@ -29,10 +29,9 @@ from PySide6.QtWidgets import (
 
 from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.settings import Settings
-from reviewer_app.gui.jobs import run_query
+from reviewer_app.gui.ops import Lane, Ops
 from reviewer_app.gui.theme import GRADE_COLORS
 from reviewer_app.gui.widgets.dashboard_charts import ChartCanvas, draw_habits, draw_trend
-from reviewer_app.gui.workers import Lanes
 from reviewer_app.gui.widgets.tables import read_only_table
 
 DEFAULT_PATTERN = r"(?P<date>\d{4}-\d{2}-\d{2})_(?P<team>[A-Za-z]+)_(?P<agent>[A-Za-z]+)_"
@@ -57,12 +56,12 @@ def agent_rows(board) -> list[list[str]]:
 
 
 class DashboardDialog(QDialog):
-    def __init__(self, engine, settings: Settings, lanes: Lanes, parent=None) -> None:
+    def __init__(self, engine, settings: Settings, ops: Ops, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Agent dashboard")
         self.setModal(False)
         self.resize(1280, 900)
-        self.engine, self.settings, self.lanes = engine, settings, lanes
+        self.engine, self.settings, self.ops = engine, settings, ops
         self.board = None
         layout = QVBoxLayout(self)
 
@@ -144,8 +143,9 @@ class DashboardDialog(QDialog):
         self.show_button.setEnabled(False)
         self.status.setStyleSheet("")
         self.status.setText("Reading the library…")
-        run_query(self.lanes.team, build, self, self.show_board, self._error,
-                  on_finished=lambda: self.show_button.setEnabled(True))
+        self.ops.query(build, lane=Lane.TEAM, owner=self, on_success=self.show_board,
+                       on_failure=lambda f: self._error(f.message),
+                       on_done=lambda: self.show_button.setEnabled(True))
 
     def _error(self, message: str) -> None:
         self.status.setStyleSheet("color: #b00020; font-weight: bold;")

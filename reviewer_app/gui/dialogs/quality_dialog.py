@@ -18,9 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from reviewer_app.core.errors import ReviewerError
-from reviewer_app.gui.jobs import run_query
+from reviewer_app.gui.ops import Lane, Ops
 from reviewer_app.gui.theme import GRADE_COLORS
-from reviewer_app.gui.workers import Lanes
 from reviewer_app.gui.widgets.tables import read_only_table
 
 COLUMNS = ("#", "Clip", "Grade", "Score", "Seconds", "Noise", "Clipping", "Dropouts", "Silence", "Repetitions",
@@ -41,12 +40,12 @@ def clip_cells(n: int, c) -> list[str]:
 class QualityDialog(QDialog):
     clipActivated = Signal(int)  # call id
 
-    def __init__(self, engine, lanes: Lanes, parent=None) -> None:
+    def __init__(self, engine, ops: Ops, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Speech-data quality")
         self.setModal(False)
         self.resize(1200, 700)
-        self.engine, self.lanes = engine, lanes
+        self.engine, self.ops = engine, ops
         self.clips: list = []
         layout = QVBoxLayout(self)
         intro = QLabel("Clips ranked by quality for ASR training data: noise, clipping and dropouts, silence "
@@ -89,8 +88,9 @@ class QualityDialog(QDialog):
         self.refresh_button.setEnabled(False)
         self.summary.setStyleSheet("")
         self.summary.setText("Rating the clips…")
-        run_query(self.lanes.team, lambda _c: rank_clips(engine), self, self.show_clips, self._error,
-                  on_finished=lambda: self.refresh_button.setEnabled(True))
+        self.ops.query(lambda _c: rank_clips(engine), lane=Lane.TEAM, owner=self, on_success=self.show_clips,
+                       on_failure=lambda f: self._error(f.message),
+                       on_done=lambda: self.refresh_button.setEnabled(True))
 
     def _error(self, message: str) -> None:
         self.summary.setStyleSheet("color: #b00020; font-weight: bold;")

@@ -32,14 +32,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.progress import Progress
 from reviewer_app.core.settings import Settings, save_settings
-from reviewer_app.gui.jobs import Job, run_query
+from reviewer_app.gui.ops import Failure, Lane, Ops, SingleJob
 from reviewer_app.gui.models import training_tables as tt
 from reviewer_app.gui.training_process import TrainingProcess
 from reviewer_app.gui.widgets.loss_curve import LossCurve
-from reviewer_app.gui.workers import Lanes
 from reviewer_app.gui.widgets.tables import read_only_table
 
 GOOD, BAD, MUTED = "#2e8540", "#b00020", "#777777"
@@ -74,14 +72,15 @@ def _table(columns) -> QTableWidget:
 
 class RetrainDialog(QDialog):
     promoted = Signal(str)  # the version now in use
+    discarded = Signal(str)  # the version whose weights were deleted
     finishedRun = Signal(dict)  # the final event of a run (done / cancelled / error)
 
-    def __init__(self, engine, settings: Settings, db_url: str, lanes: Lanes, rescorer: Job, parent=None) -> None:
+    def __init__(self, engine, settings: Settings, db_url: str, ops: Ops, rescorer: SingleJob, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Retrain the detector")
         self.setModal(False)
         self.resize(1180, 860)
-        self.engine, self.settings, self.db_url, self.lanes, self.rescorer = engine, settings, db_url, lanes, rescorer
+        self.engine, self.settings, self.db_url, self.ops, self.rescorer = engine, settings, db_url, ops, rescorer
         self.preview: dict | None = None
         self.result: dict | None = None
         self.final: dict | None = None
@@ -209,8 +208,9 @@ class RetrainDialog(QDialog):
         from reviewer_app.core.training.preview import training_preview
 
         engine, settings = self.engine, self.settings
-        run_query(self.lanes.team, lambda _c: training_preview(engine, settings), self,
-                  self.show_preview, lambda m: self._say(f"Cannot read the reviewed labels: {m}", BAD))
+        self.ops.query(lambda _c: training_preview(engine, settings), lane=Lane.TEAM, owner=self,
+                       on_success=self.show_preview,
+                       on_failure=lambda f: self._say(f"Cannot read the reviewed labels: {f}", BAD))
 
     def show_preview(self, preview: dict) -> None:
         self.preview = preview
@@ -366,9 +366,10 @@ class RetrainDialog(QDialog):
         version, engine = self.result["version"], self.engine
         self._buttons("loading")
         self._say(f"Promoting {version}…")
-        run_query(self.lanes.team, lambda _c: promote(engine, version), self,
-                  lambda _row: self._on_promoted(version),
-                  lambda m: (self._say(f"Cannot promote {version}: {m}", BAD), self._buttons("result")))
+        self.ops.write(lambda _c: promote(engine, version), owner=self,
+                       on_success=lambda _row: self._on_promoted(version),
+                       on_failure=lambda f: (self._say(f"Cannot promote {version}: {f}", BAD),
+                                             self._buttons("result")))
 
     def _on_promoted(self, version: str) -> None:
         self._say(f"Version {version} is now in use. Re-scoring the unreviewed calls in the background…", GOOD)
@@ -401,14 +402,21 @@ class RetrainDialog(QDialog):
         in_use = (self.preview or {}).get("policy", {}).get("model_version", "the model in use")
         from reviewer_app.core.model.registry import discard
 
-        try:
-            discard(self.engine, version)
-        except ReviewerError as exc:
-            self._say(f"Could not discard {version}: {exc}", BAD)
-            return
-        self._say(f"Discarded {version}: its weights are deleted and {in_use} stays in use.")
-        self.result = None
-        self._buttons("settled")
+        engine = self.engine
+        self._buttons("loading")
+        self._say(f"Discarding {version}…")
+
+        def discarded(_value) -> None:
+            self._say(f"Discarded {version}: its weights are deleted and {in_use} stays in use.")
+            self.result = None
+            self._buttons("settled")
+            self.discarded.emit(version)
+
+        def refused(failure: Failure) -> None:
+            self._say(f"Could not discard {version}: {failure}", BAD)
+            self._buttons("result")
+
+        self.ops.write(lambda _c: discard(engine, version), owner=self, on_success=discarded, on_failure=refused)
 
     # --- closing ------------------------------------------------------------------------------
 

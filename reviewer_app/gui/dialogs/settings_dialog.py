@@ -53,7 +53,7 @@ def _number_field(value):
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, settings: Settings, path: str, parent=None, *, engine=None, pool=None) -> None:
+    def __init__(self, settings: Settings, path: str, parent=None, *, engine=None, ops=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.resize(900, 760)
@@ -71,7 +71,7 @@ class SettingsDialog(QDialog):
         tabs = QTabWidget()
         layout.addWidget(tabs)
         tabs.addTab(self._general_tab(), "General")
-        tabs.addTab(self._thresholds_page(engine, pool), "Thresholds")
+        tabs.addTab(self._thresholds_page(engine, ops), "Thresholds")
         tabs.addTab(self._lexicon_tab(), "Lexicons")
         tabs.addTab(self._scroll(self._score_tab()), "Scoring")
         where = QLabel(f"Saved to {path}")
@@ -141,9 +141,9 @@ class SettingsDialog(QDialog):
             form.addRow(f.name.replace("_", " "), box)
         return page
 
-    def _thresholds_page(self, engine, pool) -> QWidget:
+    def _thresholds_page(self, engine, ops) -> QWidget:
         rules = self._scroll(self._rules_tab())
-        if engine is None or pool is None:
+        if engine is None or ops is None:
             return rules
         from reviewer_app.gui.widgets.whatif_panel import WhatIfPanel
 
@@ -151,7 +151,7 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(rules, 3)
-        self.what_if = WhatIfPanel(engine, pool, self.result_settings)
+        self.what_if = WhatIfPanel(engine, ops, self.result_settings)
         layout.addWidget(self.what_if, 2)
         return page
 

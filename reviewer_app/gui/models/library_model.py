@@ -34,6 +34,21 @@ class LibraryModel(QAbstractTableModel):
                 self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
                 return
 
+    def upsert_calls(self, calls) -> None:
+        """Put these summaries in place: changed rows are repainted, new ones appended."""
+        for call in calls:
+            row = self.row_of(call.id)
+            if row >= 0:
+                self._calls[row] = call
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+            else:
+                self.beginInsertRows(QModelIndex(), len(self._calls), len(self._calls))
+                self._calls.append(call)
+                self.endInsertRows()
+
+    def find_sha(self, sha256: str) -> CallSummary | None:
+        return next((c for c in self._calls if c.sha256 == sha256), None)
+
     def call_at(self, row: int) -> CallSummary | None:
         return self._calls[row] if 0 <= row < len(self._calls) else None
 

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from reviewer_app.core.errors import SettingsError
 from reviewer_app.core.progress import Progress
 from reviewer_app.core.settings import Settings
-from reviewer_app.gui.jobs import Job
+from reviewer_app.gui.ops import Lane, SingleJob
 from reviewer_app.gui.theme import CATEGORY_LABELS
 from reviewer_app.gui.widgets.tables import read_only_table
 
@@ -52,11 +52,11 @@ def whatif_summary(result) -> str:
 
 
 class WhatIfPanel(QWidget):
-    def __init__(self, engine, pool, settings_now: Callable[[], Settings], parent=None) -> None:
+    def __init__(self, engine, ops, settings_now: Callable[[], Settings], parent=None) -> None:
         super().__init__(parent)
         self.engine = engine
         self._settings_now = settings_now
-        self.job = Job(pool, self)
+        self.job = SingleJob(ops, Lane.ANALYSIS, self)
         self.result = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 0)
