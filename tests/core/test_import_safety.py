@@ -561,3 +561,14 @@ def test_import_steps_is_a_generator_of_progress(lib, tmp_path):
             break
     assert messages[0].startswith("reading") and messages[-1] == "labels imported"
     assert (report.confirmed, report.rejected) == (1, 2)
+
+
+def test_11_a_label_stored_past_the_end_before_the_fix_does_not_break_the_dashboard(lib, tmp_path, app_env):
+    url, engine, _ = lib
+    with engine.begin() as conn:  # as an import before this fix could leave it
+        conn.execute(text('UPDATE segments SET "end" = 1e308 WHERE category = \'dead_air\''))
+    pdf = tmp_path / "agents.pdf"
+    done = cli(["dashboard", "--db", url, "--pdf", pdf, "--pattern", "(?P<agent>[a-z]+)"], app_env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert pdf.stat().st_size > 1000 and not list(tmp_path.glob("*.tmp"))
+    assert "e+" not in done.stdout and len(max(done.stdout.splitlines(), key=len)) < 300

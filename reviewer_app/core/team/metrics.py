@@ -61,7 +61,14 @@ def _talk(record: CallRecord, role: str) -> float:
 
 
 def _category_seconds(record: CallRecord, category: str) -> float:
-    return intervals.total(intervals.merge((s.start, s.end) for s in record.findings if s.category == category))
+    """Seconds of the call covered by `category`, counted inside the call only.
+
+    A label stored past the call's end (possible before imports checked it)
+    must not turn a share into 1e308 %.
+    """
+    duration = record.analysis.audio.duration_s
+    spans = ((max(0.0, s.start), min(s.end, duration)) for s in record.findings if s.category == category)
+    return intervals.total(intervals.merge((a, b) for a, b in spans if b > a))
 
 
 def speech_rate(record: CallRecord) -> tuple[float | None, str]:
