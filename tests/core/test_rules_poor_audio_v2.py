@@ -439,3 +439,15 @@ def test_noise_bursts_with_a_quiet_line_between_are_two_findings(voices):
     assert len(found) == 2, found
     assert found[0].start < lo and found[0].end > lo - 1.0 and found[1].start < hi + 1.0 and found[1].end > hi
     assert found[0].end <= lo + 2.5 and found[1].start >= hi - 2.5  # the quiet middle of the pause is no noise
+
+
+@pytest.mark.parametrize("freq", [50.0, 60.0])
+@pytest.mark.parametrize("seed", [0, 7])
+def test_hum_floor_is_measured_at_its_level(freq, seed):
+    """Hum with harmonics at -40 dBFS RMS: its floor (FLOOR_PERCENTILE of the 30 ms power mean) is -40 within
+    0.7 dB; on 10 ms frames (half a period of 50 Hz) the percentile falls up to 2 dB under it."""
+    from reviewer_app.core.synth.injections import mains_hum
+    hum = mains_hum(10 * SR, SR, freq, rng=np.random.default_rng(seed)) * 10 ** (-40 / 20)
+    energy = frame_features(hum.astype(np.float32), SR).energy_db.astype(float)
+    floor = np.percentile(poor_audio._floor_energy(energy), poor_audio.FLOOR_PERCENTILE)
+    assert floor == pytest.approx(-40.0, abs=0.7)

@@ -56,7 +56,8 @@ the side that carries it, never on the side that only hears its leak.
     the call, is low level (a side 30-45 dB down stays speech for the voice
     activity detector, which hears quiet channels raised, so it is reported
     here and is not dead air);
-  * noise floor = 30th percentile of the energy of the window's quiet frames
+  * noise floor = 30th percentile of the energy (the power mean over 30 ms,
+    `_floor_energy`: 10 ms is half a period of 50 Hz hum) of the window's quiet frames
     (not active on any channel, not digital silence, within
     `rules.poor_audio_window_s` of the side's own speech if it speaks at all,
     so that hold music or comfort noise in a long hold is not taken for
@@ -124,6 +125,7 @@ CLIP_REPORT_JOIN_S = 1.0  # runs closer than this are one finding (clipped speec
 SUDDEN_DB = 30.0
 LEVEL_PERCENTILE = 75
 FLOOR_PERCENTILE = 30
+FLOOR_FRAMES = 3  # the floor is measured on the power mean of this many frames (30 ms: over a period of hum)
 MIN_SHARE = 0.25  # share of a window's frames needed to measure speech level or noise floor
 MIN_FLOOR_S = 1.0  # quiet time needed for a channel-wide noise floor
 CRACKLE_WINDOW_S = 1.0  # clicks are counted per second
@@ -241,13 +243,13 @@ def dropouts(ch: ChannelSignal, role: str, rules: RuleSettings) -> list[Segment]
 
 
 def _window_causes(energy, flatness, active, quiet, global_floor, ref_level, rules: RuleSettings,
-                   own_level=None, burst_snr=None) -> dict[str, float]:
-    """Causes flagged in one window, each with its measured value."""
+                   own_level=None, burst_snr=None, floor_energy=None) -> dict[str, float]:
+    """Causes flagged in one window, each with its measured value (the floor on `floor_energy` if given)."""
     size = len(energy)
     causes: dict[str, float] = {}
     floor = global_floor
     if quiet.sum() >= MIN_SHARE * size:
-        floor = float(np.percentile(energy[quiet], FLOOR_PERCENTILE))
+        floor = float(np.percentile((energy if floor_energy is None else floor_energy)[quiet], FLOOR_PERCENTILE))
         if own_level is not None and active.sum() < MIN_SHARE * size and own_level - floor < rules.noise_snr_db:
             causes["burst"] = own_level - floor  # noise while this side is silent, close to its speech level
     if burst_snr is not None:
@@ -352,6 +354,17 @@ def _burst_snr(energy, active, quiet, own_level, rules: RuleSettings, hop: float
     usual = float(np.median(floor[measured]))
     burst = measured & (floor - usual >= rules.noise_burst_rise_db) & (own_level - floor < rules.noise_snr_db)
     return np.where(burst, own_level - floor, np.nan)
+
+
+def _floor_energy(energy: np.ndarray) -> np.ndarray:
+    """Frame energy as the noise floor is measured: the power mean over FLOOR_FRAMES frames (30 ms).
+
+    A 10 ms frame is half a period of 50 Hz hum: its energy swings with the
+    phase, and the floor's low percentile would fall 3 dB under the hum's
+    level; over 30 ms (as in `_burst_snr`) it holds.
+    """
+    power = np.convolve(10 ** (energy / 10), np.ones(FLOOR_FRAMES) / FLOOR_FRAMES, mode="same")
+    return 10 * np.log10(np.maximum(power, 1e-12))
 
 
 def _music(energy: np.ndarray, pitch: np.ndarray, silent: np.ndarray, m: int) -> np.ndarray:
@@ -492,7 +505,8 @@ def _level_and_noise(ch: ChannelSignal, others: list[ChannelSignal], role: str,
         reach = intervals.merge((s - rules.poor_audio_window_s, e + rules.poor_audio_window_s)
                                 for s, e in intervals.from_mask(active, hop))
         quiet &= intervals.to_mask(reach, n, hop)
-    global_floor = (float(np.percentile(energy[quiet], FLOOR_PERCENTILE))
+    line = _floor_energy(energy)
+    global_floor = (float(np.percentile(line[quiet], FLOOR_PERCENTILE))
                     if quiet.sum() * hop >= MIN_FLOOR_S else None)
     ref_level = max((lv for lv in map(speech_level, others) if lv is not None), default=None)
     own_level = speech_level(ch)
@@ -503,17 +517,17 @@ def _level_and_noise(ch: ChannelSignal, others: list[ChannelSignal], role: str,
         if music[sl].sum() >= (1 - MIN_SHARE) * (sl.stop - sl.start):  # this side is silent and music plays: a hold
             continue
         causes = _window_causes(energy[sl], flatness[sl], active[sl], quiet[sl], global_floor, ref_level, rules,
-                                own_level, None if burst_snr is None else burst_snr[sl])
+                                own_level, None if burst_snr is None else burst_snr[sl], line[sl])
         if causes:
             found[k] = causes
-    floor, flat = _window_floors(energy, flatness, ~active & ~digital & ~music, m)
+    floor, flat = _window_floors(line, flatness, ~active & ~digital & ~music, m)
     clean: list[tuple[float, float]] = []
     if own_level is not None:
         with np.errstate(invalid="ignore"):
             quiet_line = (own_level - floor >= rules.noise_snr_db) & (floor <= rules.noise_floor_dbfs)
         clean = [(k * m * hop, min(n, (k + 1) * m) * hop) for k in np.flatnonzero(quiet_line) if k not in found]
     if found and global_floor is not None:
-        near_floor, near_flat = _window_floors(energy, flatness, quiet, m)
+        near_floor, near_flat = _window_floors(line, flatness, quiet, m)
         count = math.ceil(n / m)
         speaking = np.add.reduceat(active.astype(float), np.arange(count) * m)
         silent = speaking < MIN_SHARE * np.minimum(m, n - np.arange(count) * m)
