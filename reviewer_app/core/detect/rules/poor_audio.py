@@ -74,10 +74,11 @@ the side that carries it, never on the side that only hears its leak.
   * median spectral flatness of active frames above `rules.noise_flatness`
     is noisy speech;
   * hold music is not noise: where this side is silent and half of its
-    frames are pitched (periodic) with a level spread of STEADY_DB (6 dB) or
-    a pitch spread of a semitone (notes that change, start and die away; see
-    `_music`), those frames are neither quiet frames nor a window to judge.
-    Mains hum is pitched but steady in both, line noise is not pitched;
+    frames are pitched (periodic) with a moving pitch (a third of them over a
+    semitone from their median) or, at the main pitch, a level spread of
+    STEADY_DB (6 dB: notes that change, start and die away; see `_music`),
+    those frames are neither quiet frames nor a window to judge. Mains hum
+    is pitched but steady in both, line noise is not pitched;
   * steady noise through silences (`_through_silence`): a run of windows
     flagged for noise (floor, SNR, noise while silent or under speech) goes
     on over the windows where this side is silent (the other side's speech
@@ -360,8 +361,8 @@ def _floor_energy(energy: np.ndarray) -> np.ndarray:
     """Frame energy as the noise floor is measured: the power mean over FLOOR_FRAMES frames (30 ms).
 
     A 10 ms frame is half a period of 50 Hz hum: its energy swings with the
-    phase, and the floor's low percentile would fall 3 dB under the hum's
-    level; over 30 ms (as in `_burst_snr`) it holds.
+    phase, and the floor's low percentile fell up to 2 dB under the level of
+    hum with harmonics; over 30 ms (as in `_burst_snr`) it is within 0.7 dB.
     """
     power = np.convolve(10 ** (energy / 10), np.ones(FLOOR_FRAMES) / FLOOR_FRAMES, mode="same")
     return 10 * np.log10(np.maximum(power, 1e-12))
