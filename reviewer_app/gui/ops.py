@@ -218,7 +218,7 @@ class Ops(QObject):
     def _ended(self, delivery: _Delivery) -> None:
         self._in_flight.pop(delivery, None)
         delivery.deleteLater()
-        if not self._in_flight:
+        if not self._in_flight and isValid(self):  # (a closed window's Ops may be gone by now)
             self.settled.emit()
 
     def wait(self, msecs: int = 10_000) -> None:

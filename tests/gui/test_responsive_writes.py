@@ -23,7 +23,7 @@ from reviewer_app.gui.ops import Lane
 
 HOLD_MS = 2000
 TICK_MS = 20
-MAX_GAP_S = 0.2
+MAX_GAP_S = 0.2  # on a quiet machine; see allowed_gap()
 
 
 class Ticker:
@@ -53,6 +53,17 @@ def pg_engine(postgres_server):
     engine.dispose()
 
 
+def allowed_gap(qtbot) -> float:
+    """MAX_GAP_S, or twice the longest gap of the idle event loop over 1 s when the machine is so busy
+    that the GUI thread is not scheduled that often (never above a quarter of the hold: a window
+    that waits for the lock on its GUI thread stops for the whole HOLD_MS)."""
+    ticker = Ticker()
+    ticker.start()
+    qtbot.wait(1000)
+    idle = ticker.stop()
+    return min(max(MAX_GAP_S, 2 * idle), HOLD_MS / 4000)
+
+
 def open_window(qtbot, engine, settings, tmp_path):
     from reviewer_app.gui.main_window import MainWindow
 
@@ -63,7 +74,8 @@ def open_window(qtbot, engine, settings, tmp_path):
     settle(qtbot, win)
     with qtbot.waitSignal(win.callReady, timeout=20_000):
         win.open_call(find_call(engine, basic_analysis().audio.sha256))
-    settle(qtbot, win)
+    qtbot.wait(300)  # the debounced spectrogram request goes out...
+    settle(qtbot, win)  # ...and everything the opening started has finished
     return win
 
 
@@ -73,11 +85,14 @@ def status_of(engine, call_id, sid):
 
 def confirm_behind_lock(qtbot, win, lock, release, unlock):
     """Confirm the first segment through the UI while `lock()` holds it; `release()` after HOLD_MS.
-    Returns (segment id, max event-loop gap in s while locked, writes still waiting at the release).
+    Asserts the longest event-loop gap while locked stays under allowed_gap(); returns (segment id,
+    writes still waiting at the release).
     Should the confirm block the GUI thread, a watchdog thread calls `unlock()` so the test fails
     instead of hanging."""
     sid = win.controller.session.segments[0].id
     win.state.select(sid)
+    settle(qtbot, win)
+    limit = allowed_gap(qtbot)
     lock(sid)
     waiting = []
     ticker = Ticker()
@@ -101,8 +116,9 @@ def confirm_behind_lock(qtbot, win, lock, release, unlock):
     after = ticker.stop()
     print(f"\n{win.engine.dialect.name}: max event-loop gap while the lock was held {held[0] * 1000:.0f} ms "
           f"(tick {TICK_MS} ms, held {HOLD_MS} ms); from the release until the change was shown "
-          f"{after * 1000:.0f} ms")
-    return sid, held[0], waiting[0]
+          f"{after * 1000:.0f} ms; allowed {limit * 1000:.0f} ms")
+    assert held[0] < limit, f"the event loop stopped for {held[0] * 1000:.0f} ms while the lock was held"
+    return sid, waiting[0]
 
 
 def test_confirm_behind_a_postgresql_row_lock_keeps_the_window_responsive(qtbot, pg_engine, settings, tmp_path):
@@ -119,11 +135,10 @@ def test_confirm_behind_a_postgresql_row_lock_keeps_the_window_responsive(qtbot,
         holder.rollback()
 
     try:
-        sid, gap, waiting = confirm_behind_lock(qtbot, win, lock, release, holder.rollback)
+        sid, waiting = confirm_behind_lock(qtbot, win, lock, release, holder.rollback)
     finally:
         holder.close()
-    assert waiting == 1  # the confirm was queued behind the lock...
-    assert gap < MAX_GAP_S  # ...and the event loop kept running
+    assert waiting == 1  # the confirm was queued behind the lock while the event loop kept running
     assert status_of(pg_engine, call_id, sid) == "confirmed"  # then it landed
     assert win.controller.session.get(sid).status == "confirmed"
     assert win.segment_model.segment_at(win.segment_model.row_of(sid)).status == "confirmed"
@@ -148,10 +163,9 @@ def test_a_change_made_under_the_lock_is_a_clear_conflict(qtbot, pg_engine, sett
         holder.commit()
 
     try:
-        sid, gap, _waiting = confirm_behind_lock(qtbot, win, lock, release, holder.rollback)
+        sid, _waiting = confirm_behind_lock(qtbot, win, lock, release, holder.rollback)
     finally:
         holder.close()
-    assert gap < MAX_GAP_S
     assert errors and "reloaded" in errors[0], errors
     assert status_of(pg_engine, call_id, sid) == "rejected"  # not overwritten
     settle(qtbot, win)
@@ -172,9 +186,9 @@ def test_confirm_behind_a_sqlite_write_lock_keeps_the_window_responsive(qtbot, e
         holder.execute("ROLLBACK")
 
     try:
-        sid, gap, waiting = confirm_behind_lock(qtbot, win, lock, release, lambda: holder.execute("ROLLBACK"))
+        sid, waiting = confirm_behind_lock(qtbot, win, lock, release, lambda: holder.execute("ROLLBACK"))
     finally:
         holder.close()
-    assert waiting == 1 and gap < MAX_GAP_S
+    assert waiting == 1
     assert status_of(engine, call_id, sid) == "confirmed"
     assert win.controller.session.get(sid).status == "confirmed"
