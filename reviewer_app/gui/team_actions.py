@@ -2,10 +2,11 @@
 PDF; the Team menu (review queue, agent dashboard, speech-data quality); Retrain; and the detector
 policy in the status bar.
 
-Library-wide reads run on the team lane, the label import (a write) on the
-write lane, re-scoring after a promotion on the analysis lane (all through
-gui/ops.py); PDFs are written on the GUI thread behind a busy cursor (report
-rendering changes matplotlib's rcParams while it runs). Each finished job is
+Library-wide reads (and a scorecard's data) run on the team lane, the label
+import (a write) on the write lane, re-scoring after a promotion on the
+analysis lane (all through gui/ops.py); PDFs are written on the GUI thread
+behind a busy cursor (report rendering changes matplotlib's rcParams while it
+runs). Each finished job is
 announced by one typed signal of TeamEvents.
 """
 from __future__ import annotations
@@ -160,31 +161,40 @@ class TeamActions:
                                                 reject_missing=request.reject_missing),
                        owner=self, on_success=done, on_failure=lambda f: self.show_error(f"Import failed: {f}"))
 
-    def do_scorecard(self, path: str | None = None) -> str | None:
+    def do_scorecard(self, path: str | None = None) -> bool:
+        """Read the open call's scorecard on the team lane, then write the PDF on the GUI thread
+        (report rendering changes matplotlib's rcParams while it runs); TeamEvents.scorecardWritten."""
         session = self.controller.session
         if session is None:
             self.show_info("Open a call first.")
-            return None
+            return False
         path = path or self.ask_save_path("Save the scorecard", f"{Path(session.call.path).stem}_scorecard.pdf",
                                           "PDF (*.pdf)")
         if not path:
-            return None
+            return False
         from reviewer_app.core.reports.scorecard import build_scorecard, write_scorecard_pdf
 
-        QApplication.setOverrideCursor(QCursor(Qt.CursorShape.WaitCursor))
-        try:
-            card = build_scorecard(self.engine, session.call, self.settings)
-            written = write_scorecard_pdf(card, path)
-        except (OSError, ReviewerError) as exc:
-            self.show_error(f"{path}: cannot write the scorecard ({exc})")
-            return None
-        finally:
-            QApplication.restoreOverrideCursor()
-        self._last_folder = str(Path(path).parent)
-        self.show_info(f"Wrote {written}: score {card.score.value} ({card.score.grade}), "
-                       f"{len(card.problems)} problem(s)")
-        self.team_events.scorecardWritten.emit(str(written))
-        return str(written)
+        engine, call, settings = self.engine, session.call, self.settings
+
+        def write(card) -> None:
+            QApplication.setOverrideCursor(QCursor(Qt.CursorShape.WaitCursor))
+            try:
+                written = write_scorecard_pdf(card, path)
+            except (OSError, ReviewerError) as exc:
+                self.show_error(f"{path}: cannot write the scorecard ({exc})")
+                return
+            finally:
+                QApplication.restoreOverrideCursor()
+            self._last_folder = str(Path(path).parent)
+            self.show_info(f"Wrote {written}: score {card.score.value} ({card.score.grade}), "
+                           f"{len(card.problems)} problem(s)")
+            self.team_events.scorecardWritten.emit(str(written))
+
+        self.show_info(f"Reading the scorecard of {Path(call.path).name}…")
+        self.ops.query(lambda _c: build_scorecard(engine, call, settings), lane=Lane.TEAM, owner=self,
+                       on_success=write,
+                       on_failure=lambda f: self.show_error(f"{path}: cannot write the scorecard ({f})"))
+        return True
 
     # --- Team: review queue, dashboard, quality -------------------------------------------------
 
