@@ -89,7 +89,7 @@ class ReviewActions:
         if session is None:
             return
         segments = session.segments
-        self.segment_model.set_segments(segments)
+        self.segment_model.apply(change, segments)  # the rows the write changed, or all when it moved rows
         self.signal_view.set_segments(segments)
         self.overview.set_segments(segments)
         self.transcript.set_segments(segments)

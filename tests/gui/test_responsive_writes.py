@@ -192,3 +192,20 @@ def test_confirm_behind_a_sqlite_write_lock_keeps_the_window_responsive(qtbot, e
     assert waiting == 1
     assert status_of(engine, call_id, sid) == "confirmed"
     assert win.controller.session.get(sid).status == "confirmed"
+
+
+def test_a_write_repaints_only_the_rows_it_changed(qtbot, opened):
+    w = opened
+    model = w.segment_model
+    first, second = (s.id for s in w.controller.session.segments[:2])
+    painted, reset = [], []
+    model.dataChanged.connect(lambda a, b: painted.append((a.row(), b.row())))
+    model.modelReset.connect(lambda: reset.append(1))
+    w.state.select(second)
+    w.act["reject"].trigger()
+    settle(qtbot, w)
+    assert painted == [(1, 1)] and not reset  # one row, from the change the write returned
+    assert model.segment_at(1).status == "rejected" and model.segment_at(0).id == first
+    w.act["delete"].trigger()  # a removed row: the table takes the new list
+    settle(qtbot, w)
+    assert reset and model.rowCount() == 2

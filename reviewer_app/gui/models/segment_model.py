@@ -27,6 +27,18 @@ class SegmentTableModel(QAbstractTableModel):
         self._rows = list(segments)
         self.endResetModel()
 
+    def apply(self, change, segments: list[StoredSegment]) -> None:
+        """A SegmentsChanged: when it only rewrote rows in place, repaint just those rows; otherwise
+        (added, removed, reordered) take the new list."""
+        if change is None or change.removed or [s.id for s in segments] != [s.id for s in self._rows]:
+            self.set_segments(segments)
+            return
+        for seg in change.changed:
+            row = self.row_of(seg.id)
+            if row >= 0:
+                self._rows[row] = seg
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
     def segment_at(self, row: int) -> StoredSegment | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
