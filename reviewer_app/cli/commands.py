@@ -77,7 +77,8 @@ def cmd_gui(args) -> int:
     """The reviewer window; with no arguments on the default library (bundled demo calls when empty)."""
     from reviewer_app.gui.app import run_gui
 
-    return run_gui(list(getattr(args, "paths", None) or []), getattr(args, "db", None), getattr(args, "config", None))
+    return run_gui(list(getattr(args, "paths", None) or []), getattr(args, "db", None), getattr(args, "config", None),
+                   getattr(args, "reviewer", None))
 
 
 def cmd_info(args) -> int:
@@ -142,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", metavar="FILE")
     p.add_argument("--db", metavar="URL", help="SQLAlchemy database URL (default: SQLite in the user data dir)")
     p.add_argument("--config", metavar="FILE", help="settings TOML (default: settings.toml in the user data dir)")
+    p.add_argument("--reviewer", metavar="NAME", help="record label changes under this name (overrides the settings)")
     p.set_defaults(func=cmd_gui)
 
     p = sub.add_parser("info", help="versions, folders, model and device in use")

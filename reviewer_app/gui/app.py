@@ -79,8 +79,12 @@ def load_app_settings(settings_path: str | None):
     return Settings(), path
 
 
-def create_window(files: list[str], db_url: str | None, settings_path: str | None = None):
-    """The QApplication (created if needed) and a shown MainWindow. Raises ReviewerError."""
+def create_window(files: list[str], db_url: str | None, settings_path: str | None = None,
+                  reviewer: str | None = None):
+    """The QApplication (created if needed) and a shown MainWindow. Raises ReviewerError.
+
+    `reviewer` overrides the settings' reviewer name for this run. On first start (no settings
+    file yet, no override) the window asks for the name and saves it."""
     from PySide6.QtWidgets import QApplication
 
     from reviewer_app.core import paths
@@ -88,6 +92,9 @@ def create_window(files: list[str], db_url: str | None, settings_path: str | Non
     from reviewer_app.gui.main_window import MainWindow
 
     settings, path = load_app_settings(settings_path)
+    first_start = not path.exists() and not (reviewer and reviewer.strip())
+    if reviewer and reviewer.strip():
+        settings.reviewer.name = " ".join(reviewer.split())
     url = db_url or paths.default_db_url()
     engine = open_database(url)
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "reviewer-app"])
@@ -97,6 +104,8 @@ def create_window(files: list[str], db_url: str | None, settings_path: str | Non
         app.setStyle("Fusion")
     window = MainWindow(engine, settings, str(path), db_label=mask_url(url))  # reads the library in the background
     window.show()
+    if first_start:
+        window.ask_reviewer_name(first_start=True)
     if files:
         window.import_paths(list(files), open_first=True)
     else:
@@ -120,7 +129,8 @@ def _styles() -> list[str]:
     return QStyleFactory.keys()
 
 
-def run_gui(files: list[str], db_url: str | None, settings_path: str | None = None) -> int:
+def run_gui(files: list[str], db_url: str | None, settings_path: str | None = None,
+            reviewer: str | None = None) -> int:
     problem = display_problem()
     if problem:
         print(f"error: cannot open the reviewer window: {problem}", file=sys.stderr)
@@ -144,7 +154,7 @@ def run_gui(files: list[str], db_url: str | None, settings_path: str | None = No
     previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
         try:
-            app, window = create_window(files, db_url, settings_path)
+            app, window = create_window(files, db_url, settings_path, reviewer)
         except ReviewerError as exc:
             print(f"error: {one_line(exc)}", file=sys.stderr)
             return 1

@@ -38,6 +38,8 @@ from reviewer_app.gui.playback import Player
 from reviewer_app.gui.review_actions import ReviewActions
 from reviewer_app.gui.services import CallLoader, ImportRunner, RedetectRunner, SpectrogramService
 from reviewer_app.gui.state import ReviewState
+from reviewer_app.gui.history import HistoryActions
+from reviewer_app.gui.reviewer_name import ReviewerNameActions
 from reviewer_app.gui.team_actions import TeamActions
 from reviewer_app.gui.widgets.library_panel import LibraryPanel
 from reviewer_app.gui.widgets.overview import OverviewStrip
@@ -53,7 +55,7 @@ SESSION_ACTIONS = {"play_pause", "play_segment", "seek_back", "seek_forward", "n
                    "reload", "rerun_rules", "scorecard"}
 
 
-class MainWindow(QMainWindow, ReviewActions, TeamActions):
+class MainWindow(QMainWindow, ReviewActions, TeamActions, HistoryActions, ReviewerNameActions):
     callReady = Signal(int)  # a call's labels and transcript are shown (its audio loaded or failed)
     libraryLoaded = Signal(int)  # the whole library was (re)read: how many calls it holds
 
@@ -95,7 +97,9 @@ class MainWindow(QMainWindow, ReviewActions, TeamActions):
         self.reviewer_label = QLabel()
         self.statusBar().addPermanentWidget(self.reviewer_label)
         self.update_reviewer_label()
+        self._build_reviewer()
         self._build_team()
+        self._build_history()
         self.refresh_library()
         self._restore_geometry()
 
@@ -108,7 +112,7 @@ class MainWindow(QMainWindow, ReviewActions, TeamActions):
         self.transcript = TranscriptView()
         self.segment_table = SegmentTable(self.segment_model)
         self.library = LibraryPanel(self.library_model)
-        self.library.setMinimumWidth(440)
+        self.library.setMinimumWidth(240)
 
         top = QWidget()
         top_layout = QVBoxLayout(top)
@@ -121,7 +125,11 @@ class MainWindow(QMainWindow, ReviewActions, TeamActions):
         bottom = QSplitter(Qt.Orientation.Horizontal)
         bottom.addWidget(self._titled("Transcript", self.transcript))
         bottom.addWidget(self._titled("Segments", self.segment_table))
-        bottom.setSizes([700, 800])
+        bottom.setStretchFactor(0, 2)
+        bottom.setStretchFactor(1, 3)
+        bottom.setChildrenCollapsible(True)
+        bottom.setSizes([600, 900])
+        self.bottom_splitter = bottom
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(top)
@@ -137,7 +145,7 @@ class MainWindow(QMainWindow, ReviewActions, TeamActions):
         self.library_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                                       | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.library_dock)
-        self.resizeDocks([self.library_dock], [430], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.library_dock], [320], Qt.Orientation.Horizontal)
 
     @staticmethod
     def _titled(title: str, widget: QWidget) -> QWidget:
@@ -472,6 +480,20 @@ class MainWindow(QMainWindow, ReviewActions, TeamActions):
         state = qs.value("window_state")
         if isinstance(state, QByteArray):
             self.restoreState(state)
+        for key, splitter in (("views_splitter", self.splitter), ("bottom_splitter", self.bottom_splitter)):
+            saved = qs.value(key)
+            if isinstance(saved, QByteArray):
+                splitter.restoreState(saved)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        """On a narrower window the left docks give up width first (to 30% of the window, at least
+        their minimum), so the signal views and the segment table keep theirs."""
+        super().resizeEvent(event)
+        docks = [d for d in (self.library_dock, getattr(self, "queue_dock", None), getattr(self, "history_dock", None))
+                 if d is not None and d.isVisible() and not d.isFloating()]
+        cap = max(240, int(0.3 * self.width()))
+        if docks and max(d.width() for d in docks) > cap:
+            self.resizeDocks(docks[:1], [cap], Qt.Orientation.Horizontal)
 
     def closeEvent(self, event) -> None:  # noqa: N802
         self.player.stop()
@@ -480,5 +502,7 @@ class MainWindow(QMainWindow, ReviewActions, TeamActions):
         qs = QSettings("reviewer_app", "reviewer")
         qs.setValue("geometry", self.saveGeometry())
         qs.setValue("window_state", self.saveState())
+        qs.setValue("views_splitter", self.splitter.saveState())
+        qs.setValue("bottom_splitter", self.bottom_splitter.saveState())
         self.ops.wait(5000)
         super().closeEvent(event)

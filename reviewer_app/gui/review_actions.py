@@ -213,8 +213,8 @@ class ReviewActions:
         if seg is None:
             return
         vp = self.state.viewport
-        if vp is not None and seg.end - seg.start < 0.03 * vp.span:  # too thin to judge: zoom in around it
-            self.state.set_viewport(vp.show(seg.start, seg.end, margin=1.0))
+        if vp is not None:  # the whole finding in view with a margin, whatever its length
+            self.state.set_viewport(vp.fit(seg.start, seg.end))
         if play and self.audio is not None:
             self.play_segment(seg)
         else:
@@ -263,10 +263,26 @@ class ReviewActions:
     # --- corrections -------------------------------------------------------------------------
 
     def do_confirm(self) -> None:
-        self.controller.confirm(self.state.selected)
+        sid = self.state.selected
+        if self.controller.confirm(sid):
+            self._advance_from(sid)
 
     def do_reject(self) -> None:
-        self.controller.reject(self.state.selected)
+        sid = self.state.selected
+        if self.controller.reject(sid):
+            self._advance_from(sid)
+
+    def _advance_from(self, segment_id: int | None) -> None:
+        """Accept-and-next: after C or R, select and play the next finding (settings.reviewer
+        .advance_after_decision turns it off). The write lands in the background meanwhile."""
+        session = self._session()
+        if session is None or not self.settings.reviewer.advance_after_decision:
+            return
+        following = session.next_id(segment_id)
+        if following is None or following == segment_id:
+            self.show_info("That was the last finding of this call.")
+            return
+        self._go_to(following)
 
     def do_category(self, index: int) -> None:
         if 0 <= index < len(CATEGORIES):

@@ -57,6 +57,7 @@ def calls(engine):
 def settings():
     s = Settings()
     s.reviewer.name = "tester"
+    s.reviewer.advance_after_decision = False  # one key, one step; test_accept_and_next turns it on
     return s
 
 

@@ -7,6 +7,11 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 from reviewer_app.gui.models.segment_model import COLUMNS, ID_ROLE, SegmentTableModel
 
 
+VISUAL_ORDER = ("Category", "Status", "Start", "End", "Source", "Score", "Role", "Evidence", "Note")
+WIDTHS = {"Category": 112, "Status": 72, "Start": 54, "End": 54, "Source": 88, "Score": 46, "Role": 64,
+          "Evidence": 260}
+
+
 class SegmentTable(QTableView):
     segmentActivated = Signal(int)  # the user picked a row (click or arrow keys)
 
@@ -23,11 +28,12 @@ class SegmentTable(QTableView):
         self.verticalHeader().setDefaultSectionSize(24)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        widths = {"Category": 150, "Role": 80, "Start": 78, "End": 78, "Score": 56, "Source": 120,
-                  "Status": 100, "Evidence": 320}
-        for i, name in enumerate(COLUMNS):
-            if name in widths:
-                self.setColumnWidth(i, widths[name])
+        # The key columns first and compact, so that a laptop's half-width table still shows them;
+        # the long text (evidence, note) last, to scroll to.
+        for visual, name in enumerate(VISUAL_ORDER):
+            header.moveSection(header.visualIndex(COLUMNS.index(name)), visual)
+        for name, width in WIDTHS.items():
+            self.setColumnWidth(COLUMNS.index(name), width)
         header.setStretchLastSection(True)
         self.selectionModel().currentRowChanged.connect(self._row_changed)
 

@@ -2,12 +2,15 @@
 navigation above, review below) with the time, the speed and the selected segment.
 
 Buttons share the actions of the menus and the keyboard, so all three do the same thing.
+Each row is a QToolBar: on a narrow window the buttons that do not fit move into the
+row's overflow menu (») instead of being squeezed until their labels are cut, so the
+bar never forces the window wider than the screen.
 """
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolBar, QToolButton, QVBoxLayout, QWidget
 
 from reviewer_app.core.review.viewport import mmss
 
@@ -19,8 +22,14 @@ class TransportBar(QWidget):
         outer.setContentsMargins(4, 2, 4, 2)
         outer.setSpacing(2)
         self._rows = [QHBoxLayout(), QHBoxLayout()]
-        for row in self._rows:
+        self.toolbars = [QToolBar(self), QToolBar(self)]
+        for row, bar in zip(self._rows, self.toolbars, strict=True):
             row.setSpacing(4)
+            bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            bar.setMovable(False)
+            bar.setFloatable(False)
+            bar.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            row.addWidget(bar, 1)
             outer.addLayout(row)
         mono = QFont(self.font())
         mono.setFamily("monospace")
@@ -36,29 +45,28 @@ class TransportBar(QWidget):
     def add_action(self, action, label: str | None = None, row: int = 0) -> QToolButton:
         if label:
             action.setIconText(label)
-        button = QToolButton(self)
-        button.setDefaultAction(action)
-        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        bar = self.toolbars[row]
+        bar.addAction(action)
+        button = bar.widgetForAction(action)
         keys = ", ".join(k.toString() for k in action.shortcuts())
         button.setToolTip(f"{action.text()} ({keys})" if keys else action.text())
-        self._rows[row].addWidget(button)
         return button
 
     def add_separator(self, row: int = 0) -> None:
-        sep = QLabel("│")
-        sep.setStyleSheet("color: #bbb;")
-        self._rows[row].addWidget(sep)
+        self.toolbars[row].addSeparator()
 
     def finish(self) -> None:
         top, bottom = self._rows
-        top.addSpacing(10)
-        top.addWidget(QLabel("Speed"))
+        top.addSpacing(6)
         top.addWidget(self.speed_label)
-        top.addSpacing(10)
+        top.addSpacing(6)
         top.addWidget(self.time_label)
-        top.addStretch(1)
-        bottom.addSpacing(10)
-        bottom.addWidget(self.info_label, 1)
+        bottom.addSpacing(6)
+        self.info_label.setMinimumWidth(80)
+        bottom.addWidget(self.info_label)
+        for bar in self.toolbars:  # a button keeps its whole label; what does not fit goes to »
+            for button in bar.findChildren(QToolButton):
+                button.setMinimumWidth(button.sizeHint().width())
 
     def set_duration(self, duration: float) -> None:
         self._duration = duration

@@ -1,0 +1,59 @@
+"""The History dock on a real window and database: it lists who changed what, and Revert works on a
+change made before the window was closed and opened again (the audit log is the memory, not the session)."""
+from __future__ import annotations
+
+from reviewer_app.core.storage import LabelStore, find_call, load_segments
+
+
+def _settle(qtbot, window):
+    qtbot.waitUntil(lambda: window.ops.idle, timeout=20_000)
+
+
+def _open(qtbot, window, call):
+    with qtbot.waitSignal(window.callReady, timeout=20_000):
+        assert window.open_call(call)
+    _settle(qtbot, window)
+
+
+def test_revert_from_history_after_closing_and_reopening(qtbot, engine, settings, calls, tmp_path):
+    from reviewer_app.gui.main_window import MainWindow
+
+    first = MainWindow(engine, settings, str(tmp_path / "settings.toml"), db_label="test db")
+    qtbot.addWidget(first)
+    first.show()
+    _settle(qtbot, first)
+    _open(qtbot, first, calls["basic"])
+    call_id = calls["basic"].id
+    target = first.controller.session.segments[0]
+    assert first.controller.reject(target.id)
+    _settle(qtbot, first)
+    rejected = find_call(engine, calls["basic"].sha256)
+    assert rejected.score_source == "reviewed" and rejected.score_value > rejected.detector_score
+    qtbot.waitUntil(lambda: len(first.history.lines) == 1, timeout=10_000)
+    assert "predicted → rejected" in first.history.lines[0].what and first.history.lines[0].reviewer == "tester"
+    first.close()
+    first.ops.wait(10_000)
+
+    settings.reviewer.name = "second"  # another reviewer, another day
+    again = MainWindow(engine, settings, str(tmp_path / "settings.toml"), db_label="test db")
+    qtbot.addWidget(again)
+    again.show()
+    _settle(qtbot, again)
+    _open(qtbot, again, find_call(engine, calls["basic"].sha256))
+    qtbot.waitUntil(lambda: len(again.history.lines) == 1, timeout=10_000)
+    assert not again.history.revert_button.isEnabled()
+    again.history.table.selectRow(0)
+    assert again.history.revert_button.isEnabled()
+    again.history.revert_button.click()
+    _settle(qtbot, again)
+    seg = next(s for s in load_segments(engine, call_id) if s.id == target.id)
+    assert seg.status == "predicted"
+    events = LabelStore(engine).events(call_id)
+    assert [(e.action, e.reviewer) for e in events] == [("reject", "tester"), ("revert", "second")]
+    back = find_call(engine, calls["basic"].sha256)
+    assert back.score_value < rejected.score_value  # the rejected finding deducts again
+    qtbot.waitUntil(lambda: len(again.history.lines) == 2, timeout=10_000)
+    assert again.history.lines[0].what.startswith("Revert of #")
+    assert again.controller.session.get(target.id).status == "predicted"  # the view was reloaded
+    again.player.stop()
+    again.ops.wait(10_000)
