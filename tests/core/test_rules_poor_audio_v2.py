@@ -332,6 +332,17 @@ def test_real_calls_gain_no_clipping_or_concealment_findings(name):
                 or "repeated" in seg.evidence], found
 
 
+@pytest.mark.parametrize("name", ["SNG0072", "MUL1423"])
+def test_real_calls_gain_no_noise_findings(name):
+    """Clean real calls: no noise, not even where the voice activity leaves syllables out (pitched, moving:
+    MUL1423's customer at 54-56 s measured a 'noise floor' of -31 dBFS on them)."""
+    audio = decode_audio(shared("calls_en", f"{name}.wav"))
+    s = settings()
+    signals = analyse_channels(audio, ROLES, s.rules.crosstalk_margin_db)
+    found = poor_audio.detect(CallContext(audio.duration_s, "en", [], signals), s)
+    assert not [seg for seg in found if "noise" in seg.evidence], found
+
+
 @pytest.mark.parametrize("role", [AGENT, CUSTOMER])
 def test_crackle_is_reported_on_its_own_channel(voices, role):
     x, at = _call(voices)

@@ -73,12 +73,13 @@ the side that carries it, never on the side that only hears its leak.
     speech level for a quarter of the window, the window is noisy;
   * median spectral flatness of active frames above `rules.noise_flatness`
     is noisy speech;
-  * hold music is not noise: where this side is silent and half of its
-    frames are pitched (periodic) with a moving pitch (a third of them over a
-    semitone from their median) or, at the main pitch, a level spread of
-    STEADY_DB (6 dB: notes that change, start and die away; see `_music`),
-    those frames are neither quiet frames nor a window to judge. Mains hum
-    is pitched but steady in both, line noise is not pitched;
+  * hold music is not noise: where half of this side's non-speech frames in
+    a window are pitched (periodic) with a moving pitch (a third of them over
+    a semitone from their median) or, at the main pitch, a level spread of
+    STEADY_DB (6 dB: notes that change, start and die away, or syllables the
+    voice activity left out; see `_music`), those frames are not quiet
+    frames, and a window of them is not judged. Mains hum is pitched but
+    steady in both, line noise is not pitched;
   * steady noise through silences (`_through_silence`): a run of windows
     flagged for noise (floor, SNR, noise while silent or under speech) goes
     on over the windows where this side is silent (the other side's speech
@@ -372,15 +373,17 @@ def _music(energy: np.ndarray, pitch: np.ndarray, silent: np.ndarray, m: int) ->
     """The `silent` frames (not this side's speech) in stretches of `m` frames where a pitched, unsteady sound plays.
 
     Stretches of `m` frames, a quarter of that apart, count when `silent`
-    covers 1 - MIN_SHARE of one (this side hardly speaks there), half of those
-    frames are pitched (periodic: the pitch tracker hears a fundamental) and
-    the pitch moves (MOVING_SHARE of the pitched frames over a semitone from
-    their median) or, at the main pitch, the level spreads over STEADY_DB
-    (10th to 90th percentile): music, whose notes change, start and die away,
-    or an intermittent tone; that is a hold, not line noise. Mains hum is
-    pitched too but steady, in pitch and in level (about 3 dB of spread from
-    frame to frame; a speech tail the voice activity left out is off its
-    pitch and not counted), and line noise is not pitched.
+    covers MIN_SHARE of one, half of those frames are pitched (periodic: the
+    pitch tracker hears a fundamental) and the pitch moves (MOVING_SHARE of
+    the pitched frames over a semitone from their median) or, at the main
+    pitch, the level spreads over STEADY_DB (10th to 90th percentile): music,
+    whose notes change, start and die away, an intermittent tone, or a voice
+    the voice activity detector left out (syllables between the ones it
+    found); that is a hold or speech, not line noise. Mains hum is pitched
+    too but steady, in pitch and in level (about 3 dB of spread from frame
+    to frame; a speech tail off its pitch is not counted), and line noise is
+    not pitched. (A window wholly taken by such frames, 1 - MIN_SHARE of it,
+    is not judged for noise at all: a hold.)
     """
     from numpy.lib.stride_tricks import sliding_window_view
 
@@ -393,7 +396,7 @@ def _music(energy: np.ndarray, pitch: np.ndarray, silent: np.ndarray, m: int) ->
     hz = sliding_window_view(np.where(pitched, pitch, np.nan), m)[::step]
     n_silent = sliding_window_view(silent, m)[::step].sum(axis=1)
     n_pitched = np.isfinite(level).sum(axis=1)
-    windows = (n_silent >= (1 - MIN_SHARE) * m) & (n_pitched >= 0.5 * n_silent)
+    windows = (n_silent >= MIN_SHARE * m) & (n_pitched >= 0.5 * n_silent)
     if windows.any():
         hz, level = hz[windows], level[windows]
         with np.errstate(invalid="ignore", divide="ignore"):
