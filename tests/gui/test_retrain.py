@@ -108,6 +108,25 @@ def test_a_real_run_streams_the_curve_then_promote_rescored(qtbot, train_window,
     assert "Re-scored 1" in dialog.message.text()
 
 
+def test_discard_runs_on_the_write_lane(qtbot, train_window, labelled_engine, tmp_path):
+    """Discard deletes a trained version through the window's write lane; one in use is refused."""
+    from gui_builders import settle
+
+    dialog = open_retrain(qtbot, train_window)
+    mv.add_version(labelled_engine, "tiny-2", str(tmp_path / "tiny-2" / "model.pt"), "0" * 64, {})
+    discarded = []
+    dialog.discarded.connect(discarded.append)
+    for version, said in (("tiny-1", "Could not discard tiny-1"), ("tiny-2", "Discarded tiny-2")):
+        dialog.result = {"version": version}
+        dialog._buttons("result")
+        dialog.discard_button.click()
+        assert not dialog.discard_button.isVisible()  # on its way: the buttons wait for the outcome
+        settle(qtbot, train_window)
+        assert said in dialog.message.text(), dialog.message.text()
+    assert discarded == ["tiny-2"]
+    assert [r.version for r in mv.list_versions(labelled_engine)] == ["tiny-1"]
+
+
 def test_cancel_leaves_the_model_in_use(qtbot, train_window, labelled_engine):
     dialog = open_retrain(qtbot, train_window)
     dialog.epochs_box.setValue(50)
