@@ -448,7 +448,7 @@ class MainWindow(QMainWindow, ReviewActions, TeamActions, HistoryActions, Review
             self.setWindowTitle("Call review")
             return
         call = session.call
-        self.setWindowTitle(f"{Path(call.path).name} — score {call.score_value} ({call.score_grade}), "
+        self.setWindowTitle(f"{Path(call.path).name} — score {call.score_text} ({call.score_grade}), "
                             f"{call.review_status.replace('_', ' ')} — Call review")
 
     # --- messages ----------------------------------------------------------------------------

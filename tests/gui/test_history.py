@@ -29,6 +29,12 @@ def test_revert_from_history_after_closing_and_reopening(qtbot, engine, settings
     _settle(qtbot, first)
     rejected = find_call(engine, calls["basic"].sha256)
     assert rejected.score_source == "reviewed" and rejected.score_value > rejected.detector_score
+    # the library shows the same number, beside the detector's
+    from reviewer_app.gui.models.library_model import COLUMNS
+
+    score_cell = first.library_model.index(first.library_model.row_of(call_id), COLUMNS.index("Score"))
+    qtbot.waitUntil(lambda: score_cell.data() == f"{rejected.detector_score} → {rejected.score_value}", timeout=5_000)
+    assert f"reviewed {rejected.score_value}" in first.windowTitle()
     qtbot.waitUntil(lambda: len(first.history.lines) == 1, timeout=10_000)
     assert "predicted → rejected" in first.history.lines[0].what and first.history.lines[0].reviewer == "tester"
     first.close()

@@ -81,6 +81,9 @@ class LibraryModel(QAbstractTableModel):
             if col == "Problems":
                 return "\n".join(f"{CATEGORY_LABELS.get(k, k)}: {v}" for k, v in call.problem_counts.items()) \
                     or "no problems"
+            if col in ("Score", "Grade"):
+                return (f"score of record {call.score_text} ({call.score_grade})" if call.reviewed_score
+                        else f"detector's score {call.score_value} (not reviewed yet)")
             return call.path
         if role == Qt.ItemDataRole.ForegroundRole and col == "Grade":
             return QBrush(QColor(GRADE_COLORS.get(call.score_grade, "#000000")))
@@ -94,7 +97,9 @@ def _display(call: CallSummary, col: str):
         return Path(call.path).name
     if col == "Status":
         return REVIEW_STATUS_LABELS.get(call.review_status, call.review_status)
-    if col == "Score":
+    if col == "Score":  # the score of record; "75 → 88" once a reviewer has changed it
+        if call.reviewed_score and call.detector_score is not None and call.detector_score != call.score_value:
+            return f"{call.detector_score} → {call.score_value}"
         return str(call.score_value)
     if col == "Grade":
         return call.score_grade
