@@ -393,10 +393,11 @@ def test_stale_version_raises_conflict_naming_the_other_reviewer(engine, db_url,
 @pytest.mark.parametrize("kwargs,match", [
     ({"category": "rudeness"}, "unknown category 'rudeness'"),
     ({"role": "supervisor"}, "unknown role 'supervisor'"),
-    ({"start": -1.0}, "bad segment bounds"),
-    ({"start": 18.0}, "bad segment bounds"),  # after the end (17.5)
-    ({"end": 10.0}, "bad segment bounds"),  # equal to the start
-    ({"end": float("nan")}, "bad segment bounds"),
+    ({"start": -1.0}, r"segment \d+ of call \d+: bad bounds -1.0..17.5"),
+    ({"start": 18.0}, "bad bounds"),  # after the end (17.5)
+    ({"end": 10.0}, "bad bounds"),  # equal to the start
+    ({"end": float("nan")}, "bad bounds"),
+    ({"end": 1e308}, r"ends at .* s, past the call's end"),
     ({}, "give start, end, category or role"),
 ])
 def test_bad_edit_is_refused(engine, call, kwargs, match):
@@ -412,8 +413,10 @@ def test_bad_label_inputs_are_refused(engine, call):
     labels = LabelStore(engine)
     with pytest.raises(ReviewerError, match="unknown category"):
         labels.add(call_id, "ann", 1.0, 2.0, "nope", "agent")
-    with pytest.raises(ReviewerError, match="bad segment bounds"):
+    with pytest.raises(ReviewerError, match=f"new segment on call {call_id}: bad bounds 3.0..2.0"):
         labels.add(call_id, "ann", 3.0, 2.0, "dead_air", "agent")
+    with pytest.raises(ReviewerError, match="past the call's end"):
+        labels.add(call_id, "ann", 100.0, 200.0, "dead_air", "agent")
     with pytest.raises(ReviewerError, match="call 999 does not exist"):
         labels.add(999, "ann", 1.0, 2.0, "dead_air", "agent")
     with pytest.raises(ReviewerError, match="segment 999 does not exist"):

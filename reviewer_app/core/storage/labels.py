@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from reviewer_app.core.domain import CATEGORIES, ROLES, SEGMENT_STATUSES, Word
 from reviewer_app.core.errors import ReviewerError
+from reviewer_app.core.messages import show_value
 from reviewer_app.core.storage.db import writer
 from reviewer_app.core.storage.models import CallRow, LabelEventRow, SegmentRow, TurnRow, WordRow, utcnow
 
@@ -121,10 +122,11 @@ class LabelStore:
             role: str, *, note: str | None = None) -> int:
         """A segment the model missed; returns its id."""
         reviewer = _check_reviewer(reviewer)
-        _check_segment(start, end, category, role)
+        _check_segment(start, end, category, role, f"new segment on call {call_id}")
         now = utcnow()
         with Session(writer(self._engine)) as s, s.begin():
             call = _call(s, call_id)
+            _check_segment(start, end, category, role, f"new segment on call {call_id}", call.duration_s)
             row = SegmentRow(
                 call_id=call_id, start=float(start), end=float(end), role=role,
                 category=category, score=1.0, source="reviewer", evidence="", status="added",
@@ -261,7 +263,8 @@ class LabelStore:
                 if (row.deleted_at is not None) != was_deleted or any(getattr(row, k) != v for k, v in values.items()):
                     raise _conflict(s, row, row.version, changed_since=True)
             _check_segment(fields.get("start", row.start), fields.get("end", row.end),
-                           fields.get("category", row.category), fields.get("role", row.role))
+                           fields.get("category", row.category), fields.get("role", row.role),
+                           f"segment {row.id} of call {row.call_id}", _call(s, row.call_id).duration_s)
             before = _snapshot(row)
             for name, value in fields.items():
                 setattr(row, name, float(value) if name in ("start", "end") else value)
@@ -322,8 +325,8 @@ class LabelStore:
                 raise ReviewerError(f"cannot {action} segment {segment_id}: it {state}")
             if action == "edit":
                 _check_segment(changes.get("start", row.start), changes.get("end", row.end),
-                               changes.get("category", row.category),
-                               changes.get("role", row.role))
+                               changes.get("category", row.category), changes.get("role", row.role),
+                               f"segment {row.id} of call {row.call_id}", _call(s, row.call_id).duration_s)
                 changes["status"] = "added" if row.status == "added" else "edited"
             before = _snapshot(row)
             for name, value in changes.items():
@@ -379,7 +382,12 @@ def _check_reviewer(reviewer: str) -> str:
     return reviewer.strip()
 
 
-def _check_segment(start: float, end: float, category: str, role: str) -> None:
+END_TOLERANCE_S = 0.5  # how far past the call's end a label may reach (players pad the last frame)
+
+
+def _check_segment(start: float, end: float, category: str, role: str, what: str = "segment",
+                   duration_s: float | None = None) -> None:
+    """A label's category, role and bounds, or a ReviewerError naming `what` ("segment 17 of call 3")."""
     if category not in CATEGORIES:
         raise ReviewerError(f"unknown category {category!r}: use one of {', '.join(CATEGORIES)}")
     if role not in ROLES:
@@ -389,7 +397,9 @@ def _check_segment(start: float, end: float, category: str, role: str) -> None:
     except (TypeError, ValueError):
         ok = False
     if not ok:
-        raise ReviewerError(f"bad segment bounds {start!r}..{end!r}: need 0 <= start < end")
+        raise ReviewerError(f"{what}: bad bounds {show_value(start)}..{show_value(end)}: need 0 <= start < end")
+    if duration_s is not None and float(end) > duration_s + END_TOLERANCE_S:
+        raise ReviewerError(f"{what}: ends at {float(end):.2f} s, past the call's end ({duration_s:.2f} s)")
 
 
 def _conflict(s: Session, row: SegmentRow, expected: int, changed_since: bool = False) -> ConflictError:
