@@ -53,7 +53,7 @@ def apply(session: ReviewSession, command: Command, how: str = "do") -> ReviewCh
     if isinstance(command, EditTurnText):
         return TranscriptChanged(session.call_id, command.turn_index, session.call)
     after = {s.id: s for s in session.segments}
-    changed = tuple(s for sid, s in after.items() if before.get(sid) is not s)
+    changed = tuple(s for sid, s in after.items() if before.get(sid) != s)
     removed = tuple(sid for sid in before if sid not in after)
     return SegmentsChanged(session.call_id, changed, removed, session.call)
 
