@@ -401,9 +401,13 @@ def _music(energy: np.ndarray, pitch: np.ndarray, silent: np.ndarray, m: int) ->
         hz, level = hz[windows], level[windows]
         with np.errstate(invalid="ignore", divide="ignore"):
             on = np.abs(12 * np.log2(hz / np.nanmedian(hz, axis=1, keepdims=True))) <= 1.0  # the main pitch
-        lo, hi = np.nanpercentile(np.where(on, level, np.nan), [10, 90], axis=1)
         moving = on.sum(axis=1) < (1 - MOVING_SHARE) * np.isfinite(hz).sum(axis=1)
-        windows[windows] = moving | (hi - lo >= STEADY_DB)
+        spread = np.zeros(len(hz))
+        some = on.any(axis=1)  # none where the median falls between two pitches far apart: moving then
+        if some.any():
+            lo, hi = np.nanpercentile(np.where(on[some], level[some], np.nan), [10, 90], axis=1)
+            spread[some] = hi - lo
+        windows[windows] = moving | (spread >= STEADY_DB)
     starts = np.flatnonzero(windows) * step
     cover = np.zeros(n + 1)
     np.add.at(cover, starts, 1)
