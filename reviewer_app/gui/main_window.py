@@ -66,6 +66,10 @@ class MainWindow(QMainWindow, ReviewActions, TeamActions, HistoryActions, Review
         self.settings_path = settings_path
         self.setWindowTitle("Call review")
         self.resize(1600, 980)
+        screen = self.screen()
+        if screen is not None:  # a first start on a laptop: never larger than the screen
+            room = screen.availableGeometry()
+            self.resize(min(1600, room.width()), min(980, room.height()))
 
         self.ops = Ops(self)
         self.state = ReviewState(self)
