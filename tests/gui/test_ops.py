@@ -58,7 +58,7 @@ def test_a_generator_reports_typed_progress_then_its_result(qtbot):
 
 def test_failure_and_cancel_come_back_as_failures(qtbot):
     ops = Ops()
-    failures, done = [], []
+    failures, cancels, done = [], [], []
 
     def boom(_c):
         raise ReviewerError("call.wav: the row is locked")
@@ -70,11 +70,14 @@ def test_failure_and_cancel_come_back_as_failures(qtbot):
             time.sleep(0.005)
             yield n
 
-    handle = ops.run(slow, lane=Lane.ANALYSIS, on_failure=failures.append)
+    handle = ops.run(slow, lane=Lane.ANALYSIS, on_failure=cancels.append)  # another lane: runs beside it
     handle.cancel()
     qtbot.waitUntil(lambda: ops.idle, timeout=5000)
-    assert failures[0].message == "call.wav: the row is locked" and not failures[0].cancelled
-    assert failures[1].cancelled and handle.done and done == [1]
+    [failure] = failures
+    assert failure.message == "call.wav: the row is locked" and not failure.cancelled
+    assert isinstance(failure.error, ReviewerError) and not failure.conflict
+    [cancelled] = cancels
+    assert cancelled.cancelled and handle.done and done == [1]
 
 
 def test_callbacks_of_a_deleted_owner_are_dropped(qtbot):
