@@ -396,6 +396,33 @@ def _apply(section: Any, values: dict, where: str = "") -> None:
         setattr(section, name, value)
 
 
+_UNITS = (  # a setting's name ending -> its unit, as the settings dialog shows it
+    ("_dbfs", "dBFS"), ("_db", "dB"), ("_syllables_per_s", "syllables/s"), ("_per_s", "per s"),
+    ("_wpm", "words/min"), ("_cpm", "characters/min"), ("_s", "s"), ("_z", "z-score"), ("_fraction", "0–1"), ("_share", "0–1"),
+    ("_similarity", "0–1"), ("_match", "0–1"), ("_r", "correlation, 0–1"), ("_hz", "Hz"),
+)
+_NAMED = {"max_per_category": "Most points off per category", "high_min": "High grade from (score)",
+          "medium_min": "Medium grade from (score)"}
+_WORDS = {"dbfs": "dBFS", "db": "dB", "wpm": "", "cpm": "", "snr": "SNR", "asr": "ASR", "min": "min."}
+
+
+def setting_label(name: str) -> str:
+    """A readable label with its unit: crosstalk_margin_db -> "Crosstalk margin (dB)",
+    dead_air_min_s -> "Dead air min. (s)", fast_speech_wpm -> "Fast speech (words/min)"."""
+    if name in _NAMED:
+        return _NAMED[name]
+    unit = ""
+    for suffix, text in _UNITS:
+        if name.endswith(suffix):
+            unit, name = text, name[: -len(suffix)] if suffix not in ("_fraction", "_share", "_similarity",
+                                                                      "_match") else name
+            break
+    words = [_WORDS.get(w, w) for w in name.split("_") if _WORDS.get(w, w)]
+    text = " ".join(words) or name
+    text = text[:1].upper() + text[1:]
+    return f"{text} ({unit})" if unit else text
+
+
 def load_settings(path: str | Path | None = None) -> Settings:
     """Defaults, overridden by the TOML file at `path` when given."""
     settings = Settings()

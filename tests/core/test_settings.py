@@ -62,3 +62,18 @@ def test_save_then_load_round_trips(tmp_path):
     save_settings(s, tmp_path / "s.toml")
     assert load_settings(tmp_path / "s.toml") == s
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_setting_labels_carry_units():
+    import dataclasses
+
+    from reviewer_app.core.settings import Settings, setting_label
+
+    assert setting_label("crosstalk_margin_db") == "Crosstalk margin (dB)"
+    assert setting_label("dead_air_min_s") == "Dead air min. (s)"
+    assert setting_label("low_level_dbfs") == "Low level (dBFS)"
+    assert setting_label("fast_speech_wpm") == "Fast speech (words/min)"
+    assert setting_label("fast_speech_syllables_per_s") == "Fast speech (syllables/s)"
+    labels = [setting_label(f.name) for f in dataclasses.fields(Settings().rules)]
+    assert all("_" not in label and label[0].isupper() for label in labels)
+    assert len(set(labels)) == len(labels)

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from reviewer_app.core.domain import AGENT, CATEGORIES, CUSTOMER
 from reviewer_app.core.errors import SettingsError
-from reviewer_app.core.settings import Settings
+from reviewer_app.core.settings import Settings, setting_label
 from reviewer_app.gui.theme import CATEGORY_LABELS
 
 ASR_MODELS = ("base", "tiny.en")
@@ -74,7 +74,7 @@ class SettingsDialog(QDialog):
         tabs.addTab(self._thresholds_page(engine, ops), "Thresholds")
         tabs.addTab(self._lexicon_tab(), "Lexicons")
         tabs.addTab(self._scroll(self._score_tab()), "Scoring")
-        where = QLabel(f"Saved to {path}")
+        where = QLabel(f"Settings file: {path} (written when you press Save)")
         where.setStyleSheet("color: #666;")
         layout.addWidget(where)
         self.error_label = QLabel("")
@@ -138,7 +138,8 @@ class SettingsDialog(QDialog):
         for f in dataclasses.fields(self._settings.rules):
             box = _number_field(getattr(self._settings.rules, f.name))
             self._rule_boxes[f.name] = box
-            form.addRow(f.name.replace("_", " "), box)
+            form.addRow(setting_label(f.name), box)
+            box.setToolTip(f"rules.{f.name}")
         return page
 
     def _thresholds_page(self, engine, ops) -> QWidget:
@@ -180,7 +181,7 @@ class SettingsDialog(QDialog):
         for name in ("max_per_category", "high_min", "medium_min"):
             box = _number_field(getattr(score, name))
             self._score_boxes[name] = box
-            form.addRow(name.replace("_", " "), box)
+            form.addRow(setting_label(name), box)
         return page
 
     # --- result -----------------------------------------------------------------------
