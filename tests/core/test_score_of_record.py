@@ -207,3 +207,22 @@ def test_history_lines_say_who_changed_what_from_what_to_what(engine, call_id):
     assert "status predicted → edited; start 0:10.0 → 0:11.0" in lines[2].what
     assert "forbidden_phrase: status predicted → rejected" in lines[3].what
     assert all(ln.revertible for ln in lines)
+
+
+def test_quality_counts_every_poor_audio_finding_the_reviewer_sees(engine):
+    from reviewer_app.core.domain import Segment
+    from reviewer_app.core.team.quality import rank_clips
+
+    segs = [Segment(1.0, 11.0, "agent", "poor_audio", 0.9, "rule:poor_audio", "saturation: 3% of samples near the peak"),
+            Segment(20.0, 30.0, "agent", "poor_audio", 0.8, "rule:poor_audio", "crackle: 12 clicks a second"),
+            Segment(40.0, 50.0, "customer", "poor_audio", 0.93, "model:v3", ""),
+            Segment(55.0, 56.0, "agent", "poor_audio", 0.9, "rule:poor_audio", "dropout: 0.40 s of digital silence")]
+    analysis = make_analysis(segments=segs)
+    call_id = save_analysis(engine, dataclasses.replace(analysis, score=score_call(segs, Settings().score)))
+    [clip] = rank_clips(engine)
+    assert clip.clipping_share == pytest.approx(10 / 61.25) and clip.noise_share == pytest.approx(20 / 61.25)
+    assert clip.dropouts == 1 and clip.grade != "high" and clip.score < 60
+    # a finding the reviewer rejected does not count
+    LabelStore(engine).reject(next(s.id for s in load_segments(engine, call_id) if s.start == 1.0), "ana")
+    [after] = rank_clips(engine)
+    assert after.clipping_share == 0 and after.score > clip.score

@@ -2,12 +2,14 @@
 
 Each stored clip is rated from its analysis, without decoding it again:
 
-- noise: share of the clip inside poor-audio findings about noise or low level;
-- clipping: share inside clipping findings, plus each digital dropout;
+- noise: share of the clip inside the other poor-audio findings (noise, low level, crackle, and
+  the learned model's findings, which name no kind);
+- clipping: share inside clipping or saturation findings, plus each digital dropout;
 - silence: share of the clip where nobody speaks (no transcript turn);
 - repetition: repetition findings (a stuck loop or a stutter spoils a transcript).
 
-Rejected findings do not count. The quality score is 100 minus the penalties
+Every poor_audio finding that stands after review counts (the same findings the
+reviewer sees); rejected findings do not count. The quality score is 100 minus the penalties
 below; high from HIGH_MIN, medium from MEDIUM_MIN, low under. The clean clips
 are the high ones. ASR confidence (mean word probability) is reported beside,
 not scored.
@@ -35,7 +37,6 @@ SILENCE_FREE = 0.4  # this much silence costs nothing (pauses, breaths)
 SILENCE_WEIGHT = 100.0  # points per unit share of silence beyond SILENCE_FREE
 REPETITION_POINTS = 10.0
 HIGH_MIN, MEDIUM_MIN = 80.0, 50.0
-NOISE_WORDS = ("noise", "noisy", "snr", "low level")
 
 
 @dataclass(frozen=True)
@@ -71,15 +72,23 @@ def _share(record: CallRecord, keep) -> float:
     return min(1.0, intervals.total(spans) / duration) if duration > 0 else 0.0
 
 
+def _is_clipping(evidence: str) -> bool:
+    return "clipping" in evidence or "saturation" in evidence or "clipped" in evidence
+
+
+def _is_dropout(evidence: str) -> bool:
+    return "dropout" in evidence and not _is_clipping(evidence)
+
+
 def rate_clip(record: CallRecord) -> ClipQuality:
     def poor(kind):
         return lambda s: s.category == "poor_audio" and kind(s.evidence.lower())
 
     a = record.analysis
     duration = a.audio.duration_s
-    noise = _share(record, poor(lambda e: any(w in e for w in NOISE_WORDS)))
-    clipping = _share(record, poor(lambda e: e.startswith("clipping")))
-    dropouts = sum(1 for s in record.findings if s.category == "poor_audio" and "dropout" in s.evidence.lower())
+    clipping = _share(record, poor(_is_clipping))
+    noise = _share(record, poor(lambda e: not _is_clipping(e) and not _is_dropout(e)))
+    dropouts = sum(1 for s in record.findings if s.category == "poor_audio" and _is_dropout(s.evidence.lower()))
     speech = intervals.total(intervals.merge((t.start, t.end) for t in a.transcript))
     silence = max(0.0, 1.0 - speech / duration) if duration > 0 else 1.0
     repetitions = sum(1 for s in record.findings if s.category == "repetition")
