@@ -103,6 +103,15 @@ def _f(x) -> str:
     return "—" if x is None else f"{float(x):.2f}"
 
 
+def _prf(m: dict | None, support: int) -> list[str]:
+    """P, R, F1; "n/a" with no positive validation window (nothing to find: the figures mean nothing)."""
+    if m is None:
+        return ["—"] * 3
+    if support == 0:
+        return ["n/a"] * 3
+    return [_f(m.get("precision")), _f(m.get("recall")), _f(m.get("f1"))]
+
+
 def before_after_rows(done: dict) -> list[MetricRow]:
     """Per category: label count, positive validation windows, then precision/recall/F1 of what decides it
     now (the rule or the model in use) and with the new model; the macro-F1 row last."""
@@ -116,13 +125,13 @@ def before_after_rows(done: dict) -> list[MetricRow]:
         if b is None and a is None:
             continue
         support = int((a or b).get("support", 0))
-        delta = (a["f1"] - b["f1"]) if a and b else None
+        delta = (a["f1"] - b["f1"]) if a and b and support else None
         cells = [pretty(cat), str(counts.get(cat, 0)), str(support)]
         for m in (b, a):
-            cells += [SOURCE_NAMES.get(m.get("source", ""), m.get("source", "")) if m else "—",
-                      _f(m and m.get("precision")), _f(m and m.get("recall")), _f(m and m.get("f1"))]
-        cells.append("—" if delta is None else f"{delta:+.2f}")
-        cells += [_f((old.get(cat) or {}).get("f1")), _f((new.get(cat) or {}).get("f1"))]
+            cells += [SOURCE_NAMES.get(m.get("source", ""), m.get("source", "")) if m else "—", *_prf(m, support)]
+        cells.append(("n/a" if not support else "—") if delta is None else f"{delta:+.2f}")
+        cells += ["n/a" if not support and cat in old else _f((old.get(cat) or {}).get("f1")),
+                  "n/a" if not support and cat in new else _f((new.get(cat) or {}).get("f1"))]
         rows.append(MetricRow(tuple(cells), support, delta))
     macro = validation.get("macro_f1") or {}
     b, a = macro.get("before"), macro.get("after")

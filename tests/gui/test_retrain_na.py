@@ -1,0 +1,15 @@
+"""Retrain's before/after table: a category with no positive validation window shows n/a, not 0.00."""
+from __future__ import annotations
+
+from reviewer_app.gui.models import training_tables as tt
+
+
+def test_no_support_shows_n_a():
+    m = {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0, "predicted": 0}
+    done = {"label_counts": {"overtalk": 3}, "validation": {
+        "before": {"overtalk": dict(m, source="rules")}, "after": {"overtalk": dict(m, source="new")},
+        "new": {"overtalk": m}, "macro_f1": {"before": 0.5, "after": 0.5}}}
+    [row, _macro] = tt.before_after_rows(done)
+    assert row.cells[:3] == ("overtalk", "3", "0")
+    assert row.cells[4:7] == ("n/a", "n/a", "n/a") and row.cells[8:11] == ("n/a", "n/a", "n/a")
+    assert row.cells[11] == "n/a" and row.cells[13] == "n/a" and row.delta is None
