@@ -42,6 +42,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("zoom_out", "Zoom out (1.25×)", ("-",), NAVIGATE),
     ActionSpec("zoom_segment", "Zoom to segment", ("Z",), NAVIGATE),
     ActionSpec("zoom_all", "Whole call", ("0",), NAVIGATE),
+    ActionSpec("hide_rejected", "Hide rejected findings", ("Ctrl+H",), NAVIGATE, checkable=True),
     ActionSpec("pan_left", "Scroll left", ("Left",), NAVIGATE),
     ActionSpec("pan_right", "Scroll right", ("Right",), NAVIGATE),
     ActionSpec("confirm", "Confirm segment", ("C",), REVIEW),

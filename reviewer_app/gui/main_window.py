@@ -231,6 +231,7 @@ class MainWindow(QMainWindow, ReviewActions, TeamActions, HistoryActions, Review
         self.spectrograms.ready.connect(view.set_spectrogram)
 
         tr.seekRequested.connect(self.seek)
+        tr.seekRequested.connect(self.select_finding_at)
         tr.turnEdited.connect(self.controller.edit_turn)
         tr.editRefused.connect(self.show_error)
         self.segment_table.segmentActivated.connect(self._on_table_pick)
@@ -373,7 +374,7 @@ class MainWindow(QMainWindow, ReviewActions, TeamActions, HistoryActions, Review
             self.signal_view.set_audio(self.audio)
         if session is not None:
             self.signal_view.set_turns(session.analysis.transcript)
-            self.signal_view.set_segments(session.segments)
+            self.signal_view.set_segments(self.shown_segments(session.segments))
             self.signal_view.set_selected(self.state.selected)
         vp = self.state.viewport
         if vp is None or abs(vp.duration - duration) > 0.05:

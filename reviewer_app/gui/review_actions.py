@@ -90,9 +90,13 @@ class ReviewActions:
             return
         segments = session.segments
         self.segment_model.apply(change, segments)  # the rows the write changed, or all when it moved rows
-        self.signal_view.set_segments(segments)
-        self.overview.set_segments(segments)
-        self.transcript.set_segments(segments)
+        shown = self.shown_segments(segments)
+        self.signal_view.set_segments(shown)  # rejected ones drawn dimmed, or hidden by the toggle
+        self.overview.set_segments(shown)
+        self.transcript.set_segments(segments)  # rejected findings are never marked in the transcript
+        hide = getattr(self, "_hide_rejected", False)
+        for row, seg in enumerate(segments):
+            self.segment_table.setRowHidden(row, hide and seg.status == "rejected")
         if self.state.selected is not None and session.get(self.state.selected) is None:
             self.state.select(None)
         else:
@@ -101,6 +105,26 @@ class ReviewActions:
         playing = session.get(self._playing_segment)
         if playing is not None and self.player.region is not None:
             self.player.set_region_bounds(playing.start, playing.end)  # never a jump, only a new end
+
+    def shown_segments(self, segments):
+        """The segments the views draw: all, or without the rejected ones (Hide rejected findings)."""
+        if getattr(self, "_hide_rejected", False):
+            return [s for s in segments if s.status != "rejected"]
+        return list(segments)
+
+    def select_finding_at(self, t: float) -> None:
+        """A word (or turn) clicked in the transcript: select the finding there, a live one before a
+        rejected one, the shortest first; nothing changes when no finding covers `t`."""
+        session = self._session()
+        if session is None:
+            return
+        hits = [s for s in self.shown_segments(session.segments) if s.start <= t <= s.end]
+        if hits:
+            self.state.select(min(hits, key=lambda s: (s.status == "rejected", s.end - s.start)).id)
+
+    def do_hide_rejected(self, checked: bool) -> None:
+        self._hide_rejected = bool(checked)
+        self._on_segments_changed()
 
     def _on_transcript_changed(self, change=None) -> None:
         session = self._session()

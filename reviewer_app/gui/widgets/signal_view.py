@@ -392,7 +392,7 @@ class SignalView(FigureCanvasQTAgg):
             return None
         if self._selected is not None and any(s.id == self._selected.id for s in hits):
             return self._selected
-        return min(hits, key=lambda s: s.end - s.start)
+        return min(hits, key=lambda s: (s.status == "rejected", s.end - s.start))  # a live one first
 
     def mousePressEvent(self, event) -> None:  # noqa: N802
         lane, t, x = self._hit(event)
