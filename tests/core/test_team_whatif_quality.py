@@ -85,3 +85,15 @@ def test_batch_summary_rows_and_totals():
     assert (totals.files, totals.analysed, totals.skipped, totals.failed) == (3, 1, 1, 1)
     assert totals.mean_score == basic.score.value and totals.audio_s == pytest.approx(2 * 39.86)
     assert totals.problems == {"dead_air": 2, "forbidden_phrase": 2, "overtalk": 2}
+
+
+def test_a_reviewers_relabelling_is_no_effect_of_the_settings(library):
+    from reviewer_app.core.storage import LabelStore
+
+    engine, ids = library
+    segs = {s.category: s for s in repository.load_segments(engine, ids["basic"])}
+    LabelStore(engine).edit(segs["overtalk"].id, "ana", category="repetition", start=segs["overtalk"].start + 0.5)
+    result = run_to_end(what_if(engine, Settings()))  # the same settings: nothing may change
+    basic = next(c for c in result.calls if c.path.endswith("call_basic.wav"))
+    assert (basic.added, basic.removed) == (0, 0)
+    assert "repetition" not in result.categories and result.categories["overtalk"].kept == 1

@@ -3,7 +3,9 @@
 The rules run again on every stored call with the new settings
 (pipeline.redetect: audio decoded and measured again, no ASR) and their
 findings are compared with the stored ones from the same kind of source
-(`rule:...`). A new and a stored finding are the same when category and role
+(`rule:...`), each as the detector first found it: a reviewer's own relabelling (new bounds,
+another category or role) is no effect of the settings, so the comparison is of rule findings
+under the old and the new settings only. A new and a stored finding are the same when category and role
 agree and they overlap by at least 30% of the shorter (as in evaluation).
 
 Reviewers' judgements make the counts readable: a removed finding a reviewer
@@ -113,6 +115,30 @@ def compare_call(new: list[Segment], stored: list[StoredSegment], into: dict[str
     return len(added), len(removed)
 
 
+def as_predicted(engine: Engine, call_id: int) -> list[StoredSegment]:
+    """The call's live segments with the bounds, category and role the detector gave them (the audit
+    log's first `before` of each one a reviewer changed); their review status as it is now."""
+    from dataclasses import replace
+
+    from reviewer_app.core.storage.labels import LabelStore
+
+    first: dict[int, dict] = {}
+    for event in LabelStore(engine).events(call_id):
+        if event.segment_id is not None and event.segment_id not in first and event.before:
+            first[event.segment_id] = event.before
+    out = []
+    for seg in repository.load_segments(engine, call_id):
+        snap = first.get(seg.id)
+        if snap and seg.source != "reviewer":
+            try:
+                seg = replace(seg, start=float(snap["start"]), end=float(snap["end"]),
+                              category=str(snap["category"]), role=str(snap["role"]))
+            except (KeyError, TypeError, ValueError):
+                pass
+        out.append(seg)
+    return out
+
+
 def what_if(engine: Engine, settings: Settings, cancel: CancelToken | None = None
             ) -> Generator[Progress, None, WhatIfResult]:
     """Yield Progress per call; return the per-category and per-call changes."""
@@ -139,7 +165,7 @@ def what_if(engine: Engine, settings: Settings, cancel: CancelToken | None = Non
         except Exception as exc:  # one call's failure is one line; the others still run
             result.skipped.append(f"{call.path}: {type(exc).__name__}: {exc}")
             continue
-        added, removed = compare_call(new, repository.load_segments(engine, call.id), result.categories)
+        added, removed = compare_call(new, as_predicted(engine, call.id), result.categories)
         # the detector's score under the old settings against the one under the new: a reviewer's own
         # relabelling is no effect of the settings; the score of record is shown beside them
         result.calls.append(CallChange(call.id, call.path, call.detector_score, score.value, call.detector_grade,
