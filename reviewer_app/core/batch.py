@@ -17,7 +17,7 @@ from reviewer_app.core.domain import CallAnalysis
 from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.messages import show_name
 from reviewer_app.core.pipeline import analyze
-from reviewer_app.core.progress import Cancelled, CancelToken, Progress
+from reviewer_app.core.progress import Cancelled, CancelToken, Progress, relay
 from reviewer_app.core.settings import Settings
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".wma", ".webm"}
@@ -112,14 +112,10 @@ def analyze_many(
                 outcome.analysis, outcome.skipped = stored, True
                 yield Progress(n + 1, len(files), f"{path.name}: already analysed")
             else:
-                gen = analyze(path, settings, cancel, sha256=sha, db=engine)
-                while True:
-                    try:
-                        step = next(gen)
-                    except StopIteration as stop:
-                        outcome.analysis = stop.value
-                        break
-                    yield Progress(n + step.fraction, len(files), f"{path.name}: {step.message}")
+                outcome.analysis = yield from relay(
+                    analyze(path, settings, cancel, sha256=sha, db=engine),
+                    lambda step, n=n, name=path.name: Progress(n + step.fraction, len(files),
+                                                               f"{name}: {step.message}"))
                 if engine is not None:  # a reviewer's corrections are kept, with a warning where the ASR differs
                     saved = repository.save_analysis_report(engine, outcome.analysis)
                     outcome.analysis = saved.applied_to(outcome.analysis)

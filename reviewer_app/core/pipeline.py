@@ -28,7 +28,7 @@ from reviewer_app.core.audio.signals import HOP_S, channel_roles
 from reviewer_app.core.cluster.provenance import provenance
 from reviewer_app.core.domain import AGENT, BOTH, AudioInfo, CallAnalysis, CallScore, Segment, Turn
 from reviewer_app.core.errors import ReviewerError
-from reviewer_app.core.progress import CancelToken, Progress, relay, run_to_end  # noqa: F401  (run_to_end: long imported from here)
+from reviewer_app.core.progress import CancelToken, Progress, relay, run_to_end  # noqa: F401  (run_to_end: importers)
 from reviewer_app.core.settings import Settings
 
 
