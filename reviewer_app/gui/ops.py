@@ -179,7 +179,7 @@ class Ops(QObject):
         super().__init__(parent)
         self._pools: dict[Lane, QThreadPool] = {}
         for lane in Lane:
-            pool = QThreadPool(self)
+            pool = QThreadPool()  # owned here, not by the window: wait() still works after it is gone
             pool.setMaxThreadCount(1)
             self._pools[lane] = pool
         self._in_flight: dict[_Delivery, Lane] = {}
@@ -224,7 +224,8 @@ class Ops(QObject):
     def wait(self, msecs: int = 10_000) -> None:
         """Block until the workers are done (closing the window); queued callbacks are not run."""
         for pool in self._pools.values():
-            pool.waitForDone(msecs)
+            if isValid(pool):
+                pool.waitForDone(msecs)
 
 
 class SingleJob(QObject):
