@@ -41,6 +41,7 @@ from reviewer_app.gui.state import ReviewState
 from reviewer_app.gui.history import HistoryActions
 from reviewer_app.gui.reviewer_name import ReviewerNameActions
 from reviewer_app.gui.team_actions import TeamActions
+from reviewer_app.gui.widgets.call_badges import CallBadges
 from reviewer_app.gui.widgets.library_panel import LibraryPanel
 from reviewer_app.gui.widgets.overview import OverviewStrip
 from reviewer_app.gui.widgets.segment_table import SegmentTable
@@ -122,6 +123,8 @@ class MainWindow(QMainWindow, ReviewActions, TeamActions, HistoryActions, Review
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.setSpacing(2)
+        self.call_badges = CallBadges()
+        top_layout.addWidget(self.call_badges)
         top_layout.addWidget(self.overview)
         top_layout.addWidget(self.signal_view, 1)
         top_layout.addWidget(self.transport)
@@ -223,6 +226,8 @@ class MainWindow(QMainWindow, ReviewActions, TeamActions, HistoryActions, Review
         ov.viewportRequested.connect(st.set_viewport)
         view.seekRequested.connect(self.seek)
         view.segmentClicked.connect(st.select)
+        self.call_badges.segmentClicked.connect(st.select)
+        st.segmentSelected.connect(self.call_badges.set_selected)
         view.boundsEdited.connect(lambda sid, a, b: self.controller.set_bounds(sid, a, b))
         view.spanDrawn.connect(self._on_span_drawn)
         view.contextMenuRequested.connect(self._segment_menu)

@@ -93,7 +93,9 @@ class ReviewActions:
         shown = self.shown_segments(segments)
         self.signal_view.set_segments(shown)  # rejected ones drawn dimmed, or hidden by the toggle
         self.overview.set_segments(shown)
-        self.transcript.set_segments(segments)  # rejected findings are never marked in the transcript
+        self.transcript.set_segments(self._span_findings(segments))  # rejected ones are never marked there
+        self.call_badges.set_findings([s for s in segments if not (getattr(self, "_hide_rejected", False)
+                                                                   and s.status == "rejected")], self.state.selected)
         hide = getattr(self, "_hide_rejected", False)
         for row, seg in enumerate(segments):
             self.segment_table.setRowHidden(row, hide and seg.status == "rejected")
@@ -107,10 +109,12 @@ class ReviewActions:
             self.player.set_region_bounds(playing.start, playing.end)  # never a jump, only a new end
 
     def shown_segments(self, segments):
-        """The segments the views draw: all, or without the rejected ones (Hide rejected findings)."""
-        if getattr(self, "_hide_rejected", False):
-            return [s for s in segments if s.status != "rejected"]
-        return list(segments)
+        """The spans the views draw: all but the call-level findings (badges instead), without the
+        rejected ones when Hide rejected findings is on."""
+        from reviewer_app.gui.widgets.call_badges import is_call_level
+
+        hide = getattr(self, "_hide_rejected", False)
+        return [s for s in segments if not is_call_level(s) and not (hide and s.status == "rejected")]
 
     def select_finding_at(self, t: float) -> None:
         """A word (or turn) clicked in the transcript: select the finding there, a live one before a
@@ -122,6 +126,12 @@ class ReviewActions:
         if hits:
             self.state.select(min(hits, key=lambda s: (s.status == "rejected", s.end - s.start)).id)
 
+    @staticmethod
+    def _span_findings(segments):
+        from reviewer_app.gui.widgets.call_badges import is_call_level
+
+        return [s for s in segments if not is_call_level(s)]
+
     def do_hide_rejected(self, checked: bool) -> None:
         self._hide_rejected = bool(checked)
         self._on_segments_changed()
@@ -131,7 +141,7 @@ class ReviewActions:
         if session is None:
             return
         self.transcript.set_transcript(session.analysis.transcript, session.index)
-        self.transcript.set_segments(session.segments)
+        self.transcript.set_segments(self._span_findings(session.segments))
         self.signal_view.set_turns(session.analysis.transcript)
 
     def _on_call_changed(self, call) -> None:
