@@ -52,6 +52,15 @@ def compile_pattern(pattern: str) -> re.Pattern:
     return regex
 
 
+PATTERN_PRESETS = {  # name -> file-name pattern; the dashboard offers them beside a metadata CSV
+    "date_team_agent_ in the file name (2026-01-31_sales_ana_…)":
+        r"(?P<date>\d{4}-\d{2}-\d{2})_(?P<team>[A-Za-z]+)_(?P<agent>[A-Za-z]+)_",
+    "agent = the call's folder (…/ana/call.wav)": r"(?P<agent>[^/\\]+)[/\\][^/\\]+$",
+    "team/agent folders (…/sales/ana/call.wav)": r"(?P<team>[^/\\]+)[/\\](?P<agent>[^/\\]+)[/\\][^/\\]+$",
+    "agentNN in the file name (agent07)": r"(?P<agent>agent\d+)",
+}
+
+
 def from_pattern(calls: Iterable[CallSummary], pattern: str) -> dict[int, CallMeta]:
     """Metadata for each call whose path the pattern matches, by call id."""
     regex = compile_pattern(pattern)

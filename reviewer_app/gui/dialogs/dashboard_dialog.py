@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QCursor
 from PySide6.QtWidgets import (
     QApplication,
+    QComboBox,
     QDialog,
     QFileDialog,
     QHBoxLayout,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.settings import Settings
+from reviewer_app.core.team.metadata import PATTERN_PRESETS
 from reviewer_app.gui.ops import Lane, Ops
 from reviewer_app.gui.theme import GRADE_COLORS
 from reviewer_app.gui.widgets.dashboard_charts import ChartCanvas, draw_habits, draw_trend
@@ -72,6 +74,11 @@ class DashboardDialog(QDialog):
         self.pattern_edit = QLineEdit(DEFAULT_PATTERN)
         self.pattern_edit.setToolTip("A regular expression searched in each call's path, with a named group "
                                      "(?P<agent>…) and optional (?P<team>…) and (?P<date>…)")
+        self.presets = QComboBox()
+        self.presets.addItem("Presets…")
+        self.presets.addItems(list(PATTERN_PRESETS))
+        self.presets.setToolTip("Common ways call files name their agent")
+        self.presets.activated.connect(self._preset)
         self.use_csv = QRadioButton("metadata CSV")
         self.csv_edit = QLineEdit()
         self.csv_edit.setPlaceholderText("CSV with agent, team, date and sha256 or path columns")
@@ -83,7 +90,8 @@ class DashboardDialog(QDialog):
         self.pdf_button = QPushButton("Save PDF…")
         self.pdf_button.clicked.connect(lambda: self.save_pdf())
         self.pdf_button.setEnabled(False)
-        for w, stretch in ((self.use_pattern, 0), (self.pattern_edit, 3), (self.use_csv, 0), (self.csv_edit, 2),
+        for w, stretch in ((self.use_pattern, 0), (self.pattern_edit, 3), (self.presets, 0), (self.use_csv, 0),
+                           (self.csv_edit, 2),
                            (browse, 0), (self.show_button, 0), (self.pdf_button, 0)):
             source.addWidget(w, stretch)
         layout.addLayout(source)
@@ -116,6 +124,12 @@ class DashboardDialog(QDialog):
         path, _ = QFileDialog.getSaveFileName(self, "Save the dashboard as PDF", str(Path.home() / "dashboard.pdf"),
                                               "PDF (*.pdf)")
         return path or None
+
+    def _preset(self, index: int) -> None:
+        if index > 0:
+            self.pattern_edit.setText(PATTERN_PRESETS[self.presets.itemText(index)])
+            self.use_pattern.setChecked(True)
+            self.refresh()
 
     def _browse_csv(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Call metadata CSV", self.csv_edit.text(),
@@ -156,7 +170,11 @@ class DashboardDialog(QDialog):
         left_out = f"; {len(board.unassigned)} call(s) without an agent left out" if board.unassigned else ""
         if not board.agents:
             self.pdf_button.setEnabled(False)
-            self._error(f"The pattern or CSV names no agent for any stored call{left_out}.")
+            example = f" (for example {Path(board.unassigned[0].path).name})" if board.unassigned else ""
+            how = "the CSV names none of the stored calls" if self.use_csv.isChecked() else \
+                f"no stored call's path matches the pattern{example}"
+            self._error(f"Nothing to show: {how}, so no call has an agent{left_out}. Choose a preset that fits "
+                        "your file names, or a metadata CSV with agent and sha256 or path columns.")
             self.table.setRowCount(0)
             for canvas in (self.trend, self.habits):
                 canvas.figure.clear()
