@@ -16,10 +16,12 @@ from reviewer_app.core.storage import find_call, open_database, save_analysis  #
 
 
 @pytest.fixture(autouse=True)
-def _qt_test_paths():
-    from PySide6.QtCore import QStandardPaths
+def _qt_test_paths(tmp_path):
+    from PySide6.QtCore import QSettings, QStandardPaths
 
     QStandardPaths.setTestModeEnabled(True)  # QSettings (window geometry) never touch the user's files
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):  # nor another test's (a hidden dock)
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path / "qsettings"))
 
 
 @pytest.fixture(scope="session")
