@@ -13,3 +13,16 @@ def test_no_support_shows_n_a():
     assert row.cells[:3] == ("overtalk", "3", "0")
     assert row.cells[4:7] == ("n/a", "n/a", "n/a") and row.cells[8:11] == ("n/a", "n/a", "n/a")
     assert row.cells[11] == "n/a" and row.cells[13] == "n/a" and row.delta is None
+
+
+def test_why_column_counts_the_labels_the_model_was_trained_on():
+    """'Reviewed labels now: 3' beside the reason: the reason says its 0 is the model's training count."""
+    from reviewer_app.core.detect.merge import category_policy
+
+    policy = category_policy({"overtalk": 0}, 20)
+    assert policy["overtalk"].reason == "the model in use was trained on 0 reviewed labels, fewer than 20"
+    [row] = [r for r in tt.preview_rows({"label_counts": {"overtalk": 3}, "min_labels_per_category": 20,
+                                         "policy": {"categories": {"overtalk": {"source": "rules",
+                                                                                "reason": policy["overtalk"].reason}}}})
+             if r.category == "overtalk"]
+    assert row.labels == 3 and "trained on 0" in row.reason

@@ -38,14 +38,15 @@ def category_policy(label_counts: dict[str, int], min_labels: int,
             out[cat] = CategoryPolicy(cat, RULES, n, "call-level category: always the rule")
             continue
         if n < min_labels:
-            out[cat] = CategoryPolicy(cat, RULES, n, f"{n} reviewed labels, fewer than {min_labels}")
+            out[cat] = CategoryPolicy(cat, RULES, n, f"the model in use was trained on {n} reviewed labels, "
+                                                     f"fewer than {min_labels}")
             continue
         r, m = rules_f1.get(cat), model_f1.get(cat)
         if r and m and m.get("support", 0) > 0 and m["f1"] < r["f1"]:
             out[cat] = CategoryPolicy(cat, RULES, n, f"model F1 {m['f1']:.2f} below the rule's {r['f1']:.2f} "
                                                      "on validation calls")
             continue
-        out[cat] = CategoryPolicy(cat, MODEL, n, f"{n} reviewed labels")
+        out[cat] = CategoryPolicy(cat, MODEL, n, f"the model in use was trained on {n} reviewed labels")
     return out
 
 
