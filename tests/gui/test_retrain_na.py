@@ -26,3 +26,10 @@ def test_why_column_counts_the_labels_the_model_was_trained_on():
                                                                                 "reason": policy["overtalk"].reason}}}})
              if r.category == "overtalk"]
     assert row.labels == 3 and "trained on 0" in row.reason
+
+
+def test_progress_during_epochs_follows_the_measured_time():
+    # 60 s gone, the measured epochs say 20 s are left: three quarters of the epochs' share of the bar
+    event = {"event": "epoch", "epoch": 2, "epochs": 10, "eta_s": 20.0}
+    assert tt.overall_fraction(event, elapsed_s=60.0) == 0.95 * 60 / 80
+    assert tt.overall_fraction(event) == 0.2 + 0.75 * 2 / 10  # no clock: by epoch count, as before

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -254,6 +255,7 @@ class RetrainDialog(QDialog):
             return
         self.result = self.final = None
         self._fraction = 0.0
+        self._run_started = time.monotonic()
         self.curve.clear(self.epochs_box.value())
         self.log.clear()
         self.log.hide()
@@ -275,7 +277,8 @@ class RetrainDialog(QDialog):
             self._say("Cancelling… the model in use stays as it is.")
 
     def _advance(self, event: dict) -> None:
-        fraction = tt.overall_fraction(event)
+        started = getattr(self, "_run_started", None)
+        fraction = tt.overall_fraction(event, None if started is None else time.monotonic() - started)
         if fraction is not None:
             self._fraction = max(self._fraction, fraction)
             self.progress.setValue(int(1000 * self._fraction))

@@ -173,9 +173,17 @@ def finished_line(done: dict) -> str:
 STAGE_SPANS = {"features": (0.0, 0.2), "epochs": (0.2, 0.95), "evaluating": (0.95, 1.0), "rescore": (0.0, 1.0)}
 
 
-def overall_fraction(event: dict) -> float | None:
-    """Where the whole run is (0..1) after an event: features, then the epochs, then the comparison."""
+def overall_fraction(event: dict, elapsed_s: float | None = None) -> float | None:
+    """Where the whole run is (0..1) after an event: features, then the epochs, then the comparison.
+
+    During the epochs, with `elapsed_s` (wall time since the run started) and the epoch's `eta_s`
+    (the measured mean epoch time times the epochs left), it is the share of the measured time:
+    elapsed / (elapsed + eta), so the bar and the "left" estimate tell the same story."""
     kind = event.get("event")
+    if kind == "epoch" and elapsed_s is not None and event.get("eta_s") is not None:
+        left = max(0.0, float(event["eta_s"]))
+        hi = STAGE_SPANS["epochs"][1]
+        return min(hi, hi * elapsed_s / max(elapsed_s + left, 1e-9))
     if kind == "epoch":
         lo, hi = STAGE_SPANS["epochs"]
         return lo + (hi - lo) * event["epoch"] / max(1, event["epochs"])
