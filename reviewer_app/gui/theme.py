@@ -1,19 +1,11 @@
 """Colours and fonts shared by every view, so a category or a role looks the same everywhere."""
 from __future__ import annotations
 
+from reviewer_app.core import palette
 from reviewer_app.core.domain import AGENT, BOTH, CATEGORIES, CUSTOMER
 
-CATEGORY_COLORS = {
-    "dead_air": "#8e6bbf",
-    "overtalk": "#d62728",
-    "fast_speech": "#ff7f0e",
-    "forbidden_phrase": "#e377c2",
-    "missing_greeting": "#a6a61c",
-    "missing_closing": "#8c564b",
-    "poor_audio": "#17a2b8",
-    "repetition": "#e6b800",
-    "negative_emotion": "#3949ab",
-}
+# One palette (core/palette.py, Okabe–Ito, colour-blind safe) for the window, the PDFs and the dashboard.
+CATEGORY_COLORS = dict(palette.CATEGORY_COLOURS)
 assert set(CATEGORY_COLORS) == set(CATEGORIES)
 
 CATEGORY_LABELS = {c: c.replace("_", " ") for c in CATEGORIES}
@@ -26,7 +18,7 @@ STATUS_LABELS = {
     "edited": "✎ edited", "added": "+ added",
 }
 REVIEW_STATUS_LABELS = {"new": "new", "in_review": "in review", "reviewed": "reviewed"}
-GRADE_COLORS = {"high": "#2e8540", "medium": "#b7791f", "low": "#c53030"}
+GRADE_COLORS = dict(palette.GRADE_COLOURS)
 
 PLOT_FONT_SIZE = 10
 PLAYHEAD_COLOR = "#d00000"
