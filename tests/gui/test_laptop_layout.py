@@ -41,12 +41,12 @@ def elided_buttons(root) -> list[str]:
     return out
 
 
-def hidden_key_columns(table) -> list[str]:
+def hidden_key_columns(table, names=KEY_COLUMNS, columns=COLUMNS) -> list[str]:
     header = table.horizontalHeader()
     width = table.viewport().width()
     out = []
-    for name in KEY_COLUMNS:
-        col = COLUMNS.index(name)
+    for name in names:
+        col = columns.index(name)
         x = header.sectionViewportPosition(col)
         if header.isSectionHidden(col) or x < 0 or x + header.sectionSize(col) > width or header.sectionSize(col) < 30:
             out.append(f"{name} x={x} w={header.sectionSize(col)} of {width}")
@@ -59,6 +59,9 @@ def test_window_is_usable_at_laptop_sizes(qtbot, opened, size):
     _layout(qtbot, w, *size)
     assert elided_buttons(w.transport) == []
     assert hidden_key_columns(w.segment_table) == []
+    from reviewer_app.gui.models import library_model
+
+    assert hidden_key_columns(w.library.table, ("File", "Status", "Score", "Grade"), library_model.COLUMNS) == []
     assert w.segment_table.isVisible() and w.segment_table.width() > 300
     assert w.signal_view.isVisible() and w.signal_view.height() >= 150
     for _ in range(3):  # Ctrl+L hides and shows the library (and its tabs), never growing the window

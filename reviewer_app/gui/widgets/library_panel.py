@@ -63,7 +63,7 @@ class LibraryPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(0, 150)
+        header.resizeSection(0, 96)  # the file name (its full path on hover): room for status, score, grade
         header.setStretchLastSection(True)
         self.table.activated.connect(self._activated)
         self.table.doubleClicked.connect(self._activated)
