@@ -117,7 +117,7 @@ def analyze_many(
                     lambda step, n=n, name=path.name: Progress(n + step.fraction, len(files),
                                                                f"{name}: {step.message}"))
                 if engine is not None:  # a reviewer's corrections are kept, with a warning where the ASR differs
-                    saved = repository.save_analysis_report(engine, outcome.analysis)
+                    saved = repository.save_analysis_report(engine, outcome.analysis, settings.score)
                     outcome.analysis = saved.applied_to(outcome.analysis)
             if out_dir is not None:
                 target = _json_path(Path(out_dir), path, names[path], sha or outcome.analysis.audio.sha256, outcome)

@@ -76,9 +76,11 @@ class ReviewController(QObject):
     error = Signal(str)
     info = Signal(str)
 
-    def __init__(self, engine, reviewer: Callable[[], str], ops: Ops, parent: QObject | None = None) -> None:
+    def __init__(self, engine, reviewer: Callable[[], str], ops: Ops, parent: QObject | None = None,
+                 score_settings: Callable[[], object] | None = None) -> None:
         super().__init__(parent)
         self.engine = engine
+        self._score_settings = score_settings  # the weights the score of record is kept with
         self.ops = ops
         self._reviewer = reviewer
         self.undo_group = QUndoGroup(self)
@@ -94,7 +96,10 @@ class ReviewController(QObject):
 
     def new_session(self, call: CallSummary) -> ReviewSession:
         """Load a call's analysis and segments (raises ReviewerError); run it on a worker."""
-        return ReviewSession(self.engine, call, self.reviewer)
+        from reviewer_app.core.storage.labels import LabelStore
+
+        score = self._score_settings() if self._score_settings is not None else None
+        return ReviewSession(self.engine, call, self.reviewer, LabelStore(self.engine, score))
 
     def session_lane(self) -> Lane:
         """Where to load a session: behind the writes still in flight (so it reads them), else the read lane."""

@@ -74,7 +74,8 @@ class MainWindow(QMainWindow, ReviewActions, TeamActions, HistoryActions, Review
 
         self.ops = Ops(self)
         self.state = ReviewState(self)
-        self.controller = ReviewController(engine, lambda: self.settings.reviewer.name, self.ops, self)
+        self.controller = ReviewController(engine, lambda: self.settings.reviewer.name, self.ops, self,
+                                           score_settings=lambda: self.settings.score)
         self.player = Player(self)
         self.loader = CallLoader(self.ops, self)
         self.spectrograms = SpectrogramService(self.ops, self)

@@ -68,3 +68,16 @@ def test_next_and_previous_fit_the_finding_in_view(qtbot, opened):
     seg = w.controller.session.get(w.state.selected)
     vp = w.state.viewport
     assert vp.start < seg.start and seg.end < vp.end
+
+
+def test_the_score_of_record_uses_the_window_s_weights(qtbot, opened):
+    """A custom weight in the settings is the one the stored score of record is computed with."""
+    w = opened
+    w.settings.score.weights["forbidden_phrase"] = 40.0
+    with qtbot.waitSignal(w.callReady, timeout=20_000):
+        w.open_call(find_call(w.engine, w.library_model.call_at(0).sha256))
+    dead = next(s for s in w.controller.session.segments if s.category == "dead_air")
+    w.controller.reject(dead.id)
+    _settle(qtbot, w)
+    call = find_call(w.engine, w.controller.session.call.sha256)
+    assert call.deductions.get("forbidden_phrase") == 25  # 40 × score, capped at max_per_category

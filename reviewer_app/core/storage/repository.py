@@ -103,9 +103,9 @@ class SavedAnalysis:
                        warnings=[*analysis.warnings, *self.warnings])
 
 
-def save_analysis(engine: Engine, analysis: CallAnalysis) -> int:
+def save_analysis(engine: Engine, analysis: CallAnalysis, score_settings: ScoreSettings | None = None) -> int:
     """Store `analysis` in one transaction and return the call id (see save_analysis_report)."""
-    return save_analysis_report(engine, analysis).call_id
+    return save_analysis_report(engine, analysis, score_settings).call_id
 
 
 def save_analysis_report(engine: Engine, analysis: CallAnalysis,
