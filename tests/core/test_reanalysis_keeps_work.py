@@ -190,7 +190,7 @@ def test_human_labels_survive_and_judged_findings_are_not_duplicated(engine):
     store.edit(edited.id, "ann", category="negative_emotion", start=29.5)
     store.set_note(noted.id, "ann", "fine for this customer")
     store.delete(deleted.id, "ann")
-    added = store.add(call_id, "ann", 60.0, 62.0, "forbidden_phrase", "agent")
+    added = store.add(call_id, "ann", 59.0, 61.0, "forbidden_phrase", "agent")  # inside the 61.25 s call
     human = {s.id: s for s in load_segments(engine, call_id) if s.id != untouched.id}
 
     new = [
@@ -202,7 +202,7 @@ def test_human_labels_survive_and_judged_findings_are_not_duplicated(engine):
         Segment(40.2, 40.8, "agent", "fast_speech", 0.9, "rule:fast_speech", "again"),
         Segment(45.0, 46.0, "customer", "repetition", 0.9, "rule:repetition", "deleted by ann"),
         Segment(50.5, 51.5, "agent", "overtalk", 0.7, "rule:overtalk", "the new one"),
-        Segment(61.0, 61.5, "agent", "forbidden_phrase", 0.9, "rule:forbidden_phrase", "added by ann"),
+        Segment(60.5, 61.2, "agent", "forbidden_phrase", 0.9, "rule:forbidden_phrase", "added by ann"),
     ]
     saved = save_analysis_report(engine, make_analysis(segments=new))
 
