@@ -120,6 +120,7 @@ class TeamActions:
             self.run_export(request)
 
     def run_export(self, request) -> None:
+        from reviewer_app.core.atomic import staged_folder, staged_to_final
         from reviewer_app.core.exchange import export_library
 
         session = self.controller.session
@@ -132,8 +133,12 @@ class TeamActions:
             self.show_info(f"Exported {len(paths)} file(s) as {request.fmt} to {request.folder}")
             self.team_events.exported.emit(list(paths))
 
-        self.ops.query(lambda _c: export_library(engine, request.fmt, request.folder, calls, **request.options),
-                       lane=Lane.TEAM, owner=self, on_success=done,
+        def export(_cancel) -> list:
+            with staged_folder(request.folder) as stage:  # every file written, or none: never a partial set
+                written = export_library(engine, request.fmt, stage, calls, **request.options)
+            return staged_to_final(written, stage, request.folder)
+
+        self.ops.query(export, lane=Lane.TEAM, owner=self, on_success=done,
                        on_failure=lambda f: self.show_error(f"Export failed: {f}"))
 
     def do_import_labels(self) -> None:

@@ -43,6 +43,17 @@ def test_export_writes_files(qtbot, window, tmp_path, fmt, pattern):
     assert "Exported" in window.statusBar().currentMessage()
 
 
+def test_a_failed_export_leaves_no_partial_set(qtbot, window, tmp_path):
+    out = tmp_path / "out"
+    (out / "segments.csv").mkdir(parents=True)  # the second file cannot be written
+    window.ask_export = lambda: ExportRequest("csv", str(out))
+    window.act["export"].trigger()
+    qtbot.waitUntil(lambda: "Export failed" in window.statusBar().currentMessage() or window.ops.idle, timeout=20_000)
+    qtbot.waitUntil(lambda: window.ops.idle, timeout=20_000)
+    assert not (out / "calls.csv").exists()  # the first file is not left behind on its own
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]  # and no staging folder either
+
+
 def test_import_labels_applies_them_to_the_open_call(qtbot, opened, tmp_path):
     w = opened
     track = tmp_path / "call_basic.txt"  # an Audacity label track, found by its file name
