@@ -72,8 +72,8 @@ def window(qtbot, engine, settings, tmp_path):
     win.resize(1400, 900)
     win.show()
     qtbot.waitExposed(win)
-    yield win
     qtbot.waitUntil(lambda: win.ops.idle, timeout=20_000)  # the library is read in the background
+    yield win
     win.player.stop()
     win.ops.wait(10_000)
 
