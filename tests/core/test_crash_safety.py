@@ -164,7 +164,8 @@ WINDOW_REVIEWER = textwrap.dedent("""
         for seg in list(window.controller.session.segments):
             window.state.select(seg.id)
             (window.do_confirm if n % 2 else window.do_reject)()
-            app.processEvents()
+            while not window.ops.idle:  # the write lane lands it in the background
+                app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
             now = window.controller.session.get(seg.id)
             print(f"saved {seg.id} {now.version} {now.status}", flush=True)  # what the window shows
             n += 1
