@@ -253,11 +253,7 @@ class LabelStore:
             raise ReviewerError(f"unknown segment status {fields['status']!r}")
         now = utcnow()
         with Session(writer(self._engine)) as s, s.begin():
-            row = s.get(SegmentRow, segment_id, with_for_update=True)
-            if row is None:
-                raise ReviewerError(f"segment {segment_id} does not exist")
-            if expected_version is not None and row.version != expected_version:
-                raise _conflict(s, row, expected_version)
+            row = _locked_segment(s, segment_id, expected_version)
             if expect is not None:
                 values, was_deleted = expect
                 if (row.deleted_at is not None) != was_deleted or any(getattr(row, k) != v for k, v in values.items()):
@@ -315,11 +311,7 @@ class LabelStore:
         reviewer = _check_reviewer(reviewer)
         now = utcnow()
         with Session(writer(self._engine)) as s, s.begin():
-            row = s.get(SegmentRow, segment_id, with_for_update=True)
-            if row is None:
-                raise ReviewerError(f"segment {segment_id} does not exist")
-            if expected_version is not None and row.version != expected_version:
-                raise _conflict(s, row, expected_version)
+            row = _locked_segment(s, segment_id, expected_version)
             if (row.deleted_at is not None) != (action == "restore"):
                 state = "is already deleted" if row.deleted_at is not None else "is not deleted"
                 raise ReviewerError(f"cannot {action} segment {segment_id}: it {state}")
@@ -400,6 +392,16 @@ def _check_segment(start: float, end: float, category: str, role: str, what: str
         raise ReviewerError(f"{what}: bad bounds {show_value(start)}..{show_value(end)}: need 0 <= start < end")
     if duration_s is not None and float(end) > duration_s + END_TOLERANCE_S:
         raise ReviewerError(f"{what}: ends at {float(end):.2f} s, past the call's end ({duration_s:.2f} s)")
+
+
+def _locked_segment(s: Session, segment_id: int, expected_version: int | None) -> SegmentRow:
+    """The segment's row, locked for this transaction; a ConflictError if it moved past `expected_version`."""
+    row = s.get(SegmentRow, segment_id, with_for_update=True)
+    if row is None:
+        raise ReviewerError(f"segment {segment_id} does not exist")
+    if expected_version is not None and row.version != expected_version:
+        raise _conflict(s, row, expected_version)
+    return row
 
 
 def _conflict(s: Session, row: SegmentRow, expected: int, changed_since: bool = False) -> ConflictError:
