@@ -189,6 +189,14 @@ class ModelSettings:
 
 
 @dataclass
+class ClusterSettings:
+    """Where the window's Import sends its analysis (the CLI's `analyze --cluster`)."""
+
+    address: str = ""  # empty: analyse in this process | auto | HOST:PORT | ray://HOST:PORT (a Ray cluster)
+    ship_audio: bool = False  # send the audio through Ray's object store (the workers need no shared disk)
+
+
+@dataclass
 class Settings:
     channels: ChannelSettings = field(default_factory=ChannelSettings)
     asr: AsrSettings = field(default_factory=AsrSettings)
@@ -197,6 +205,7 @@ class Settings:
     score: ScoreSettings = field(default_factory=ScoreSettings)
     reviewer: ReviewerSettings = field(default_factory=ReviewerSettings)
     model: ModelSettings = field(default_factory=ModelSettings)
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
 
     def validate(self) -> "Settings":
         """Check every value (types, finite numbers, ranges, known roles and categories); raises

@@ -132,30 +132,61 @@ class FileImported:
     files: int
     outcome: object  # core.batch.FileOutcome
     rows: LibraryRowsChanged | None
+    done: int = 0  # files finished with this one (index + 1 in-process; on a cluster they finish in any order)
+    where: str = ""  # on a cluster, the worker that analysed it: "on NODE/pid N"
+
+
+def _analysis_batch(paths: list[str], settings, engine, cancel: CancelToken):
+    """core.batch.analyze_many; with settings.cluster.address, the same on that Ray cluster
+    (core.cluster.driver, imported only then)."""
+    if not settings.cluster.address:
+        from reviewer_app.core.batch import analyze_many
+
+        return analyze_many(paths, settings, engine, cancel=cancel)
+    from reviewer_app.core.cluster.driver import ClusterOptions, analyze_on_cluster
+
+    options = ClusterOptions(address=settings.cluster.address, ship_audio=settings.cluster.ship_audio)
+    return analyze_on_cluster(paths, settings, engine, engine.url.render_as_string(hide_password=False),
+                              cancel=cancel, options=options)
 
 
 def import_into_library(paths: list[str], settings, engine, cancel: CancelToken):
-    """core.batch.analyze_many, each finished file also as FileImported with its library row."""
-    from reviewer_app.core.batch import FileDone, analyze_many
+    """The analysis batch (in-process, or on the cluster of settings.cluster), each finished file
+    also as FileImported with its library row."""
+    from reviewer_app.core.batch import FileDone
     from reviewer_app.core.storage import repository
 
-    gen = analyze_many(paths, settings, engine, cancel=cancel)
+    def imported(index: int, files: int, outcome, done: int, where: str = "") -> FileImported:
+        analysis = outcome.analysis if outcome is not None else None
+        call = repository.find_call(engine, analysis.audio.sha256) if analysis is not None else None
+        return FileImported(index, files, outcome, LibraryRowsChanged((call,)) if call is not None else None,
+                            done, where)
+
+    gen = _analysis_batch(paths, settings, engine, cancel)
+    reported: set[int] = set()
     while True:
         try:
             step = next(gen)
         except StopIteration as stop:
-            return stop.value
+            outcomes = stop.value
+            # The cluster reports only the calls its workers analysed: the stored, repeated and
+            # unreadable files are reported here, when the batch ends.
+            for i, outcome in enumerate(outcomes or []):
+                if i not in reported:
+                    yield imported(i, len(outcomes), outcome, len(outcomes))
+            return outcomes
         if isinstance(step, FileDone):
-            analysis = step.outcome.analysis if step.outcome is not None else None
-            call = repository.find_call(engine, analysis.audio.sha256) if analysis is not None else None
-            yield FileImported(step.index, int(round(step.total)), step.outcome,
-                               LibraryRowsChanged((call,)) if call is not None else None)
+            reported.add(step.index)
+            verdict = step.message.rsplit(": ", 1)[-1]  # "done", or on a cluster "done on NODE/pid N"
+            where = verdict.split(" ", 1)[1] if verdict.startswith(("done on ", "failed on ")) else ""
+            yield imported(step.index, int(round(step.total)), step.outcome, int(round(step.done)), where)
         else:
             yield step
 
 
 class ImportRunner(QObject):
-    """Imports files on the analysis lane (core.batch.analyze_many) and reports per file."""
+    """Imports files on the analysis lane (core.batch.analyze_many, or the Ray cluster that
+    settings.cluster names) and reports per file."""
 
     progress = Signal(int, int, float, str)  # file index, files, fraction of this file, message
     fileFinished = Signal(object)  # FileImported
@@ -193,8 +224,9 @@ class ImportRunner(QObject):
     def _on_progress(self, step) -> None:
         if isinstance(step, FileImported):
             self.fileFinished.emit(step)
-            self.progress.emit(step.index, step.files, 1.0, f"{step.outcome.path}: "
-                               f"{'failed' if step.outcome.error else 'done'}")
+            self.progress.emit(max(step.done, 1) - 1, step.files, 1.0, f"{step.outcome.path}: "
+                               f"{'failed' if step.outcome.error else 'done'}"
+                               f"{' ' + step.where if step.where else ''}")
             return
         p: Progress = step
         n = max(1, int(round(p.total)))

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reviewer_app.core.analysis_json import analysis_to_dict, write_json_atomic
-from reviewer_app.core.batch import FileOutcome, _json_path, _one_line, expand_paths, json_names
+from reviewer_app.core.batch import FileDone, FileOutcome, _json_path, _one_line, expand_paths, json_names
 from reviewer_app.core.cluster.actors import AnalysisWorker, CallJob, WorkResult
 from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.progress import CancelToken, Progress
@@ -379,8 +379,8 @@ def _run(jobs, refs, outcomes, files, names, out_dir, engine, db_url, settings, 
             stats.worker_s.append(result.worker_s)
             _finish(result, job, outcomes, files, names, out_dir, engine, repository, stats)
             done += 1
-            yield Progress(done, total, f"{Path(job.path).name}: {'failed' if result.error else 'done'} "
-                                        f"on {_short(pool.who.get(w))}")
+            yield FileDone(done, total, f"{Path(job.path).name}: {'failed' if result.error else 'done'} "
+                                        f"on {_short(pool.who.get(w))}", job.index, outcomes[job.index])
             yield Progress(done, total, state())
         for ref, (w, job, _) in list(pool.inflight.items()):
             # A busy worker is pinged now and then. One that stops answering (a frozen process, or
@@ -413,7 +413,7 @@ def _lost(job: CallJob, w: int, how: str, pool: _Pool, queue: deque, outcomes, f
     if job.attempts >= options.max_attempts:
         outcomes[job.index].error = (f"{files[job.index]}: its Ray worker {how} {job.attempts} times while "
                                      f"analysing it (last on {_short(lost)})")
-        yield Progress(done + 1, total, f"{name}: failed")
+        yield FileDone(done + 1, total, f"{name}: failed", job.index, outcomes[job.index])
         return done + 1
     stats.retries += 1
     queue.appendleft(job)

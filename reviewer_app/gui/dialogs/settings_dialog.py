@@ -12,6 +12,7 @@ import copy
 import dataclasses
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -130,6 +131,15 @@ class SettingsDialog(QDialog):
         self.device_box.addItems(["auto", "cpu", "cuda"])
         self.device_box.setCurrentText(s.asr.device)
         form.addRow("ASR device", self.device_box)
+        self.cluster_edit = QLineEdit(s.cluster.address)
+        self.cluster_edit.setPlaceholderText("empty: analyse on this computer")
+        self.cluster_edit.setToolTip("cluster.address: a Ray cluster for Import (auto, HOST:PORT or "
+                                     "ray://HOST:PORT); empty analyses in this process")
+        form.addRow("Analysis cluster", self.cluster_edit)
+        self.ship_audio_box = QCheckBox("Send the audio to the cluster (workers need no shared disk)")
+        self.ship_audio_box.setChecked(s.cluster.ship_audio)
+        self.ship_audio_box.setToolTip("cluster.ship_audio")
+        form.addRow("", self.ship_audio_box)
         return page
 
     def _rules_tab(self) -> QWidget:
@@ -197,6 +207,8 @@ class SettingsDialog(QDialog):
         s.asr.model = self.model_box.currentText().strip() or "base"
         s.asr.language = self.language_box.currentText().strip() or "auto"
         s.asr.device = self.device_box.currentText()
+        s.cluster.address = self.cluster_edit.text().strip()
+        s.cluster.ship_audio = self.ship_audio_box.isChecked()
         for key, box in self._rule_boxes.items():
             current = getattr(s.rules, key)
             setattr(s.rules, key, int(box.value()) if isinstance(current, int) else float(box.value()))
