@@ -262,16 +262,9 @@ class LabelStore:
                            fields.get("category", row.category), fields.get("role", row.role),
                            f"segment {row.id} of call {row.call_id}", _call(s, row.call_id).duration_s)
             before = _snapshot(row)
-            for name, value in fields.items():
-                setattr(row, name, float(value) if name in ("start", "end") else value)
             if deleted is not None:
                 row.deleted_at = now if deleted else None
-            row.reviewer = reviewer
-            row.version += 1
-            row.updated_at = now
-            call = _call(s, row.call_id)
-            _start_review(call)
-            s.flush()
+            call = _write_fields(s, row, fields, reviewer, now)
             refresh_problem_counts(s, call)
             refresh_score_of_record(s, call, self._score)
             after = _snapshot(row)
@@ -321,14 +314,7 @@ class LabelStore:
                                f"segment {row.id} of call {row.call_id}", _call(s, row.call_id).duration_s)
                 changes["status"] = "added" if row.status == "added" else "edited"
             before = _snapshot(row)
-            for name, value in changes.items():
-                setattr(row, name, float(value) if name in ("start", "end") else value)
-            row.reviewer = reviewer
-            row.version += 1
-            row.updated_at = now
-            call = _call(s, row.call_id)
-            _start_review(call)
-            s.flush()
+            call = _write_fields(s, row, changes, reviewer, now)
             if {"status", "category", "deleted_at"} & changes.keys():
                 refresh_problem_counts(s, call)
             refresh_score_of_record(s, call, self._score)
@@ -392,6 +378,19 @@ def _check_segment(start: float, end: float, category: str, role: str, what: str
         raise ReviewerError(f"{what}: bad bounds {show_value(start)}..{show_value(end)}: need 0 <= start < end")
     if duration_s is not None and float(end) > duration_s + END_TOLERANCE_S:
         raise ReviewerError(f"{what}: ends at {float(end):.2f} s, past the call's end ({duration_s:.2f} s)")
+
+
+def _write_fields(s: Session, row: SegmentRow, fields: dict[str, Any], reviewer: str, now) -> CallRow:
+    """Set a segment's fields as `reviewer`, bump its version, mark its call in review; the call's row."""
+    for name, value in fields.items():
+        setattr(row, name, float(value) if name in ("start", "end") else value)
+    row.reviewer = reviewer
+    row.version += 1
+    row.updated_at = now
+    call = _call(s, row.call_id)
+    _start_review(call)
+    s.flush()
+    return call
 
 
 def _locked_segment(s: Session, segment_id: int, expected_version: int | None) -> SegmentRow:
