@@ -9,8 +9,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from reviewer_app.core.detect.context import CallContext, ChannelSignal
-from reviewer_app.core.domain import AGENT, CUSTOMER, Interval, Turn, Word
+from reviewer_app.core.detect.context import CallContext
+from reviewer_app.core.domain import AGENT, CUSTOMER, ChannelSignal, Interval, Turn, Word
 from reviewer_app.core.settings import Settings
 
 HOP = 0.01

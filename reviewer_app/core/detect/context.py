@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reviewer_app.core.domain import BOTH, ChannelSignal, Turn, Word  # noqa: F401  (ChannelSignal: for the rules)
+from reviewer_app.core.domain import BOTH, ChannelSignal, Turn, Word
 
 
 @dataclass

@@ -42,7 +42,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from reviewer_app.core import intervals
-from reviewer_app.core.detect.context import CallContext, ChannelSignal
+from reviewer_app.core.detect.context import CallContext
+from reviewer_app.core.domain import ChannelSignal
 from reviewer_app.core.detect.rules.common import EPS, make_segment, ramp
 from reviewer_app.core.domain import Segment
 from reviewer_app.core.settings import Settings

@@ -32,7 +32,8 @@ from __future__ import annotations
 import numpy as np
 
 from reviewer_app.core import intervals
-from reviewer_app.core.detect.context import CallContext, ChannelSignal
+from reviewer_app.core.detect.context import CallContext
+from reviewer_app.core.domain import ChannelSignal
 from reviewer_app.core.detect.rules.common import EPS, frames, make_segment, moving_mean
 from reviewer_app.core.detect.rules.forbidden_phrase import drop_contained, speaker_roles
 from reviewer_app.core.detect.text import find_phrases

@@ -97,7 +97,8 @@ import math
 import numpy as np
 
 from reviewer_app.core import intervals
-from reviewer_app.core.detect.context import CallContext, ChannelSignal
+from reviewer_app.core.detect.context import CallContext
+from reviewer_app.core.domain import ChannelSignal
 from reviewer_app.core.audio.features import CLIP_LEVEL
 from reviewer_app.core.detect.rules.common import EPS, frames, make_segment, moving_mean, ramp
 from reviewer_app.core.detect.rules.poor_audio_noise import (FLOOR_PERCENTILE, MIN_SHARE, _burst_snr, _floor_energy,
