@@ -189,3 +189,82 @@ class ModelVersionRow(Base):
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     is_active: Mapped[bool] = mapped_column(default=False)
     notes: Mapped[str] = mapped_column(Text, default="")
+
+
+# --- calibration sessions (migration 0006): reviewers label the same calls blind, apart from the
+# labels of record (segments / label_events), until the lead adopts one outcome.
+
+CALIBRATION_STATES = ("open", "adopted")
+CALIBRATION_DECISIONS = ("confirm", "reject", "edit", "add")
+
+
+class CalibrationSessionRow(Base):
+    __tablename__ = "calibration_sessions"
+    __table_args__ = (CheckConstraint("state IN ('open', 'adopted')", name="state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    adopted_from: Mapped[str | None] = mapped_column(String(128))  # a reviewer's name, or "majority"
+    adopted_by: Mapped[str | None] = mapped_column(String(128))
+    adopted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class CalibrationCallRow(Base):
+    """A call of a session, with the model's findings and score as they were when the session was made."""
+
+    __tablename__ = "calibration_calls"
+    __table_args__ = (UniqueConstraint("session_id", "call_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("calibration_sessions.id", ondelete="CASCADE"), index=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    model_score: Mapped[int] = mapped_column(Integer)
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+class CalibrationReviewerRow(Base):
+    __tablename__ = "calibration_reviewers"
+    __table_args__ = (UniqueConstraint("session_id", "reviewer"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("calibration_sessions.id", ondelete="CASCADE"), index=True)
+    reviewer: Mapped[str] = mapped_column(String(128))
+
+
+class CalibrationReviewRow(Base):
+    """One reviewer's review of one call of a session: the call score they gave, and when they submitted."""
+
+    __tablename__ = "calibration_reviews"
+    __table_args__ = (UniqueConstraint("session_id", "call_id", "reviewer"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("calibration_sessions.id", ondelete="CASCADE"), index=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
+    reviewer: Mapped[str] = mapped_column(String(128))
+    score: Mapped[int | None] = mapped_column(Integer)
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class CalibrationDecisionRow(Base):
+    """A reviewer's decision on one finding (segment_id) or a segment they added (segment_id None)."""
+
+    __tablename__ = "calibration_decisions"
+    __table_args__ = (
+        CheckConstraint("decision IN ('confirm', 'reject', 'edit', 'add')", name="decision"),
+        UniqueConstraint("review_id", "segment_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("calibration_reviews.id", ondelete="CASCADE"), index=True)
+    segment_id: Mapped[int | None] = mapped_column(Integer)  # the finding's segment id (a snapshot, no key)
+    decision: Mapped[str] = mapped_column(String(16))
+    start: Mapped[float | None] = mapped_column(Float)  # edit and add: the bounds, category and role given
+    end: Mapped[float | None] = mapped_column(Float)
+    role: Mapped[str | None] = mapped_column(String(16))
+    category: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
