@@ -74,6 +74,28 @@ class Segment:
         return self.end - self.start
 
 
+PII_KINDS = ("card", "cn_id", "iban", "account", "phone", "id", "email", "custom", "number")
+
+
+@dataclass(frozen=True)
+class PiiSpan:
+    """Personal data heard in a channel: its kind and where, never its text.
+
+    `first`/`last` index the channel's words (all turns of `role`, in time order); `char_start` is
+    where the data begins inside the first word and `char_end` where it ends inside the last (a
+    Chinese word may hold other characters too); -1 means the whole word.
+    """
+
+    kind: str
+    role: str
+    start: float
+    end: float
+    first: int
+    last: int
+    char_start: int = -1
+    char_end: int = -1
+
+
 @dataclass(frozen=True)
 class CallScore:
     value: int
@@ -93,6 +115,8 @@ class CallAnalysis:
     warnings: list[str] = field(default_factory=list)  # one readable line each
     # Who analysed it: {"node": Ray node id or host, "pid": ..., "device": "cpu"|"cuda"}, so a bad node can be found.
     analysed_by: dict = field(default_factory=dict)
+    # Personal data found in the transcript ([privacy] redact): the transcript then holds "[CARD]" etc.
+    pii: list[PiiSpan] = field(default_factory=list)
 
 
 @dataclass

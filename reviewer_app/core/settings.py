@@ -196,6 +196,35 @@ class ClusterSettings:
     ship_audio: bool = False  # send the audio through Ray's object store (the workers need no shared disk)
 
 
+PRIVACY_MODES = ("mute", "tone")
+MAX_PADDING_S = 10.0
+
+
+@dataclass
+class PrivacySettings:
+    """Personal data in calls (see reviewer_app/core/privacy/)."""
+
+    redact: bool = False  # analysis stores only redacted transcripts, with where the data was (not what)
+    padding_s: float = 0.25  # audio removed on each side of a span
+    mode: str = "mute"  # mute | tone: what replaces a span in redacted audio
+    patterns: list[str] = field(default_factory=list)  # more regular expressions to redact ("custom")
+
+    def check(self) -> "PrivacySettings":
+        import re
+
+        if self.mode not in PRIVACY_MODES:
+            raise SettingsError(f"privacy.mode must be one of {', '.join(PRIVACY_MODES)}, got {show_value(self.mode)}")
+        if self.padding_s > MAX_PADDING_S:
+            raise SettingsError(f"privacy.padding_s = {show_value(self.padding_s)}: must be ≤ {MAX_PADDING_S:g}")
+        for n, pattern in enumerate(self.patterns):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise SettingsError(f"privacy.patterns[{n}] = {show_value(pattern)}: not a regular expression "
+                                    f"({exc})") from None
+        return self
+
+
 @dataclass
 class Settings:
     channels: ChannelSettings = field(default_factory=ChannelSettings)
@@ -206,6 +235,7 @@ class Settings:
     reviewer: ReviewerSettings = field(default_factory=ReviewerSettings)
     model: ModelSettings = field(default_factory=ModelSettings)
     cluster: ClusterSettings = field(default_factory=ClusterSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
 
     def validate(self) -> "Settings":
         """Check every value (types, finite numbers, ranges, known roles and categories); raises
@@ -223,6 +253,7 @@ class Settings:
             raise SettingsError(f"score.medium_min = {self.score.medium_min}: must not be above "
                                 f"score.high_min ({self.score.high_min})")
         self.model.check()
+        self.privacy.check()
         return self
 
 

@@ -1,0 +1,195 @@
+"""A channel's words cut into pieces that say what each one is as part of a number read out.
+
+ASR writes a number read out digit by digit in many ways: "4532", "4 .5, 3, 2", "four five",
+"1-I-1-1", "Nero 151" (zero heard as "Nero"), "for" for four, "times" for five, and in Chinese
+"六二二二" or "幺三八". Each word is cut into pieces: a run of digits, a run of letters, one CJK
+character, or one symbol; punctuation between them (",", ".", "-", "/") only separates. Each piece
+is then read as:
+
+* DIGITS: digits for sure ("4532", "four", "double five" -> "55", "六", "幺", "fifteen" -> "15");
+* WEAK: digits only when inside a run of others ("for" 4, "to" 2, "won" 1, "ate" 8, "oh" 0, "Nero"
+  0, "两" 2, "I" as one unknown digit), from a hand-made list of what Whisper writes for a digit
+  read out on a phone line, and any other short word, not a function word ("at", "on"), that
+  sounds almost like a digit's name (detect/phonetic.py, similarity >= WEAK_SIMILARITY);
+* FILLER: may sit inside a read-out number without ending it ("and", "dash", "uh", "嗯");
+* BREAK: anything else, and whatever marks a number as a time, price or amount ("3:30", "$12",
+  "dollars", "元", "%"), which also stops the number next to it being taken as personal data.
+
+`double` / `triple` (and 双) repeat the next single digit. Tens followed by a unit ("forty five")
+are joined; "hundred" after a digit is "00".
+"""
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from reviewer_app.core.detect import phonetic
+from reviewer_app.core.detect.text import FUNCTION_WORDS, is_cjk
+from reviewer_app.core.domain import Word
+
+DIGITS, WEAK, FILLER, BREAK = "digits", "weak", "filler", "break"
+UNKNOWN_DIGIT = "?"  # a digit heard but not which one ("I" for five or nine)
+WEAK_SIMILARITY = 0.8  # sound-key similarity at which a short unknown word counts as a weak digit
+
+_UNITS = {"zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+          "seven": "7", "eight": "8", "nine": "9"}
+_TEENS = {"ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13", "fourteen": "14", "fifteen": "15",
+          "sixteen": "16", "seventeen": "17", "eighteen": "18", "nineteen": "19"}
+_TENS = {"twenty": "2", "thirty": "3", "forty": "4", "fifty": "5", "sixty": "6", "seventy": "7",
+         "eighty": "8", "ninety": "9"}
+# What Whisper wrote for a digit read out (espeak-ng and real phone calls, 8 kHz): weak evidence.
+_SOUND_ALIKES = {
+    "oh": "0", "o": "0", "nero": "0", "zeroe": "0", "hero": "0", "zara": "0", "ziro": "0",
+    "won": "1", "wan": "1", "juan": "1",
+    "to": "2", "too": "2", "tu": "2",
+    "tree": "3", "free": "3",
+    "for": "4", "fore": "4", "far": "4", "foe": "4",
+    "fife": "5", "time": "5", "times": "5", "fi": "5", "fight": "5",
+    "sex": "6", "sick": "6", "sicks": "6",
+    "ate": "8", "eat": "8", "aid": "8", "ait": "8",
+    "nein": "9", "nigh": "9", "mine": "9",
+    "i": UNKNOWN_DIGIT,
+}
+_CJK_DIGITS = {"零": "0", "〇": "0", "一": "1", "幺": "1", "二": "2", "三": "3", "四": "4", "五": "5",
+               "六": "6", "七": "7", "八": "8", "九": "9"}
+_CJK_WEAK = {"两": "2"}
+_REPEAT = {"double": 2, "triple": 3, "双": 2}
+_FILLERS = frozenset({"and", "uh", "um", "umm", "er", "erm", "ah", "dash", "hyphen", "space", "then", "comma",
+                      "嗯", "呃", "啊", "杠"})
+# A number next to one of these is an amount, a time or a share, not an identifier.
+AMOUNT_WORDS = frozenset({"dollar", "dollars", "pound", "pounds", "euro", "euros", "bucks", "cents", "cent",
+                          "pence", "percent", "usd", "gbp", "eur", "rmb", "yuan", "am", "pm", "oclock",
+                          "minutes", "minute", "hours", "hour", "seconds", "days", "weeks", "months", "years",
+                          "people", "persons", "items"})
+_AMOUNT_CHARS = frozenset("元块角分钟点号岁个位次%$£€¥:")
+_SEPARATORS = frozenset(",.-/_()[]{}'\"!?;…，。、；！？（）《》“”‘’")
+
+
+@dataclass(frozen=True)
+class Piece:
+    text: str  # as written (lower-case for Latin)
+    kind: str  # DIGITS | WEAK | FILLER | BREAK
+    digits: str  # the digits it stands for ("" for FILLER / BREAK)
+    word: int  # index of its word in the channel
+    char_start: int  # where it is inside the word's text
+    char_end: int
+    symbol_before: str = ""  # a symbol written right before it inside the word ("$", "@", "+", ":")
+
+
+def _split_word(text: str) -> list[tuple[str, int, int, str]]:
+    """(piece, start, end, symbol right before) for one word's text."""
+    out: list[tuple[str, int, int, str]] = []
+    i, n, symbol = 0, len(text), ""
+    while i < n:
+        ch = text[i]
+        if is_cjk(ch):
+            out.append((ch, i, i + 1, symbol))
+            symbol = ""
+            i += 1
+        elif ch.isdigit() or ch.isalpha():
+            j = i
+            digit = ch.isdigit()
+            while j < n and not is_cjk(text[j]) and (text[j].isdigit() if digit else text[j].isalpha()):
+                j += 1
+            if not digit:  # apostrophes inside words: "o'clock", "it's"
+                while j + 1 < n and text[j] in "'’" and text[j + 1].isalpha():
+                    j += 2
+                    while j < n and text[j].isalpha() and not is_cjk(text[j]):
+                        j += 1
+            out.append((text[i:j], i, j, symbol))
+            symbol = ""
+            i = j
+        else:
+            if ch not in _SEPARATORS and not ch.isspace():
+                symbol = ch
+            elif ch in ".,":
+                symbol = symbol if symbol in "$£€¥" else ""
+            i += 1
+    return out
+
+
+def _latin_reading(token: str) -> tuple[str, str]:
+    """(kind, digits) of one Latin or digit token."""
+    if token.isdigit():
+        return DIGITS, unicodedata.normalize("NFKC", token)
+    low = token.replace("'", "").replace("’", "")
+    if low in _UNITS:
+        return DIGITS, _UNITS[low]
+    if low in _TEENS:
+        return DIGITS, _TEENS[low]
+    if low in _TENS:
+        return DIGITS, _TENS[low] + "0"
+    if low in _SOUND_ALIKES:
+        return WEAK, _SOUND_ALIKES[low]
+    if low in _FILLERS:
+        return FILLER, ""
+    if len(low) <= 6 and low not in AMOUNT_WORDS and low not in FUNCTION_WORDS and low.isascii():
+        key = phonetic.sound_key(low)
+        best = max(_UNITS, key=lambda w: phonetic.key_similarity(key, phonetic.sound_key(w)))
+        if phonetic.key_similarity(key, phonetic.sound_key(best)) >= WEAK_SIMILARITY:
+            return WEAK, _UNITS[best]
+    return BREAK, ""
+
+
+def _reading(token: str, symbol: str) -> tuple[str, str]:
+    if symbol and symbol in ":$£€¥%":
+        return BREAK, ""
+    if len(token) == 1 and is_cjk(token):
+        if token in _CJK_DIGITS:
+            return DIGITS, _CJK_DIGITS[token]
+        if token in _CJK_WEAK:
+            return WEAK, _CJK_WEAK[token]
+        if token in _FILLERS:
+            return FILLER, ""
+        return BREAK, ""
+    return _latin_reading(unicodedata.normalize("NFKC", token).casefold())
+
+
+def word_pieces(words: Sequence[Word]) -> list[Piece]:
+    """Every piece of every word, in order, read as digits, weak digits, filler or break."""
+    raw: list[Piece] = []
+    for idx, word in enumerate(words):
+        text = word.word
+        parts = _split_word(text)
+        trailing = text.rstrip()[-1:] if text.strip() else ""
+        for k, (token, lo, hi, symbol) in enumerate(parts):
+            kind, digits = _reading(token, symbol)
+            if kind == DIGITS and k + 1 < len(parts) and parts[k + 1][3] == ":":
+                kind, digits = BREAK, ""  # "3:30"
+            if trailing == "%" and k == len(parts) - 1:
+                kind, digits = BREAK, ""
+            raw.append(Piece(token.casefold(), kind, digits, idx, lo, hi, symbol))
+    return _combine(raw)
+
+
+def _combine(pieces: list[Piece]) -> list[Piece]:
+    """Apply double/triple, tens + unit, hundred; mark numbers next to amount words as amounts."""
+    out: list[Piece] = []
+    i = 0
+    while i < len(pieces):
+        p = pieces[i]
+        nxt = pieces[i + 1] if i + 1 < len(pieces) else None
+        if p.text in _REPEAT and nxt is not None and nxt.kind in (DIGITS, WEAK) and len(nxt.digits) == 1:
+            out.append(Piece(p.text, DIGITS, nxt.digits * _REPEAT[p.text], p.word, p.char_start, p.char_end))
+            out.append(Piece(nxt.text, FILLER, "", nxt.word, nxt.char_start, nxt.char_end))
+            i += 2
+            continue
+        if p.text in _TENS and nxt is not None and nxt.text in _UNITS and nxt.text != "zero":
+            out.append(Piece(p.text, DIGITS, _TENS[p.text] + _UNITS[nxt.text], p.word, p.char_start, p.char_end))
+            out.append(Piece(nxt.text, FILLER, "", nxt.word, nxt.char_start, nxt.char_end))
+            i += 2
+            continue
+        if p.text == "hundred" and out and out[-1].kind == DIGITS and len(out[-1].digits) == 1:
+            out.append(Piece(p.text, DIGITS, "00", p.word, p.char_start, p.char_end))
+            i += 1
+            continue
+        if p.text in AMOUNT_WORDS or (len(p.text) == 1 and p.text in _AMOUNT_CHARS):
+            # the number just before it is an amount: "12 dollars", "3 点", "5 people"
+            j = len(out) - 1
+            while j >= 0 and out[j].kind in (DIGITS, WEAK):
+                out[j] = Piece(out[j].text, BREAK, "", out[j].word, out[j].char_start, out[j].char_end)
+                j -= 1
+        out.append(p)
+        i += 1
+    return out
