@@ -1,10 +1,19 @@
 """Which source decides each category, the model or its rule, and the merge of their segments.
 
-Policy (per category): the model decides where the model in use was trained
-on at least `model.min_labels_per_category` reviewed labels of that category
-and, when its validation measured both, its F1 there was not below the rule's.
-Everything else, and the call-level categories (missing greeting / closing),
-stays with the rules. The policy is read from the model's metadata (its
+Policy (per window category), in this order:
+
+1. The model in use was trained on at least `model.min_labels_per_category`
+   reviewed labels of the category (a fine-tuned model): it decides unless its
+   validation measured its F1 there below the rule's.
+2. Otherwise, where its metadata carries a held-out validation on real calls
+   (`meta["heldout_validation"]`, written for the bundled default by
+   benchmarks/eval_model.py) with nonzero support for both: the model decides
+   when its F1 there is at least the rule's. This is how the default model
+   earns categories before any team has reviewed a label.
+3. Everything else, and the call-level categories (missing greeting /
+   closing), stays with the rules.
+
+Each category's reason names the figures it was decided on. The policy is read from the model's metadata (its
 checkpoint's meta), which the caller looks up: `pipeline.active_policy(db, settings)`
 for the model in use in a library.
 """
@@ -24,11 +33,28 @@ class CategoryPolicy:
     source: str  # "model" | "rules"
     labels: int  # reviewed labels the model in use was trained on
     reason: str
+    model_f1: float | None = None  # on held-out real calls, when the model's metadata measured them
+    rule_f1: float | None = None
+
+
+def _heldout(heldout: dict | None, cat: str) -> tuple[float, float, str] | None:
+    """(model F1, rule F1, where) when the held-out validation measured both with nonzero support."""
+    if not heldout:
+        return None
+    m, r = (heldout.get("model") or {}).get(cat), (heldout.get("rules") or {}).get(cat)
+    if not m or not r or m.get("f1") is None or r.get("f1") is None:
+        return None
+    if not m.get("support") or not r.get("support"):
+        return None
+    where = (heldout.get("where") or {}).get(cat) or heldout.get("calls") or "held-out real calls"
+    return float(m["f1"]), float(r["f1"]), str(where)
 
 
 def category_policy(label_counts: dict[str, int], min_labels: int,
-                    validation: dict | None = None) -> dict[str, CategoryPolicy]:
-    """`validation`: {"rules": {cat: {"f1", "support"}}, "new": {...}} from the model's training run."""
+                    validation: dict | None = None, heldout: dict | None = None) -> dict[str, CategoryPolicy]:
+    """`validation`: {"rules": {cat: {"f1", "support"}}, "new": {...}} from a fine-tune's validation calls;
+    `heldout`: {"rules": {cat: {"f1", "support"}}, "model": {...}, "where": {cat: text}} measured on real
+    calls the model never trained on (benchmarks/eval_model.py)."""
     rules_f1 = (validation or {}).get("rules") or {}
     model_f1 = (validation or {}).get("new") or {}
     out = {}
@@ -37,30 +63,44 @@ def category_policy(label_counts: dict[str, int], min_labels: int,
         if cat not in WINDOW_CATEGORIES:
             out[cat] = CategoryPolicy(cat, RULES, n, "call-level category: always the rule")
             continue
-        if n < min_labels:
-            out[cat] = CategoryPolicy(cat, RULES, n, f"the model in use was trained on {n} reviewed labels, "
-                                                     f"fewer than {min_labels}")
+        measured = _heldout(heldout, cat)
+        figures = {} if measured is None else {"model_f1": round(measured[0], 4), "rule_f1": round(measured[1], 4)}
+        if n >= min_labels:
+            r, m = rules_f1.get(cat), model_f1.get(cat)
+            if r and m and m.get("support", 0) > 0 and m["f1"] < r["f1"]:
+                out[cat] = CategoryPolicy(cat, RULES, n, f"model F1 {m['f1']:.2f} below the rule's {r['f1']:.2f} "
+                                                         "on validation calls", **figures)
+            else:
+                out[cat] = CategoryPolicy(cat, MODEL, n, f"the model in use was trained on {n} reviewed labels",
+                                          **figures)
             continue
-        r, m = rules_f1.get(cat), model_f1.get(cat)
-        if r and m and m.get("support", 0) > 0 and m["f1"] < r["f1"]:
-            out[cat] = CategoryPolicy(cat, RULES, n, f"model F1 {m['f1']:.2f} below the rule's {r['f1']:.2f} "
-                                                     "on validation calls")
+        if measured is not None:
+            m1, r1, where = measured
+            if m1 >= r1:
+                out[cat] = CategoryPolicy(cat, MODEL, n, f"model F1 {m1:.2f} ≥ rule {r1:.2f} on {where}",
+                                          **figures)
+            else:
+                out[cat] = CategoryPolicy(cat, RULES, n, f"model F1 {m1:.2f} < rule {r1:.2f} on {where}; "
+                                                         f"{n} reviewed labels, fewer than {min_labels}", **figures)
             continue
-        out[cat] = CategoryPolicy(cat, MODEL, n, f"the model in use was trained on {n} reviewed labels")
+        out[cat] = CategoryPolicy(cat, RULES, n, f"the model in use was trained on {n} reviewed labels, "
+                                                 f"fewer than {min_labels}")
     return out
 
 
 def policy_from_meta(meta: dict, settings: Settings) -> dict[str, CategoryPolicy]:
     return category_policy(meta.get("label_counts") or {}, settings.model.min_labels_per_category,
-                           meta.get("validation"))
+                           meta.get("validation"), meta.get("heldout_validation"))
 
 
 def describe_meta_policy(meta: dict, settings: Settings) -> dict:
     """JSON-ready: the model version `meta` describes and, per category, its source, label count and reason."""
     policy = policy_from_meta(meta, settings)
+    heldout = meta.get("heldout_validation") or {}
     return {
         "model_version": meta.get("version", "default"),
         "min_labels_per_category": settings.model.min_labels_per_category,
+        "heldout_validation": {k: heldout[k] for k in ("calls", "benchmark", "commit") if k in heldout} or None,
         "categories": {cat: {k: v for k, v in asdict(p).items() if k != "category"} for cat, p in policy.items()},
     }
 

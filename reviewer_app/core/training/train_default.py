@@ -1,16 +1,22 @@
-"""Train the bundled default checkpoint (resources/models/default.*) on the generated corpus.
+"""Train the bundled default checkpoint (resources/models/default.*) on the default corpus.
 
-    python -m reviewer_app.core.training.train_default [--calls 160] [--seed 0] [--epochs 10]
-        [--corpus DIR] [--out resources/models/default.safetensors]
+    python -m reviewer_app.core.training.train_default [--calls 160] [--seed 0] [--epochs 8]
+        [--fusion cross_attention] [--corpus DIR] [--out resources/models/default.safetensors]
 
-Generates the corpus (make_corpus.py) unless DIR already holds it, computes
-every call's features and Whisper-base encoder states (cached), labels the
-windows from the corpus truth (every category known, plus the emotion of the
-utterance under each window), splits by call and trains with the fixed seed.
-The transcript is the script itself with word times spread over each piece
-(no ASR run: it would take an hour on 2 CPU cores). The checkpoint's
-label_counts are empty: it was trained on no reviewed labels, so the policy
-keeps the rules for every category until a fine-tune on real reviews.
+The corpus (real_corpus.py) is two-channel telephone calls assembled from
+permissively licensed real speech in ../shared/data (telephone_en, asr_en:
+MIT; noise_vad and two asr_zh clips: Apache-2.0) and espeak-ng speech, with
+problems placed at random severities; `--corpus-kind generated` uses the older
+espeak-only corpus (make_corpus.py) instead. It is generated unless DIR already
+holds it; every call's features and Whisper-base encoder states are computed
+once (cached); windows are labelled from the corpus truth (every category
+known, plus the emotion of the utterance under each window), split by call and
+trained with the fixed seed. The transcript is the corpus' own words: the
+script for generated speech (times spread over each piece), the app's ASR
+words of the source recording for real phrases (real_speech.py, cached).
+The checkpoint's meta records the sources and their licences, the seed and
+the command; its label_counts are empty (no reviewed labels). Its held-out
+validation on real calls is added by benchmarks/eval_model.py.
 """
 from __future__ import annotations
 
@@ -34,6 +40,8 @@ from reviewer_app.core.model.device import describe_device, pick_torch_device
 from reviewer_app.core.model.inputs import inputs_from_audio
 from reviewer_app.core.training.loop import predict_set, train_loop
 from reviewer_app.core.training.make_corpus import make_corpus
+from reviewer_app.core.training.real_corpus import make_real_corpus
+from reviewer_app.core.training.real_speech import licences
 from reviewer_app.core.training.metrics import category_metrics, macro_f1
 from reviewer_app.core.model.windows import CallLabels, LabelSpan, candidate_windows, tokenize, window_targets
 
@@ -98,21 +106,33 @@ def split(per_call: dict[str, WindowSet], val_fraction: float, seed: int) -> tup
     return merge_sets([per_call[s] for s in order[n_val:]]), merge_sets([per_call[s] for s in order[:n_val]])
 
 
+def trained_on(kind: str, calls: int, seed: int) -> dict:
+    """What a default checkpoint was trained on: the corpus, and each source folder with its licence."""
+    if kind == "generated":
+        return {"corpus": f"make_corpus.py: {calls} generated calls, seed {seed}",
+                "sources": {"espeak-ng": "generated speech (GPL-3.0 synthesiser; the audio is ours)"}}
+    return {"corpus": f"real_corpus.py: {calls} assembled telephone calls, seed {seed}",
+            "sources": dict(licences(), **{"espeak-ng": "generated speech (GPL-3.0 synthesiser; the audio is ours)"})}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description="Train the bundled default checkpoint.")
     p.add_argument("--calls", type=int, default=160)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--corpus-kind", choices=("real", "generated"), default="real")
     p.add_argument("--fusion", default="cross_attention")
     p.add_argument("--corpus", type=Path)
     p.add_argument("--out", type=Path, default=paths.resources_dir() / "models" / "default.safetensors")
     args = p.parse_args()
     started = time.perf_counter()
     torch.manual_seed(args.seed)
-    corpus = args.corpus or paths.cache_dir() / f"corpus-{args.seed}-{args.calls}"
+    prefix = "corpus" if args.corpus_kind == "generated" else "realcorpus"
+    corpus = args.corpus or paths.cache_dir() / f"{prefix}-{args.seed}-{args.calls}"
     if len(list(corpus.glob("*.wav"))) != args.calls:
-        print(f"generating {args.calls} calls into {corpus}")
-        make_corpus(corpus, args.calls, args.seed)
+        print(f"generating {args.calls} calls into {corpus}", flush=True)
+        build = make_corpus if args.corpus_kind == "generated" else make_real_corpus
+        build(corpus, args.calls, args.seed)
     settings = Settings()
     config = ModelConfig(fusion=args.fusion, speech_dim=512, encoder_model=ENCODER)
     per_call = corpus_windows(corpus, settings, config.vocab_size)
@@ -139,13 +159,14 @@ def main() -> None:
                 preds.append(model(batch.to(device))["emotion"].argmax(-1).cpu().numpy())
             emo_acc = float((np.concatenate(preds)[emo] == val.emotion[emo]).mean())
     meta = {
-        "version": "default", "trained_on": f"generated corpus (make_corpus.py: {args.calls} calls, seed {args.seed})",
+        "version": "default", "trained_on": trained_on(args.corpus_kind, args.calls, args.seed),
         "label_counts": {}, "synthetic_validation": {"categories": metrics, "macro_f1": macro_f1(metrics),
                                                      "emotion_accuracy": emo_acc},
         "history": [h.as_dict() for h in result.history], "best_epoch": result.best_epoch,
         "device": describe_device(device), "duration_s": round(time.perf_counter() - started, 1),
         "seed": args.seed, "command": "python -m reviewer_app.core.training.train_default "
-        f"--calls {args.calls} --seed {args.seed} --epochs {args.epochs} --fusion {args.fusion}",
+        f"--calls {args.calls} --seed {args.seed} --epochs {args.epochs} --fusion {args.fusion} "
+        f"--corpus-kind {args.corpus_kind}",
     }
     written = save_checkpoint(model.to("cpu"), args.out, meta)
     print(json.dumps({"out": str(args.out), "macro_f1": meta["synthetic_validation"]["macro_f1"],
