@@ -135,20 +135,21 @@ def adopt(engine: Engine, session_id: int, adopted_from: str, lead: str,
 def _check_findings_unchanged(engine: Engine, data: SessionData, plan: Adoption) -> None:
     ids = {c.segment_id for c in plan.changes if c.segment_id is not None}
     with Session(engine) as s, s.begin():
-        rows = {r.id: r for r in s.scalars(select(SegmentRow).where(SegmentRow.id.in_(ids)))}
+        rows = {r.id: (r.start, r.end, r.category, r.reviewer, r.deleted_at)
+                for r in s.scalars(select(SegmentRow).where(SegmentRow.id.in_(ids)))}
     for call in data.calls:
         for f in call.findings:
             if f.segment_id not in ids:
                 continue
             row = rows.get(f.segment_id)
-            if row is None or row.deleted_at is not None:
+            if row is None or row[4] is not None:
                 raise ReviewerError(f"finding {f.segment_id} of call {call.call_id} is no longer in the library "
                                     f"(deleted or analysed again since session {data.summary.id} was made): "
                                     "nothing adopted")
-            if abs(row.start - f.start) > SAME_BOUNDS_S or abs(row.end - f.end) > SAME_BOUNDS_S \
-                    or row.category != f.category:
+            start, end, category, reviewer, _ = row
+            if abs(start - f.start) > SAME_BOUNDS_S or abs(end - f.end) > SAME_BOUNDS_S or category != f.category:
                 raise ReviewerError(f"finding {f.segment_id} of call {call.call_id} was changed in the library "
-                                    f"since session {data.summary.id} was made (by {row.reviewer or 'someone'}): "
+                                    f"since session {data.summary.id} was made (by {reviewer or 'someone'}): "
                                     "nothing adopted")
 
 
