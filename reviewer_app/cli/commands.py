@@ -9,6 +9,7 @@ from reviewer_app import __version__
 from reviewer_app.cli.common import drive, open_db, settings_from
 from reviewer_app.cli.calibrate import add_commands as add_calibrate_commands
 from reviewer_app.cli.learning import add_commands as add_learning_commands
+from reviewer_app.cli.privacy import add_commands as add_privacy_commands
 from reviewer_app.cli.team import add_commands as add_team_commands
 from reviewer_app.core.errors import ReviewerError
 
@@ -162,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_evaluate)
     add_team_commands(sub)
     add_learning_commands(sub)
+    add_privacy_commands(sub)
     add_calibrate_commands(sub)
     return parser
 

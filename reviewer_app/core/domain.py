@@ -68,6 +68,9 @@ class Segment:
     score: float
     source: str
     evidence: str
+    # Structured evidence, JSON-ready (the window's details pane reads it): a model finding's
+    # branch shares, words and frames ("explain"), a rule/model "disagreement". Not compared.
+    details: dict | None = field(default=None, compare=False)
 
     @property
     def duration(self) -> float:
@@ -117,6 +120,27 @@ class CallAnalysis:
     analysed_by: dict = field(default_factory=dict)
     # Personal data found in the transcript ([privacy] redact): the transcript then holds "[CARD]" etc.
     pii: list[PiiSpan] = field(default_factory=list)
+    model_track: ModelTrack | None = None  # the learned model's view, also where the rules decide
+
+
+@dataclass(eq=False)
+class ModelTrack:
+    """The learned model's probability over time: one row per (category, role), one value per `hop_s`.
+
+    `disagreements`: spans where the model and the rule of a category disagree, each
+    {"start", "end", "role", "category", "found_by": "model"|"rules", "score"}.
+    """
+
+    model_version: str
+    hop_s: float
+    threshold: float
+    rows: list[tuple[str, str]]  # (category, role) of each row of `values`
+    values: np.ndarray  # (len(rows), frames) float32 in 0..1
+    disagreements: list[dict] = field(default_factory=list)
+
+    def row(self, category: str, role: str) -> np.ndarray | None:
+        key = (category, role)
+        return self.values[self.rows.index(key)] if key in self.rows else None
 
 
 @dataclass

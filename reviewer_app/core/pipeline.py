@@ -12,8 +12,9 @@ transcribes and cached for the learned model (model/encoder_cache.py).
 Detection is the rules, merged per category with the learned model where the
 model in use was trained on enough reviewed labels (detect/merge.py). Pass
 `db` (the library's engine) so the model promoted there is used; without it
-the bundled default model's policy applies. torch is imported only when a
-category actually uses the model.
+the bundled default model's policy applies. The model runs on every call, also
+where the rules decide: its probability track and the rule/model disagreements
+go with the analysis (CallAnalysis.model_track), its findings are explained.
 """
 from __future__ import annotations
 
@@ -104,9 +105,9 @@ def analyze(
 
     yield Progress(95, 100, "detecting problems")
     t0 = time.perf_counter()
-    segments, score, detector = _detect(
+    segments, score, detector, track = _detect(
         audio, signals, turns, language or "unknown", settings,
-        _ModelInputs(sha, pcm_16k, states, db), warnings,
+        _ModelInputs(sha, pcm_16k, states, db), warnings, timings,
     )
     timings["rules"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - started
@@ -117,6 +118,7 @@ def analyze(
     return CallAnalysis(
         info, language or "unknown", turns, segments, score,
         {k: round(v, 3) for k, v in timings.items()}, versions, warnings, provenance(engine.device),
+        model_track=track,
     )
 
 
@@ -145,21 +147,26 @@ def _cache_encoder_states(sha: str, captured: list, duration_s: float, warnings:
 
 
 def _detect(audio: DecodedAudio, signals, turns, language: str, settings: Settings,
-            inputs: _ModelInputs | None = None, warnings: list[str] | None = None):
-    """Rules, merged with the learned model where its policy says so; and the score."""
+            inputs: _ModelInputs | None = None, warnings: list[str] | None = None,
+            timings: dict[str, float] | None = None):
+    """Rules, merged with the learned model where its policy says so; the score; the model's track
+    (None without model inputs or when the model cannot be loaded). `timings` gets "model"."""
     from reviewer_app.core.detect.context import CallContext
     from reviewer_app.core.detect.detector import detect_problems
     from reviewer_app.core.scoring import score_call
 
     segments = detect_problems(CallContext(audio.duration_s, language, turns, signals), settings)
-    detector = "rules"
+    detector, track = "rules", None
     if inputs is not None:
+        t0 = time.perf_counter()
         try:
-            segments, detector = _merge_model(audio, signals, turns, settings, inputs, segments)
+            segments, detector, track = _merge_model(audio, signals, turns, settings, inputs, segments)
         except ReviewerError as exc:  # a missing or damaged model: the rules still stand
             if warnings is not None:
                 warnings.append(f"learned model not used: {exc}")
-    return segments, score_call(segments, settings.score), detector
+        if timings is not None:
+            timings["model"] = time.perf_counter() - t0
+    return segments, score_call(segments, settings.score), detector, track
 
 
 def active_policy(db, settings: Settings) -> dict:
@@ -179,12 +186,15 @@ def describe_policy(db, settings: Settings) -> dict:
 
 
 def _merge_model(audio: DecodedAudio, signals, turns, settings: Settings, inputs: _ModelInputs,
-                 rule_segments: list[Segment]) -> tuple[list[Segment], str]:
+                 rule_segments: list[Segment]):
+    """(segments, detector, track). The model runs for every window category, also where the rules
+    decide: its track is stored for the window's model lane, the findings where it and the rule
+    disagree are marked, and each model finding kept is explained (model/explain.py)."""
     from reviewer_app.core.detect.merge import merge_segments, uses_model
+    from reviewer_app.core.model.disagreement import find_disagreements, mark_disagreements
+    from reviewer_app.core.model.explain import explain_segments
 
     policy = active_policy(inputs.db, settings)
-    if not uses_model(policy):
-        return rule_segments, "rules"
     from reviewer_app.core.audio.signals import channels_16k
     from reviewer_app.core.model.device import pick_torch_device
     from reviewer_app.core.model.inputs import inputs_from_analysis
@@ -197,11 +207,15 @@ def _merge_model(audio: DecodedAudio, signals, turns, settings: Settings, inputs
     sha = inputs.sha256 or "unsaved"
     model_inputs = inputs_from_analysis(sha, audio.duration_s, signals, pcm, loaded.config.encoder_model
                                         if loaded.config.speech_dim else "", inputs.captured, settings)
-    model_segments = predict_call(loaded, model_inputs, turns, settings, device)
+    view = predict_call(loaded, model_inputs, turns, settings, device)
+    view.track.disagreements = find_disagreements(rule_segments, view.segments, view.track)
+    if not uses_model(policy):
+        return mark_disagreements(rule_segments, view.track.disagreements), "rules", view.track
     detector = f"rules + model {loaded.version}"
     if "fallback_from" in loaded.meta:  # the model in use would not load: an earlier one stood in
         detector += f" (model {loaded.meta['fallback_from']} is damaged: {loaded.meta['fallback_reason']})"
-    return merge_segments(rule_segments, model_segments, policy), detector
+    merged = mark_disagreements(merge_segments(rule_segments, view.segments, policy), view.track.disagreements)
+    return explain_segments(loaded.model, view, merged, device), detector, view.track
 
 
 def redetect(path: str | Path, turns: list[Turn], language: str, settings: Settings,
@@ -221,7 +235,7 @@ def redetect(path: str | Path, turns: list[Turn], language: str, settings: Setti
     inputs = None
     if db is not None:
         inputs = _ModelInputs(sha256 or sha256_of_file(str(path)), None, None, db)
-    segments, score, _ = _detect(audio, signals, turns, language, settings, inputs)
+    segments, score, _, _ = _detect(audio, signals, turns, language, settings, inputs)
     return segments, score
 
 

@@ -45,6 +45,7 @@ MAX_WINDOW_S = 4.0
 MAX_FRAMES = int(round(MAX_WINDOW_S / FRAME_HOP_S))
 MAX_SPEECH_FRAMES = int(round(MAX_WINDOW_S / SPEECH_HOP_S))
 MAX_TOKENS = 48
+BRANCHES = ("spectrogram", "prosody", "speech", "text")
 
 
 @dataclass
@@ -209,7 +210,12 @@ class ProblemSegmentModel(nn.Module):
         return nn.Sequential(nn.Dropout(self.config.dropout), nn.Linear(width, hidden), nn.GELU(),
                              nn.Dropout(self.config.dropout), nn.Linear(hidden, n_out))
 
-    def forward(self, batch: WindowBatch) -> dict[str, Tensor]:
+    def forward(self, batch: WindowBatch, ablate: str | None = None) -> dict[str, Tensor]:
+        """`ablate`: a branch name (BRANCHES) whose pooled vector is zeroed (model/explain.py); under
+        cross-attention an audio branch's frames leave the pool, and text ablation also drops what
+        the audio frames attended to."""
+        if ablate is not None and ablate not in BRANCHES:
+            raise ValueError(f"unknown branch {ablate!r}: use one of {', '.join(BRANCHES)}")
         spec = self.spectrogram(batch.mel)
         pros = self.prosody(batch.prosody)
         frames = min(spec.shape[1], pros.shape[1])
@@ -219,18 +225,22 @@ class ProblemSegmentModel(nn.Module):
         if self.speech is not None:
             seqs.append((self.speech(batch.speech.to(spec.dtype)), batch.speech_mask, "speech"))
         text, tmask = self.text(batch.tokens, batch.token_mask)
+        if ablate == "text":
+            text = torch.zeros_like(text)
         text_summary = text[:, 0]
         if self.config.fusion == "early":
-            pooled = [_pool(x, m) for x, m, _ in seqs] + [text_summary]
+            pooled = [_pool(x, m) * (name != ablate) for x, m, name in seqs] + [text_summary]
             logits = self.head(torch.cat(pooled, dim=-1))
         elif self.config.fusion == "late":
-            parts = [self.head[name](_pool(x, m)) for x, m, name in seqs]
+            parts = [self.head[name](_pool(x, m) * (name != ablate)) for x, m, name in seqs]
             parts.append(self.head["text"](text_summary))
             logits = torch.stack(parts).mean(0)
         else:
             audio = torch.cat([x + self.modality[i] for i, (x, _, _) in enumerate(seqs)], dim=1)
-            amask = torch.cat([m for _, m, _ in seqs], dim=1)
+            amask = torch.cat([m & (name != ablate) for _, m, name in seqs], dim=1)
             attended, _ = self.cross(audio, text, text, key_padding_mask=~tmask, need_weights=False)
+            if ablate == "text":  # no text reaches the audio frames either
+                attended = torch.zeros_like(attended)
             audio = self.cross_norm(audio + attended)
             logits = self.head(torch.cat([_pool(audio, amask), text_summary], dim=-1))
         n = len(HEAD_CATEGORIES)

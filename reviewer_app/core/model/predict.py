@@ -4,21 +4,25 @@ Each window's probability is spread over its span on a 100 ms grid and the
 windows covering a moment are averaged: per channel for a speaker's problems,
 over both channels for dead air and overtalk (role `both`). Runs above the
 threshold become segments (dead air and overtalk keep the rules' minimum
-lengths); a segment's score is its highest averaged probability.
+lengths); a segment's score is its highest averaged probability. The same averages,
+at their peak per TRACK_HOP_S, are the call's ModelTrack (stored with the analysis).
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from reviewer_app.core import intervals
 from reviewer_app.core.model.network import WINDOW_CATEGORIES, window_probabilities
-from reviewer_app.core.domain import BOTH, Segment
+from reviewer_app.core.domain import BOTH, ModelTrack, Segment
 from reviewer_app.core.settings import Settings
 from reviewer_app.core.model.batching import CallInputs, make_batch
 from reviewer_app.core.model.windows import BOTH_SIDES, Window
 
 GRID_S = 0.1
+TRACK_HOP_S = 0.5  # the stored track (the window's model lane)
 MIN_SEGMENT_S = 0.3
 
 
@@ -54,13 +58,12 @@ def _min_length(category: str, settings: Settings) -> float:
     return MIN_SEGMENT_S
 
 
-def segments_from_windows(windows: list[Window], probs: np.ndarray, duration_s: float,
-                          roles: tuple[str, ...], settings: Settings, source: str,
-                          threshold: float | None = None) -> list[Segment]:
-    threshold = settings.model.threshold if threshold is None else threshold
+def category_means(windows: list[Window], probs: np.ndarray, duration_s: float,
+                   roles: tuple[str, ...]) -> list[tuple[str, str, np.ndarray]]:
+    """(category, role, mean probability on the GRID_S grid) per category and role group."""
     n = max(1, int(np.ceil(duration_s / GRID_S - 1e-9)))
     mono = len(roles) == 1
-    out: list[Segment] = []
+    out = []
     for j, category in enumerate(WINDOW_CATEGORIES):
         groups = [(BOTH, list(range(len(roles))))] if category in BOTH_SIDES else [
             (BOTH if mono else role, [ch]) for ch, role in enumerate(roles)]
@@ -73,23 +76,66 @@ def segments_from_windows(windows: list[Window], probs: np.ndarray, duration_s: 
                     hi = max(lo + 1, min(n, int(round(w.end / GRID_S))))
                     total[lo:hi] += p
                     count[lo:hi] += 1
-            mean = np.where(count > 0, total / np.maximum(count, 1), 0.0)
-            runs = intervals.from_mask(mean >= threshold, GRID_S)
-            for start, end in intervals.drop_shorter_than(runs, _min_length(category, settings) - 1e-6):
-                end = min(end, duration_s)
-                score = float(mean[int(round(start / GRID_S)):int(round(end / GRID_S))].max())
-                out.append(Segment(round(start, 2), round(end, 2), role, category, round(score, 3),
-                                   source, f"{source}: p={score:.2f}"))
+            out.append((category, role, np.where(count > 0, total / np.maximum(count, 1), 0.0)))
+    return out
+
+
+def segments_from_means(means: list[tuple[str, str, np.ndarray]], duration_s: float, settings: Settings,
+                        source: str, threshold: float | None = None) -> list[Segment]:
+    threshold = settings.model.threshold if threshold is None else threshold
+    out: list[Segment] = []
+    for category, role, mean in means:
+        runs = intervals.from_mask(mean >= threshold, GRID_S)
+        for start, end in intervals.drop_shorter_than(runs, _min_length(category, settings) - 1e-6):
+            end = min(end, duration_s)
+            score = float(mean[int(round(start / GRID_S)):int(round(end / GRID_S))].max())
+            out.append(Segment(round(start, 2), round(end, 2), role, category, round(score, 3),
+                               source, f"{source}: p={score:.2f}"))
     return sorted(out, key=lambda s: (s.start, s.category))
 
 
-def predict_call(loaded, inputs: CallInputs, turns, settings: Settings, device: str = "cpu") -> list[Segment]:
-    """The model's segments for one call (every window category; the merge picks what is used)."""
+def segments_from_windows(windows: list[Window], probs: np.ndarray, duration_s: float,
+                          roles: tuple[str, ...], settings: Settings, source: str,
+                          threshold: float | None = None) -> list[Segment]:
+    return segments_from_means(category_means(windows, probs, duration_s, roles), duration_s, settings,
+                               source, threshold)
+
+
+def track_from_means(means: list[tuple[str, str, np.ndarray]], version: str, threshold: float) -> ModelTrack:
+    """The compact track: each row's highest mean per TRACK_HOP_S (a peak above the threshold stays above)."""
+    per = int(round(TRACK_HOP_S / GRID_S))
+    rows, values = [], []
+    for category, role, mean in means:
+        frames = max(1, int(np.ceil(len(mean) / per)))
+        padded = np.zeros(frames * per)
+        padded[: len(mean)] = mean
+        rows.append((category, role))
+        values.append(padded.reshape(frames, per).max(1))
+    return ModelTrack(version, TRACK_HOP_S, float(threshold), rows,
+                      np.asarray(values, np.float32).reshape(len(rows), -1))
+
+
+@dataclass(eq=False)
+class ModelView:
+    """What the model made of one call: its segments (every window category), its track, and
+    what explaining a finding needs again (the windows and their probabilities)."""
+
+    segments: list[Segment]
+    track: ModelTrack
+    windows: list[Window]
+    probs: np.ndarray  # (len(windows), len(WINDOW_CATEGORIES))
+    inputs: CallInputs
+
+
+def predict_call(loaded, inputs: CallInputs, turns, settings: Settings, device: str = "cpu") -> ModelView:
+    """The model's view of one call (every window category; the merge picks what is used)."""
     from reviewer_app.core.model.windows import candidate_windows, tokenize
 
     feats = inputs.features
     vocab = loaded.config.vocab_size
     windows = candidate_windows(feats.duration_s, feats.roles, turns, lambda t: tokenize(t, vocab))
     probs = predict_windows(loaded.model, [(inputs, w) for w in windows], device)
-    return segments_from_windows(windows, probs, feats.duration_s, feats.roles, settings,
-                                 f"model:{loaded.version}")
+    means = category_means(windows, probs, feats.duration_s, feats.roles)
+    segments = segments_from_means(means, feats.duration_s, settings, f"model:{loaded.version}")
+    track = track_from_means(means, loaded.version, settings.model.threshold)
+    return ModelView(segments, track, windows, probs, inputs)

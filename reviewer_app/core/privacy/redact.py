@@ -21,7 +21,7 @@ import numpy as np
 from reviewer_app.core.detect.text import is_cjk
 from reviewer_app.core.domain import Interval, PiiSpan, Turn, Word
 from reviewer_app.core.intervals import merge
-from reviewer_app.core.privacy.detect import channel_words
+from reviewer_app.core.privacy.detect import channel_words, find_pii
 
 MUTE, TONE = "mute", "tone"
 MODES = (MUTE, TONE)
@@ -111,3 +111,17 @@ def redact_samples(samples: np.ndarray, rate: int, intervals: Sequence[Interval]
             tone = (10 ** (TONE_DBFS / 20) * np.sin(2 * np.pi * TONE_HZ * t)).astype(np.float32)
             out[..., a:b] += tone * (1.0 - keep)
     return out
+
+
+def redact_transcript(turns: Sequence[Turn], patterns: Sequence[str] = ()) -> tuple[list[Turn], list[PiiSpan]]:
+    """The transcript with its personal data replaced by kinds, and where that data was."""
+    spans = find_pii(turns, patterns)
+    return (redact_turns(turns, spans) if spans else list(turns)), spans
+
+
+def kind_counts(spans: Sequence[PiiSpan]) -> dict[str, int]:
+    """How many spans of each kind: what the audit log keeps of a redaction."""
+    counts: dict[str, int] = {}
+    for span in spans:
+        counts[span.kind] = counts.get(span.kind, 0) + 1
+    return dict(sorted(counts.items()))

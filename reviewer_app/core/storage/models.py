@@ -15,6 +15,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -150,12 +151,33 @@ class SegmentRow(Base):
     score: Mapped[float] = mapped_column(Float)
     source: Mapped[str] = mapped_column(String(64))
     evidence: Mapped[str] = mapped_column(Text)
+    # Structured evidence (migration 0007): a model finding's branch shares, words and frames
+    # ("explain"), a rule/model "disagreement". None for rules' findings that need none.
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), index=True, default="predicted")
     reviewer: Mapped[str | None] = mapped_column(String(128))
     note: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ModelTrackRow(Base):
+    """The learned model's probability over time for one call (migration 0007), replaced with each
+    analysis: one row of float16 values per (category, role), `hop_s` apart, in `values` (little-endian,
+    row after row)."""
+
+    __tablename__ = "model_tracks"
+
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    model_version: Mapped[str] = mapped_column(String(64))
+    hop_s: Mapped[float] = mapped_column(Float)
+    threshold: Mapped[float] = mapped_column(Float)
+    rows: Mapped[list[list[str]]] = mapped_column(JSON)
+    frames: Mapped[int] = mapped_column(Integer)
+    values: Mapped[bytes] = mapped_column(LargeBinary)
+    disagreements: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 

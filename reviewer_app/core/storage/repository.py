@@ -25,6 +25,7 @@ from reviewer_app.core.domain import (
 )
 from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.settings import ScoreSettings
+from reviewer_app.core.storage import model_tracks
 from reviewer_app.core.storage.db import writer
 from reviewer_app.core.storage.models import CallRow, LabelEventRow, SegmentRow, TurnRow, WordRow, utcnow
 
@@ -45,11 +46,13 @@ class StoredSegment:
     note: str | None
     version: int
     updated_at: datetime
+    details: dict | None = None  # structured evidence: "explain", "disagreement" (see Segment)
 
     @property
     def segment(self) -> Segment:
         return Segment(
-            self.start, self.end, self.role, self.category, self.score, self.source, self.evidence
+            self.start, self.end, self.role, self.category, self.score, self.source, self.evidence,
+            self.details,
         )
 
     @property
@@ -154,6 +157,7 @@ def save_analysis_report(engine: Engine, analysis: CallAnalysis,
                 else:
                     s.add(_segment_row(call.id, seg, now))
             s.flush()
+            model_tracks.replace_track(s, call.id, analysis.model_track, now)
             refresh_problem_counts(s, call)
             refresh_score_of_record(s, call, score_settings)
             return SavedAnalysis(call.id, transcript, warnings, len(corrected), len(kept), dropped)
@@ -302,6 +306,7 @@ def load_analysis(engine: Engine, sha256: str) -> CallAnalysis | None:
             timings_s=dict(call.timings),
             versions=dict(call.versions),
             analysed_by=dict(call.analysed_by or {}),
+            model_track=model_tracks.track_of(s, call.id),
         )
 
 
@@ -421,7 +426,7 @@ def _insert_transcript(s: Session, call_id: int, transcript: Iterable[Turn],
 def _segment_row(call_id: int, seg: Segment, now: datetime) -> SegmentRow:
     return SegmentRow(
         call_id=call_id, start=seg.start, end=seg.end, role=seg.role, category=seg.category,
-        score=seg.score, source=seg.source, evidence=seg.evidence, status="predicted",
+        score=seg.score, source=seg.source, evidence=seg.evidence, details=seg.details, status="predicted",
         version=1, created_at=now, updated_at=now,
     )
 
@@ -456,7 +461,7 @@ def _stored(r: SegmentRow) -> StoredSegment:
         id=r.id, call_id=r.call_id, start=r.start, end=r.end, role=r.role,
         category=r.category, score=r.score, source=r.source, evidence=r.evidence,
         status=r.status, reviewer=r.reviewer, note=r.note, version=r.version,
-        updated_at=r.updated_at,
+        updated_at=r.updated_at, details=r.details,
     )
 
 

@@ -2,9 +2,11 @@
 
 Strategies (only calls not yet marked reviewed, and only findings nobody has judged):
 
-- `disagreement`: findings two sources disagree on. Rule vs model: in a call
-  where both rules (`rule:...`) and the model (`model:...`) reported a
-  category, a finding of one that the other has nothing overlapping for.
+- `disagreement`: findings two sources disagree on. Rule vs model: a finding
+  the analysis marked (details["disagreement"]: the model runs on every
+  category, see model/disagreement.py), or, in a call where both rules
+  (`rule:...`) and the model (`model:...`) reported a category, a finding of
+  one that the other has nothing overlapping for.
   Transcript vs silence: dead air with transcribed words inside it (either the
   silence or the words are wrong). Most words first, then least certain.
 - `uncertain`: the least certain findings, score closest to 0.5 (the model's
@@ -81,6 +83,10 @@ def disagreements(engine: Engine, calls: list[CallSummary]) -> list[QueueItem]:
                     said = " ".join(w.word for w in inside[:8]) + (" …" if len(inside) > 8 else "")
                     reason = f"{len(inside)} transcribed word(s) inside dead air: {said!r}"
                     found.append(((0, -len(inside)), _item(call, seg, reason, "disagreement")))
+            flagged = (seg.details or {}).get("disagreement")
+            if flagged:  # marked by the analysis, which ran the model also where the rule decides
+                found.append(((1, abs(seg.score - 0.5)), _item(call, seg, flagged, "disagreement")))
+                continue
             other = "rule" if _kind(seg) == "model" else "model" if _kind(seg) == "rule" else None
             if other is None:
                 continue
