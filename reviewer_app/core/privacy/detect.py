@@ -16,8 +16,9 @@ Each run is then judged by its length, its check digits and the cue words just b
 * phone: 7-15 digits after a phone cue ("phone", "mobile", "电话", "手机"); without a cue, only
   written digits shaped like a phone number (a leading "+", a Chinese mobile 1[3-9] + 9 digits, or
   10-11 digits starting with 0);
-* number: any other run of 9 or more digits, unless a reference cue ("order", "ticket", "订单")
-  says what it is.
+* card again: any other run of 15-19 digits (at least 70% sure ones), unless a reference cue
+  ("order", "ticket", "订单") says what it is: a read-out card whose cue was misheard too;
+* number: any other run of 9 or more digits, unless a reference cue says what it is.
 
 E-mail addresses are found written ("ana.li@example.com") and spoken ("ana dot li at example dot
 com"); IBANs written or spelled out, by their MOD 97 check (or after the cue "IBAN"); and each
@@ -175,6 +176,8 @@ def _judge(digits: str, strong: int, written: bool, plus: bool, cue: str) -> str
     if said("reference"):
         return None
     if said("number") and 12 <= n <= 20:
+        return "card"
+    if 15 <= n <= 19 and strong >= 0.7 * n:  # a card read out and misheard, its cue lost with it
         return "card"
     if written and sure and (plus and 8 <= n <= 15 or n == 11 and re.match(r"1[3-9]", digits)
                              or n in (10, 11) and digits[0] == "0"):

@@ -8,7 +8,8 @@ is then read as:
 
 * DIGITS: digits for sure ("4532", "four", "double five" -> "55", "六", "幺", "fifteen" -> "15");
 * WEAK: digits only when inside a run of others ("for" 4, "to" 2, "won" 1, "ate" 8, "oh" 0, "Nero"
-  0, "两" 2, "I" as one unknown digit), from a hand-made list of what Whisper writes for a digit
+  0, "I" as one unknown digit; "两" 2, "雅" for 幺 1, "是" not, as it is too common), from a hand-made
+  list of what Whisper writes for a digit
   read out on a phone line, and any other short word, not a function word ("at", "on"), that
   sounds almost like a digit's name (detect/phonetic.py, similarity >= WEAK_SIMILARITY);
 * FILLER: may sit inside a read-out number without ending it ("and", "dash", "uh", "嗯");
@@ -53,7 +54,11 @@ _SOUND_ALIKES = {
 }
 _CJK_DIGITS = {"零": "0", "〇": "0", "一": "1", "幺": "1", "二": "2", "三": "3", "四": "4", "五": "5",
                "六": "6", "七": "7", "八": "8", "九": "9"}
-_CJK_WEAK = {"两": "2"}
+# Characters Whisper writes for a Mandarin digit read out (same or near sound): weak evidence.
+_CJK_WEAK = {"两": "2", **{ch: d for d, chars in (
+    ("0", "玲铃灵林令领"), ("1", "雅牙要腰药摇衣医依以易"), ("2", "而儿耳尔"), ("3", "山伞散"),
+    ("4", "死寺似思斯丝"), ("5", "无屋舞吴午武"), ("6", "留流刘柳溜"), ("7", "期妻起气其奇"),
+    ("8", "把吧爸巴拔"), ("9", "就久酒救旧")) for ch in chars}}
 _REPEAT = {"double": 2, "triple": 3, "双": 2}
 _FILLERS = frozenset({"and", "uh", "um", "umm", "er", "erm", "ah", "dash", "hyphen", "space", "then", "comma",
                       "嗯", "呃", "啊", "杠"})
