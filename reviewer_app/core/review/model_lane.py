@@ -1,0 +1,78 @@
+"""What the window's model lane shows, computed from a stored ModelTrack (no Qt, no torch).
+
+One row per window category: the model's probability over time, the highest of the category's
+rows (a speaker's categories have one row per channel). What a hover says: each side's
+probability at that moment, the threshold, and any disagreement with the rule there.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from reviewer_app.core.domain import WINDOW_CATEGORIES, ModelTrack
+from reviewer_app.core.review.viewport import mmss
+
+
+@dataclass(frozen=True)
+class LaneSeries:
+    category: str
+    starts: np.ndarray  # start time of each value shown, seconds
+    values: np.ndarray  # probability 0..1 over [start, start + hop_s)
+
+
+def category_values(track: ModelTrack, category: str) -> np.ndarray:
+    """The category's probability per hop: the highest of its rows (zeros when it has none)."""
+    rows = [track.values[i] for i, (cat, _) in enumerate(track.rows) if cat == category]
+    if not rows:
+        return np.zeros(track.values.shape[1] if track.values.ndim == 2 else 0, np.float32)
+    return np.max(np.stack(rows), axis=0)
+
+
+def visible_series(track: ModelTrack, t0: float, t1: float) -> list[LaneSeries]:
+    """Per window category, the values whose hop overlaps [t0, t1)."""
+    n = track.values.shape[1]
+    lo = max(0, int(np.floor(t0 / track.hop_s)))
+    hi = min(n, max(lo, int(np.ceil(t1 / track.hop_s))))
+    starts = np.arange(lo, hi) * track.hop_s
+    return [LaneSeries(c, starts, category_values(track, c)[lo:hi]) for c in WINDOW_CATEGORIES]
+
+
+def disagreements_in(track: ModelTrack, category: str, t0: float, t1: float) -> list[dict]:
+    return [d for d in track.disagreements if d["category"] == category and d["end"] > t0 and d["start"] < t1]
+
+
+def hover_text(track: ModelTrack, category: str, t: float) -> str:
+    """'negative emotion at 1:32.5: customer 0.81, agent 0.12 (threshold 0.50)' and any disagreement there."""
+    i = min(max(0, int(t // track.hop_s)), track.values.shape[1] - 1)
+    sides = [f"{role} {track.values[k, i]:.2f}" for k, (cat, role) in enumerate(track.rows) if cat == category]
+    text = (f"model: {category.replace('_', ' ')} at {mmss(t, 1)}: {', '.join(sides) or 'no output'} "
+            f"(threshold {track.threshold:.2f})")
+    for d in disagreements_in(track, category, t, t + 1e-6):
+        text += f"\ndisagreement {mmss(d['start'], 1)}–{mmss(d['end'], 1)}: {d['reason']}"
+    return text
+
+
+BRANCH_LABELS = {"spectrogram": "spectrogram", "prosody": "prosody", "speech": "Whisper states", "text": "text"}
+
+
+def why_lines(details: dict | None) -> list[str]:
+    """The details pane's lines for a finding: the model's branch shares (largest first, with a bar),
+    the words and the stretch that mattered, and any disagreement with the rule. [] when none."""
+    details = details or {}
+    lines = []
+    explain = details.get("explain")
+    if explain:
+        w0, w1 = explain.get("window", (0.0, 0.0))
+        lines.append(f"Why the model flagged it (p={explain.get('probability', 0):.2f} on {mmss(w0, 1)}–{mmss(w1, 1)}):")
+        for branch, share in sorted(explain.get("shares", {}).items(), key=lambda kv: -kv[1]):
+            bar = "█" * int(round(share * 20))
+            lines.append(f"  {BRANCH_LABELS.get(branch, branch)} {round(100 * share)}% {bar}")
+        words = explain.get("words") or []
+        if words:
+            lines.append("  words: '" + " ".join(w["word"] for w in words) + "'")
+        for f in explain.get("frames") or []:
+            lines.append(f"  most at {mmss(f['start'], 1)}–{mmss(f['end'], 1)}")
+    if details.get("disagreement"):
+        lines.append(f"Disagreement: {details['disagreement']}")
+    return lines
