@@ -204,9 +204,16 @@ def cmd_review(args) -> int:
             if (call_id, args.reviewer) in data.reviews else set()
         confirm += [f.segment_id for f in data.call(call_id).findings
                     if f.segment_id not in named and f.segment_id not in decided]
+    remove = []
+    if args.remove_added:
+        added = data.reviews[(call_id, args.reviewer)].added if (call_id, args.reviewer) in data.reviews else []
+        for n in _ids(args.remove_added):
+            if n >= len(added):
+                raise ReviewerError(f"--remove-added {n}: {args.reviewer} has {len(added)} added segment(s) on "
+                                    f"call {call_id} (numbered from 0 in `calibrate show`)")
+            remove.append(added[n].row_id)
     review = record(engine, args.session, call_id, args.reviewer, confirm=confirm, reject=reject, edit=edits,
-                    add=_adds(args.add), undecide=_ids(args.undecide), remove_added=_ids(args.remove_added),
-                    score=args.score)
+                    add=_adds(args.add), undecide=_ids(args.undecide), remove_added=remove, score=args.score)
     print(f"call {call_id}: {_decided(data.call(call_id), review)}")
     return 0
 

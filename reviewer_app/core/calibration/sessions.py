@@ -21,7 +21,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from reviewer_app.core.calibration.units import (
-    MODEL, Decision, Finding, RaterLabels, model_labels, reviewer_labels, scored_segments,
+    MODEL, Decision, Finding, RaterLabels, Span, model_labels, reviewer_labels, scored_segments,
 )
 from reviewer_app.core.domain import CATEGORIES, ROLES
 from reviewer_app.core.errors import ReviewerError
@@ -212,23 +212,14 @@ def record(engine: Engine, session_id: int, call_id: int, reviewer: str, *, conf
     A later decision on a finding replaces an earlier one; `undecide` forgets one; `remove_added` drops
     added segments by their position in Review.added; `replace` starts from no decisions (an import).
     `score` is the reviewer's call score (0-100). Refused once the reviewer has submitted the call.
+    `remove_added` names added segments by their Decision.row_id.
     """
     if score is not None and (isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 100):
         raise ReviewerError(f"a call score is a whole number from 0 to 100, got {show_value(score)}")
     confirm, reject, edit, add = list(confirm), list(reject), list(edit), list(add)
     now = utcnow()
     with Session(writer(engine)) as s, s.begin():
-        session = _session(s, session_id)
-        if session.state != "open":
-            raise ReviewerError(f"calibration session {session_id} is {session.state}: its reviews are closed")
-        review = _review_row(s, session_id, call_id, reviewer)
-        if review.submitted_at is not None:
-            raise ReviewerError(f"{review.reviewer} submitted call {call_id} of session {session_id} "
-                                f"at {review.submitted_at:%Y-%m-%d %H:%M} UTC: a submitted review is final")
-        call_row = s.scalars(select(CalibrationCallRow).where(CalibrationCallRow.session_id == session_id,
-                                                              CalibrationCallRow.call_id == call_id)).one()
-        findings = {f["segment_id"]: Finding(**f) for f in call_row.findings}
-        duration = s.get(CallRow, call_id).duration_s
+        review, findings, duration = _open_review(s, session_id, call_id, reviewer)
         where = f"call {call_id} of session {session_id}"
         named = confirm + reject + [d.segment_id for d in edit] + list(undecide)
         for segment_id in named:
@@ -255,12 +246,12 @@ def record(engine: Engine, session_id: int, call_id: int, reviewer: str, *, conf
                                                end=float(d.end), role=d.role, category=d.category))
         existing = s.scalars(select(CalibrationDecisionRow).where(CalibrationDecisionRow.review_id == review.id)
                              .order_by(CalibrationDecisionRow.id)).all()
-        added = [r for r in existing if r.segment_id is None]
+        added = {r.id for r in existing if r.segment_id is None}
         dropped = set()
-        for n in remove_added:
-            if not isinstance(n, int) or not 0 <= n < len(added):
-                raise ReviewerError(f"{where}: {review.reviewer} has no added segment {show_value(n)}")
-            dropped.add(added[n].id)
+        for row_id in remove_added:
+            if row_id not in added:
+                raise ReviewerError(f"{where}: {review.reviewer} has no added segment {show_value(row_id)}")
+            dropped.add(row_id)
         replaced = {r.segment_id for r in rows if r.segment_id is not None} | set(undecide)
         for old in existing:
             if replace or old.id in dropped or (old.segment_id is not None and old.segment_id in replaced):
@@ -274,6 +265,72 @@ def record(engine: Engine, session_id: int, call_id: int, reviewer: str, *, conf
         review.updated_at = now
         s.flush()
         return _review(s, review)
+
+
+def set_decision(engine: Engine, session_id: int, call_id: int, reviewer: str, segment_id: int,
+                 decision: str | None, span: Span | None = None) -> Review:
+    """One decision on one finding: "confirm", "reject", "edit" (with `span`), or None to forget it."""
+    now = utcnow()
+    with Session(writer(engine)) as s, s.begin():
+        review, findings, duration = _open_review(s, session_id, call_id, reviewer)
+        if segment_id not in findings:
+            raise ReviewerError(f"finding {show_value(segment_id)} is not one of call {call_id}'s findings in "
+                                f"session {session_id}")
+        row = s.scalars(select(CalibrationDecisionRow).where(CalibrationDecisionRow.review_id == review.id,
+                                                             CalibrationDecisionRow.segment_id == segment_id)
+                        ).one_or_none()
+        if decision is None:
+            if row is not None:
+                s.delete(row)
+        else:
+            if decision not in ("confirm", "reject", "edit"):
+                raise ReviewerError(f"unknown decision {show_value(decision)} on a finding")
+            if decision == "edit":
+                _check_span(span.start, span.end, span.category, span.role, duration,
+                            f"edit of finding {segment_id} on call {call_id} of session {session_id}")
+            if row is None:
+                row = CalibrationDecisionRow(review_id=review.id, segment_id=segment_id)
+                s.add(row)
+            row.decision, row.at = decision, now
+            row.start, row.end, row.role, row.category = (
+                (float(span.start), float(span.end), span.role, span.category) if decision == "edit"
+                else (None, None, None, None))
+        review.updated_at = now
+        s.flush()
+        return _review(s, review)
+
+
+def put_added(engine: Engine, session_id: int, call_id: int, reviewer: str, span: Span,
+              row_id: int | None = None) -> int:
+    """Add a segment to a reviewer's review, or move the added segment `row_id` (put it back under
+    that id when it was removed: an undo); its row id."""
+    now = utcnow()
+    with Session(writer(engine)) as s, s.begin():
+        review, _findings, duration = _open_review(s, session_id, call_id, reviewer)
+        _check_span(span.start, span.end, span.category, span.role, duration,
+                    f"new segment on call {call_id} of session {session_id}")
+        row = s.get(CalibrationDecisionRow, row_id) if row_id is not None else None
+        if row is not None and (row.review_id != review.id or row.segment_id is not None):
+            raise ReviewerError(f"segment {row_id} is not one {review.reviewer} added on call {call_id}")
+        if row is None:
+            row = CalibrationDecisionRow(id=row_id, review_id=review.id, segment_id=None, decision="add")
+            s.add(row)
+        row.start, row.end, row.role, row.category, row.at = (float(span.start), float(span.end), span.role,
+                                                              span.category, now)
+        review.updated_at = now
+        s.flush()
+        return row.id
+
+
+def drop_added(engine: Engine, session_id: int, call_id: int, reviewer: str, row_id: int) -> None:
+    """Remove a segment the reviewer added."""
+    with Session(writer(engine)) as s, s.begin():
+        review, _findings, _duration = _open_review(s, session_id, call_id, reviewer)
+        row = s.get(CalibrationDecisionRow, row_id)
+        if row is None or row.review_id != review.id or row.segment_id is not None:
+            raise ReviewerError(f"segment {row_id} is not one {review.reviewer} added on call {call_id}")
+        s.delete(row)
+        review.updated_at = utcnow()
 
 
 def submit(engine: Engine, session_id: int, reviewer: str, call_ids: Iterable[int] | None = None,
@@ -331,6 +388,22 @@ def mark_adopted(s: Session, session_id: int, adopted_from: str, lead: str) -> N
     row.state, row.adopted_from, row.adopted_by, row.adopted_at = "adopted", adopted_from, lead, utcnow()
 
 
+def _open_review(s: Session, session_id: int, call_id: int, reviewer: str
+                 ) -> tuple[CalibrationReviewRow, dict[int, Finding], float]:
+    """The reviewer's review of the call, locked, while it can still change; the call's findings and length."""
+    session = _session(s, session_id)
+    if session.state != "open":
+        raise ReviewerError(f"calibration session {session_id} is {session.state}: its reviews are closed")
+    review = _review_row(s, session_id, call_id, reviewer)
+    if review.submitted_at is not None:
+        raise ReviewerError(f"{review.reviewer} submitted call {call_id} of session {session_id} "
+                            f"at {review.submitted_at:%Y-%m-%d %H:%M} UTC: a submitted review is final")
+    call_row = s.scalars(select(CalibrationCallRow).where(CalibrationCallRow.session_id == session_id,
+                                                          CalibrationCallRow.call_id == call_id)).one()
+    findings = {f["segment_id"]: Finding(**f) for f in call_row.findings}
+    return review, findings, s.get(CallRow, call_id).duration_s
+
+
 def _session(s: Session, session_id: int) -> CalibrationSessionRow:
     row = s.get(CalibrationSessionRow, session_id)
     if row is None:
@@ -361,7 +434,8 @@ def _review(s: Session, row: CalibrationReviewRow) -> Review:
     decisions = s.scalars(select(CalibrationDecisionRow).where(CalibrationDecisionRow.review_id == row.id)
                           .order_by(CalibrationDecisionRow.id)).all()
     return Review(row.reviewer, row.call_id, row.score, row.submitted_at,
-                  tuple(Decision(d.segment_id, d.decision, d.start, d.end, d.role, d.category) for d in decisions))
+                  tuple(Decision(d.segment_id, d.decision, d.start, d.end, d.role, d.category, d.id)
+                        for d in decisions))
 
 
 def _review_row(s: Session, session_id: int, call_id: int, reviewer: str) -> CalibrationReviewRow:

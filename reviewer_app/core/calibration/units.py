@@ -58,6 +58,7 @@ class Decision:
     end: float | None = None
     role: str | None = None
     category: str | None = None
+    row_id: int | None = None  # its row in calibration_decisions (an added segment is named by it)
 
     @property
     def span(self) -> Span | None:
