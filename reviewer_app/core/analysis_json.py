@@ -38,6 +38,7 @@ def analysis_to_dict(analysis: CallAnalysis) -> dict:
         "versions": dict(analysis.versions),
         "warnings": list(analysis.warnings),
         "analysed_by": dict(analysis.analysed_by),
+        "pii": [asdict(p) for p in analysis.pii],  # where personal data was said, never what ([privacy] redact)
     }
 
 

@@ -101,6 +101,11 @@ def analyze(
         captured[i] = result.encoder_states
     turns.sort(key=lambda t: (t.start, t.role))
     timings["asr"] = time.perf_counter() - t0
+    pii = []
+    if settings.privacy.redact:  # before detection, so no finding's evidence can quote personal data
+        from reviewer_app.core.privacy.redact import redact_transcript
+
+        turns, pii = redact_transcript(turns, settings.privacy.patterns)
     states = _cache_encoder_states(sha, captured, audio.duration_s, warnings)
 
     yield Progress(95, 100, "detecting problems")
@@ -118,7 +123,7 @@ def analyze(
     return CallAnalysis(
         info, language or "unknown", turns, segments, score,
         {k: round(v, 3) for k, v in timings.items()}, versions, warnings, provenance(engine.device),
-        model_track=track,
+        model_track=track, pii=pii,
     )
 
 

@@ -4,7 +4,8 @@ Numbers read out (pieces.py turns the words into digits, weak digits, fillers an
 joined into runs: digits and weak digits with at most MAX_GAP_S between their words, fillers
 allowed between them. A weak digit counts only between others; a run needs MIN_RUN_DIGITS digits.
 Each run is then judged by its length, its check digits and the cue words just before it
-(within CUE_WORDS words, or in the run's own words):
+(within CUE_WORDS words, or in the run's own words, or said by the other side in the CUE_ASKED_S
+before it: "can I have your card number?"):
 
 * card: 13-19 digits passing Luhn's check; or at least 12 digits after a card cue ("card",
   "visa", "卡号") or the plain cue "number", whatever the check says (ASR garbles read-out
@@ -43,6 +44,7 @@ MAX_GAP_S = 1.5  # longest pause inside a number read out
 MIN_RUN_DIGITS = 3
 EMAIL_LOCAL_PIECES = 4  # the name before "at" is at most this many pieces ("john dot smith")
 CUE_WORDS = 8  # how far before a run a cue word is looked for
+CUE_ASKED_S = 12.0  # how far back the other side's question counts as the cue
 
 _CUES = {
     "card": ("card", "credit", "debit", "visa", "mastercard", "master card", "amex", "american express",
@@ -86,8 +88,10 @@ def find_pii(turns: Sequence[Turn], patterns: Sequence[str] = ()) -> list[PiiSpa
     """Personal data in every channel of the transcript, in time order."""
     compiled = compile_patterns(patterns)
     spans: list[PiiSpan] = []
-    for role, words in channel_words(turns).items():
-        spans.extend(find_in_words(words, role, compiled))
+    by_role = channel_words(turns)
+    for role, words in by_role.items():
+        others = sorted((w for r, ws in by_role.items() if r != role for w in ws), key=lambda w: w.start)
+        spans.extend(find_in_words(words, role, compiled, others))
     return sorted(spans, key=lambda s: (s.start, s.role, s.end))
 
 
@@ -96,13 +100,15 @@ def compile_patterns(patterns: Iterable[str]) -> list[re.Pattern]:
     return [p if isinstance(p, re.Pattern) else re.compile(p, re.IGNORECASE) for p in patterns]
 
 
-def find_in_words(words: Sequence[Word], role: str, patterns: Sequence[re.Pattern] = ()) -> list[PiiSpan]:
-    """Personal data in one channel's words."""
+def find_in_words(words: Sequence[Word], role: str, patterns: Sequence[re.Pattern] = (),
+                  others: Sequence[Word] = ()) -> list[PiiSpan]:
+    """Personal data in one channel's words; `others`: the other side's words, where the question
+    that cues an answer is said ("can I have your card number?")."""
     if not words:
         return []
     patterns = compile_patterns(patterns)
     ps = pc.word_pieces(words)
-    hits = _number_hits(words, ps) + _email_hits(words, ps) + _iban_hits(ps)
+    hits = _number_hits(words, ps, others) + _email_hits(words, ps) + _iban_hits(ps)
     spans = [_span(h, role, words, ps) for h in hits]
     spans += _pattern_spans(words, role, patterns)
     return _resolve(spans)
@@ -135,10 +141,14 @@ def _runs(words: Sequence[Word], ps: Sequence[pc.Piece]) -> list[list[int]]:
     return runs
 
 
-def _cue_text(words: Sequence[Word], first_word: int, last_word: int) -> str:
-    """The normalised words just before a run and its own words: where its cue is said."""
+def _cue_text(words: Sequence[Word], first_word: int, last_word: int, others: Sequence[Word]) -> str:
+    """Where a run's cue is said: the normalised words just before it and its own words, and the
+    other side's words in the CUE_ASKED_S before it."""
     lo = max(0, first_word - CUE_WORDS)
-    return " " + " ".join(normalize(w.word) for w in words[lo:last_word + 1]) + " "
+    start = words[first_word].start
+    asked = [w for w in others if start - CUE_ASKED_S <= w.end and w.start <= start]
+    own = " ".join(normalize(w.word) for w in words[lo:last_word + 1])
+    return " " + " ".join(normalize(w.word) for w in asked) + " | " + own + " "
 
 
 def _has_cue(text: str, kind: str) -> bool:
@@ -190,10 +200,10 @@ def _judge(digits: str, strong: int, written: bool, plus: bool, cue: str) -> str
 UNKNOWN = pc.UNKNOWN_DIGIT
 
 
-def _number_hits(words: Sequence[Word], ps: Sequence[pc.Piece]) -> list[_Hit]:
+def _number_hits(words: Sequence[Word], ps: Sequence[pc.Piece], others: Sequence[Word]) -> list[_Hit]:
     hits: list[_Hit] = []
     for run in _runs(words, ps):
-        hits.extend(_judge_run(words, ps, run))
+        hits.extend(_judge_run(words, ps, run, others))
     return hits
 
 
@@ -209,13 +219,13 @@ def _trimmings(ps: Sequence[pc.Piece], run: list[int]) -> list[list[int]]:
     return [r for k, r in enumerate(out) if r and r not in out[:k]]
 
 
-def _judge_run(words: Sequence[Word], ps: Sequence[pc.Piece], run: list[int]) -> list[_Hit]:
+def _judge_run(words: Sequence[Word], ps: Sequence[pc.Piece], run: list[int], others: Sequence[Word]) -> list[_Hit]:
     """The run judged without weak digits at its edges; where that finds no more than a long
     number, a weak edge that makes it a card number that checks is taken as a digit ("for 532..."
     with four heard as "for"). The span of a hit takes in the weak edges either way: muting a word
     too many is cheap, a digit left audible is not."""
     variants = _trimmings(ps, run)
-    hits = _judge_pieces(words, ps, variants[0])
+    hits = _judge_pieces(words, ps, variants[0], others)
     if all(h.kind == "number" for h in hits):
         for variant in variants[1:]:
             digits = "".join(ps[i].digits for i in variant)
@@ -226,7 +236,7 @@ def _judge_run(words: Sequence[Word], ps: Sequence[pc.Piece], run: list[int]) ->
     return hits
 
 
-def _judge_pieces(words: Sequence[Word], ps: Sequence[pc.Piece], run: list[int]) -> list[_Hit]:
+def _judge_pieces(words: Sequence[Word], ps: Sequence[pc.Piece], run: list[int], others: Sequence[Word]) -> list[_Hit]:
     digits = "".join(ps[i].digits for i in run)
     strong = sum(len(ps[i].digits) for i in run if ps[i].kind == pc.DIGITS)
     if len(digits) < MIN_RUN_DIGITS:
@@ -238,7 +248,7 @@ def _judge_pieces(words: Sequence[Word], ps: Sequence[pc.Piece], run: list[int])
         return [_Hit("cn_id", run[0], after)]
     written = all(ps[i].text.isdigit() for i in run)
     plus = ps[run[0]].symbol_before == "+"
-    cue = _cue_text(words, ps[run[0]].word, ps[run[-1]].word)
+    cue = _cue_text(words, ps[run[0]].word, ps[run[-1]].word, others)
     kind = _judge(digits, strong, written, plus, cue)
     if kind is not None:
         return [_Hit(kind, run[0], run[-1])]

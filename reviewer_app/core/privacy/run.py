@@ -73,9 +73,8 @@ def redact_file(path: str | Path, out_dir: str | Path, settings: Settings) -> Ge
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".redacting-") as stage:
         staged = Path(stage) / audio_out.name
         write_audio(staged, samples, audio.sample_rate)
-        again = yield from relay(analyze(staged, plain),
+        heard = yield from relay(personal_data_heard(staged, settings),
                                  lambda p: Progress(50 + p.done * 0.45, 100, f"checking: {p.message}"))
-        heard = redact_transcript(again.transcript, settings.privacy.patterns)[1]
         result = RedactedFile(path, audio_out, json_out, spans, first.audio.sha256, audio.duration_s,
                               sum(b - a for a, b in intervals), heard)
         if heard:
@@ -88,6 +87,14 @@ def redact_file(path: str | Path, out_dir: str | Path, settings: Settings) -> Ge
         staged_json.replace(json_out)
     yield Progress(100, 100, "redacted")
     return result
+
+
+def personal_data_heard(path: str | Path, settings: Settings) -> Generator[Progress, None, list[PiiSpan]]:
+    """Transcribe `path` as analysis does and return the personal data heard in it (the check)."""
+    plain = copy.deepcopy(settings)
+    plain.privacy.redact = False
+    analysis = yield from analyze(path, plain)
+    return redact_transcript(analysis.transcript, settings.privacy.patterns)[1]
 
 
 def transcript_json(analysis: CallAnalysis, turns: list[Turn], spans: list[PiiSpan]) -> dict:
