@@ -66,3 +66,29 @@ def test_analysis_with_redact_stores_and_exports_no_personal_data(tmp_path, app_
     assert "[card]" in dump  # the transcript is exported, redacted
     leaked = [t for t in CARD_TEXTS if t in dump]
     assert not leaked, f"exports carry redacted data: {leaked}"
+
+
+def test_redaction_entries_without_asr(tmp_path):
+    """A redacted analysis saved twice: two audit entries; the window's spans are the latest's, and
+    none once the call is analysed again without redaction. The history line names the kinds only."""
+    from dataclasses import replace
+
+    from reviewer_app.core.domain import AudioInfo, CallAnalysis, CallScore, Turn, Word
+    from reviewer_app.core.privacy.redact import redact_transcript
+    from reviewer_app.core.review.history import history_lines
+    from reviewer_app.core.storage.repository import save_analysis
+
+    words = [Word(w, round(i * 0.4, 3), round(i * 0.4 + 0.3, 3), 0.9) for i, w in enumerate("my card is 4532 0151 1283 0366".split())]
+    turns = [Turn("customer", 0.0, 3.0, " ".join(w.word for w in words), tuple(words))]
+    redacted, spans = redact_transcript(turns)
+    audio = AudioInfo(str(tmp_path / "a.wav"), "ab" * 32, 3.0, 8000, 2, ("customer", "agent"))
+    analysis = CallAnalysis(audio, "en", redacted, [], CallScore(100, "high"), {}, {}, pii=spans)
+    engine = open_database(f"sqlite:///{tmp_path / 'lib.sqlite3'}")
+    call_id = save_analysis(engine, analysis)
+    save_analysis(engine, analysis)
+    assert len(redaction_entries(engine, call_id)) == 2
+    assert current_spans(engine, call_id) == spans
+    line = history_lines(LabelStore(engine).events(call_id))[0]
+    assert line.what == "call: personal data redacted (1 card)" and not line.revertible
+    save_analysis(engine, replace(analysis, pii=[], transcript=turns))  # redaction switched off
+    assert current_spans(engine, call_id) == []

@@ -35,6 +35,9 @@ def _value(key: str, value) -> str:
 
 def describe(event: LabelEvent) -> str:
     before, after = event.before or {}, event.after or {}
+    if event.action == "redact":  # storage/redactions.py: kinds and counts, never the data
+        kinds = ", ".join(f"{n} {kind}" for kind, n in after.get("redacted", {}).items())
+        return f"call: personal data redacted ({kinds or 'none'})"
     if "turn_index" in before or "turn_index" in after:
         turn = int(before.get("turn_index", after.get("turn_index", 0))) + 1
         return f"turn {turn}: {_quote(before.get('text'))} → {_quote(after.get('text'))}"
