@@ -58,7 +58,8 @@ def cmd_list(args) -> int:
 
     sessions = list_sessions(open_engine(args))
     if args.json:
-        print(json.dumps([{"id": s.id, "name": s.name, "created_by": s.created_by, "created_at": s.created_at.isoformat(),
+        print(json.dumps([{"id": s.id, "name": s.name, "created_by": s.created_by,
+                           "created_at": s.created_at.isoformat(),
                            "state": s.state, "adopted_from": s.adopted_from, "calls": list(s.call_ids),
                            "reviewers": list(s.reviewers), "submitted": s.submitted} for s in sessions], indent=1))
         return 0
@@ -162,7 +163,8 @@ def _adds(values: list[str] | None):
     for text in values or []:
         m = _ADD.fullmatch(text.strip())
         if not m:
-            raise ReviewerError(f"--add {show_value(text)}: write START-END:CATEGORY[:ROLE], e.g. 30-33:repetition:agent")
+            raise ReviewerError(f"--add {show_value(text)}: write START-END:CATEGORY[:ROLE], "
+                                "e.g. 30-33:repetition:agent")
         out.append(Decision(None, "add", float(m[1]), float(m[2]), m[4] or BOTH, m[3]))
     return out
 

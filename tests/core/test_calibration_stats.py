@@ -173,3 +173,17 @@ def test_trend_against_the_consensus():
     assert {r: p.agreement for r, p in points.items()} == {MODEL: 0.5, "ana": 1.0, "bob": 0.75, "chen": 0.5}
     assert {r: p.score_gap for r, p in points.items()} == {MODEL: 5, "ana": 0, "bob": 10, "chen": 10}
     assert points["ana"].reference == "consensus"
+
+
+def test_report_tables_and_pdf(tmp_path):
+    from reviewer_app.core.reports.calibration import render_tables, report_json, write_calibration_pdf
+
+    data = hand_session()
+    agreement, points = session_agreement(data), session_trend(data)
+    markdown = render_tables(agreement, points, markdown=True)
+    assert "| ana | bob | 0.50 | 75% | 0.80 |" in markdown  # kappa, units alike, segment F1 from above
+    assert "| 7 | a.wav | 4 | 3 | 75 | 80 | 90 | 70 | 20 | 8.5 |" in markdown  # range 20, sd of 75/80/90/70
+    assert report_json(agreement, points)["worst_calls"] == [7]
+    pdf = write_calibration_pdf(agreement, points, tmp_path / "calibration.pdf")
+    data = pdf.read_bytes()
+    assert data[:5] == b"%PDF-" and data.count(b"/Type /Page\n") + data.count(b"/Type /Page ") >= 3

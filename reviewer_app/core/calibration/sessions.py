@@ -357,7 +357,8 @@ def submit(engine: Engine, session_id: int, reviewer: str, call_ids: Iterable[in
                                 f"in session {session_id}: confirm, reject or edit each before submitting")
         if review.score is None:
             labels = data.labels(call, reviewer)
-            scores[call_id] = score_call(scored_segments(call.findings, labels), score_settings or ScoreSettings()).value
+            weights = score_settings or ScoreSettings()
+            scores[call_id] = score_call(scored_segments(call.findings, labels), weights).value
     now = utcnow()
     with Session(writer(engine)) as s, s.begin():
         for call_id in todo:
