@@ -151,3 +151,17 @@ def test_per_channel_spans_and_transcript_redaction():
     assert [w.word for w in redacted[1].words] == ["yes", "it", "is", "[CARD]", "[CARD]", "[CARD]", "[CARD]"]
     assert [(w.start, w.end) for w in redacted[1].words] == [(w.start, w.end) for w in customer]
     assert not any(ch.isdigit() for t in redacted for ch in t.text)
+
+
+def test_the_other_sides_question_is_the_cue():
+    """The agent asks; the customer answers with digits only, or with an address whose "at" was lost."""
+    agent = words("can I have your card number and email address")
+    customer = [Word(w.word, w.start + 4.0, w.end + 4.0, w.prob) for w in words(
+        "yes 4532 0151 1283 0367 and and a dot three, and it's mental dot org. thanks")]
+    turns = [Turn("agent", 0.0, 3.0, "", tuple(agent)), Turn("customer", 4.0, 9.0, "", tuple(customer))]
+    spans = find_pii(turns)
+    assert [(s.kind, s.role, s.first, s.last) for s in spans] == [
+        ("card", "customer", 1, 4),  # checksum fails: the card cue is the agent's question
+        ("email", "customer", 5, 14)]
+    alone = find_pii([turns[1]])  # without the question: a long number, and no address
+    assert [s.kind for s in alone] == ["number"]

@@ -22,7 +22,7 @@ before it: "can I have your card number?"):
 * number: any other run of 9 or more digits, unless a reference cue says what it is.
 
 E-mail addresses are found written ("ana.li@example.com") and spoken ("ana dot li at example dot
-com"); IBANs written or spelled out, by their MOD 97 check (or after the cue "IBAN"); and each
+com"), or as a known ending after "dot" when an e-mail cue was said just before; IBANs written or spelled out, by their MOD 97 check (or after the cue "IBAN"); and each
 custom pattern (`[privacy] patterns`, Python regular expressions) on the channel's words joined by
 spaces. Where two hits overlap the more specific kind wins (the order of domain.PII_KINDS).
 
@@ -43,6 +43,8 @@ from reviewer_app.core.privacy.checksums import cn_id_valid, iban_valid, luhn_va
 MAX_GAP_S = 1.5  # longest pause inside a number read out
 MIN_RUN_DIGITS = 3
 EMAIL_LOCAL_PIECES = 4  # the name before "at" is at most this many pieces ("john dot smith")
+EMAIL_CUED_PIECES = 9  # an address without its "at" (see _cued_email_hits) is at most this long
+_EMAIL_CUE_STOP = frozenset({"is", "its", "it", "email", "mail", "address", "my", "this", "thats", "sure", "yes"})
 CUE_WORDS = 8  # how far before a run a cue word is looked for
 CUE_ASKED_S = 12.0  # how far back the other side's question counts as the cue
 
@@ -56,6 +58,7 @@ _CUES = {
     "phone": ("phone", "mobile", "cell", "telephone", "call me", "call you back", "reach me", "contact number",
               "电话", "手机", "号码", "联系"),
     "iban": ("iban",),
+    "email": ("email", "e mail", "mail address", "邮箱", "电子邮件"),
     "number": ("number", "digits"),
     "reference": ("order", "reference", "ref", "ticket", "case", "invoice", "confirmation", "tracking",
                   "booking", "claim", "订单", "单号", "工单", "快递"),
@@ -108,7 +111,7 @@ def find_in_words(words: Sequence[Word], role: str, patterns: Sequence[re.Patter
         return []
     patterns = compile_patterns(patterns)
     ps = pc.word_pieces(words)
-    hits = _number_hits(words, ps, others) + _email_hits(words, ps) + _iban_hits(ps)
+    hits = _number_hits(words, ps, others) + _email_hits(words, ps, others) + _iban_hits(ps)
     spans = [_span(h, role, words, ps) for h in hits]
     spans += _pattern_spans(words, role, patterns)
     return _resolve(spans)
@@ -273,7 +276,7 @@ def _card_inside(ps: Sequence[pc.Piece], run: list[int]) -> list[_Hit]:
 
 # --- e-mail and IBAN ----------------------------------------------------------------------------
 
-def _email_hits(words: Sequence[Word], ps: Sequence[pc.Piece]) -> list[_Hit]:
+def _email_hits(words: Sequence[Word], ps: Sequence[pc.Piece], others: Sequence[Word]) -> list[_Hit]:
     hits: list[_Hit] = []
     for idx, word in enumerate(words):  # written: one word holds the whole address
         if _EMAIL_RE.search(word.word):
@@ -293,6 +296,26 @@ def _email_hits(words: Sequence[Word], ps: Sequence[pc.Piece]) -> list[_Hit]:
             start, k = k, k - 1
         if start < i or p.symbol_before == "@":
             hits.append(_Hit("email", start, end))
+    return hits + _cued_email_hits(words, ps, others, hits)
+
+
+def _cued_email_hits(words: Sequence[Word], ps: Sequence[pc.Piece], others: Sequence[Word],
+                     found: list[_Hit]) -> list[_Hit]:
+    """An address whose "at" was misheard ("anna dot lee at example dot org" heard as "and a dot
+    three, and it's mental dot org"): a known ending after "dot", with an e-mail cue said just
+    before (by either side); the span runs back to the cue, at most EMAIL_CUED_PIECES pieces."""
+    hits: list[_Hit] = []
+    for k, piece in enumerate(ps):
+        if piece.text not in _EMAIL_TLDS or k == 0 or ps[k - 1].text not in _DOT:
+            continue
+        if any(h.first_piece <= k <= h.last_piece for h in found + hits):
+            continue
+        start = k - 1
+        while start > 0 and k - start < EMAIL_CUED_PIECES and ps[start - 1].text not in _EMAIL_CUE_STOP \
+                and words[ps[start].word].start - words[ps[start - 1].word].end <= MAX_GAP_S:
+            start -= 1
+        if start < k - 2 and _has_cue(_cue_text(words, ps[start].word, piece.word, others), "email"):
+            hits.append(_Hit("email", start, k))
     return hits
 
 
