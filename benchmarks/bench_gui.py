@@ -154,14 +154,14 @@ def main() -> int:
             win.open_call(call)
             loop.exec()
             win.signal_view.waveformPainted.disconnect(loop.quit)
-            return win.first_paint_s
+            return win.calls.first_paint_s
 
         def settle(seconds: float = 1.5) -> None:
             """Let background work (the spectrogram of the new view) finish before the next measurement."""
             loop = QEventLoop()
             QTimer.singleShot(int(seconds * 1000), loop.quit)
             loop.exec()
-            win.lanes.wait()
+            win.ops.wait()
 
         rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         open_and_wait_for_paint()  # warm-up, not timed: first imports (torchaudio for the spectrogram), caches
@@ -256,7 +256,7 @@ def main() -> int:
               f"{(rss_first - rss0) / 1e6:.0f} MB = {(rss_first - rss0) / audio_bytes:.2f}x; over the whole run "
               f"(which also decodes a second copy alone) {(rss1 - rss0) / 1e6:.0f} MB = "
               f"{(rss1 - rss0) / audio_bytes:.2f}x")
-        pyramid = sum(p.nbytes() for p in win.audio.pyramids)
+        pyramid = sum(p.nbytes() for p in win.calls.audio.pyramids)
         print(f"peak pyramids: {pyramid / 1e6:.1f} MB ({pyramid / audio_bytes * 100:.1f} % of the audio)")
         win.close()
         win.deleteLater()

@@ -105,7 +105,7 @@ def create_window(files: list[str], db_url: str | None, settings_path: str | Non
     window = MainWindow(engine, settings, str(path), db_label=mask_url(url))  # reads the library in the background
     window.show()
     if first_start:
-        window.ask_reviewer_name(first_start=True)
+        window.reviewer_name.ask_reviewer_name(first_start=True)
     if files:
         window.import_paths(list(files), open_first=True)
     else:

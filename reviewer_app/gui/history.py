@@ -7,10 +7,9 @@ since), after which the call is read again. Nothing here waits on the database.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDockWidget,
     QHBoxLayout,
     QHeaderView,
     QPushButton,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from reviewer_app.core.review.history import HistoryLine, history_lines
 from reviewer_app.core.storage.labels import LabelStore
+from reviewer_app.gui.context import WindowContext
 
 COLUMNS = ("When (UTC)", "Who", "Change")
 
@@ -85,53 +85,50 @@ class HistoryPanel(QWidget):
             self.revertRequested.emit(line.event_id)
 
 
-class HistoryActions:
-    """MainWindow's part for the History dock (a mixin, like ReviewActions)."""
+class HistoryFeature(QObject):
+    """The History panel of the open call: given the context, the controller and the call opener."""
 
-    def _build_history(self) -> None:
-        self.history = HistoryPanel()
-        self.history_dock = QDockWidget("History", self)
-        self.history_dock.setObjectName("history")
-        self.history_dock.setWidget(self.history)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.history_dock)
-        self.tabifyDockWidget(self.library_dock, self.history_dock)  # a tab beside the library: no width taken
-        self.library_dock.raise_()
-        self.history.revertRequested.connect(self.revert_change)
-        self.callReady.connect(lambda *_: self.refresh_history())
-        self.controller.segmentsChanged.connect(lambda *_: self.refresh_history())
-        self.controller.transcriptChanged.connect(lambda *_: self.refresh_history())
-        self.controller.callChanged.connect(lambda *_: self.refresh_history())
-        self.controller.sessionChanged.connect(self._history_session)
+    def __init__(self, ctx: WindowContext, controller, calls, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.ctx, self.controller = ctx, controller
+        self.panel = HistoryPanel()
+        self.panel.revertRequested.connect(self.revert_change)
+        calls.callReady.connect(lambda *_: self.refresh_history())
+        controller.segmentsChanged.connect(lambda *_: self.refresh_history())
+        controller.transcriptChanged.connect(lambda *_: self.refresh_history())
+        controller.callChanged.connect(lambda *_: self.refresh_history())
+        controller.sessionChanged.connect(self._history_session)
 
     def _history_session(self, session) -> None:
         if session is None:
-            self.history.set_lines([])
+            self.panel.set_lines([])
 
     def refresh_history(self) -> None:
         session = self.controller.session
         if session is None:
-            self.history.set_lines([])
+            self.panel.set_lines([])
             return
-        engine, call_id = self.engine, session.call_id
+        engine, call_id = self.ctx.engine, session.call_id
 
         def show(lines) -> None:
             current = self.controller.session
             if current is not None and current.call_id == call_id:
-                self.history.set_lines(lines)
+                self.panel.set_lines(lines)
 
-        self.ops.query(lambda _c: history_lines(LabelStore(engine).events(call_id)), owner=self.history,
-                       on_success=show, on_failure=lambda f: self.show_error(f.message))
+        self.ctx.ops.query(lambda _c: history_lines(LabelStore(engine).events(call_id)), owner=self.panel,
+                           on_success=show, on_failure=lambda f: self.ctx.show_error(f.message))
 
     def revert_change(self, event_id: int) -> None:
         """Revert one audit entry (any reviewer's, any session's) on the write lane, then reload the call."""
         if self.controller.session is None:
             return
-        engine, reviewer = self.engine, self.settings.reviewer.name
-        score = self.settings.score
+        engine, reviewer = self.ctx.engine, self.ctx.settings.reviewer.name
+        score = self.ctx.settings.score
 
         def done(event) -> None:
-            self.show_info(f"Reverted change #{event_id} ({event.reviewer}).")
+            self.ctx.show_info(f"Reverted change #{event_id} ({event.reviewer}).")
             self.controller.reload()
 
-        self.ops.write(lambda _c: LabelStore(engine, score).revert(event_id, reviewer), owner=self,
-                       on_success=done, on_failure=lambda f: (self.show_error(f.message), self.refresh_history()))
+        self.ctx.ops.write(lambda _c: LabelStore(engine, score).revert(event_id, reviewer), owner=self,
+                           on_success=done,
+                           on_failure=lambda f: (self.ctx.show_error(f.message), self.refresh_history()))

@@ -1,32 +1,89 @@
-"""What each window action and view signal does (mixed into MainWindow).
+"""The review of the open call: playback, navigation and corrections, and the views that follow
+the shared ReviewState.
 
 Handlers are short: they read the shared ReviewState, call the controller or
 the player, and set new state; the views follow the state's signals.
+`actions()` lists the window actions this feature answers.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint
+from functools import partial
+
+from PySide6.QtCore import QObject, QPoint
 from PySide6.QtGui import QCursor
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu
+from PySide6.QtWidgets import QInputDialog, QMenu
 
 from reviewer_app.core.domain import AGENT, BOTH, CATEGORIES, CUSTOMER, ROLES
-from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.review.viewport import mmss
-from reviewer_app.core.settings import save_settings
+from reviewer_app.gui.context import WindowContext, WindowViews
 from reviewer_app.gui.theme import CATEGORY_LABELS
+from reviewer_app.gui.widgets.call_badges import is_call_level, shown_segments
 
 SPEEDS = (0.5, 0.6, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0)
 SEEK_STEP_S = 5.0
 PAN_FRACTION = 0.2
 
 
-class ReviewActions:
-    """Mixin for MainWindow: expects state, controller, player, the views and `act` (name -> QAction)."""
+class ReviewFeature(QObject):
+    """Given the window (the parent of its menus), the context, the views, the shared state, the
+    controller, the player, the call opener (the open call's audio) and the window's actions."""
+
+    def __init__(self, window, ctx: WindowContext, views: WindowViews, state, controller, player, calls,
+                 segment_model, act) -> None:
+        super().__init__(window)
+        self.window, self.ctx, self.views = window, ctx, views
+        self.state, self.controller, self.player, self.calls = state, controller, player, calls
+        self.segment_model, self.act = segment_model, act
+        self._mark_in: float | None = None
+        self._playing_segment: int | None = None
+        st, view, tr = state, views.signal_view, views.transcript
+        st.playheadMoved.connect(self._on_playhead)
+        st.segmentSelected.connect(self._on_selected)
+        view.seekRequested.connect(self.seek)
+        view.boundsEdited.connect(lambda sid, a, b: self.controller.set_bounds(sid, a, b))
+        view.spanDrawn.connect(self._on_span_drawn)
+        view.contextMenuRequested.connect(self._segment_menu)
+        tr.seekRequested.connect(self.seek)
+        tr.seekRequested.connect(self.select_finding_at)
+        tr.turnEdited.connect(self.controller.edit_turn)
+        tr.editRefused.connect(ctx.show_error)
+        views.segment_table.segmentActivated.connect(self._on_table_pick)
+        player.playingChanged.connect(self._on_playing)
+        controller.segmentsChanged.connect(self._on_segments_changed)
+        controller.transcriptChanged.connect(self._on_transcript_changed)
+        calls.opening.connect(self._forget_call)
+        calls.audioReady.connect(self._apply_channel_gains)
+        calls.sessionShown.connect(self._on_segments_changed)
+
+    def actions(self) -> dict:
+        """The window actions this feature answers: ActionSpec name -> handler."""
+        return {
+            "play_pause": self.do_play_pause, "play_segment": self.do_play_segment, "loop": self.do_loop,
+            "speed_down": self.do_speed_down, "speed_up": self.do_speed_up, "speed_reset": self.do_speed_reset,
+            "seek_back": self.do_seek_back, "seek_forward": self.do_seek_forward,
+            "solo_agent": self.do_solo_agent, "solo_customer": self.do_solo_customer,
+            "mute_agent": self.do_mute_agent, "mute_customer": self.do_mute_customer,
+            "next_segment": self.do_next_segment, "prev_segment": self.do_prev_segment,
+            "zoom_in": self.do_zoom_in, "zoom_out": self.do_zoom_out, "zoom_segment": self.do_zoom_segment,
+            "zoom_all": self.do_zoom_all, "hide_rejected": self.do_hide_rejected,
+            "pan_left": self.do_pan_left, "pan_right": self.do_pan_right,
+            "confirm": self.do_confirm, "reject": self.do_reject, "delete": self.do_delete, "note": self.do_note,
+            "cycle_role": self.do_cycle_role,
+            "nudge_start_left": self.do_nudge_start_left, "nudge_start_right": self.do_nudge_start_right,
+            "nudge_end_left": self.do_nudge_end_left, "nudge_end_right": self.do_nudge_end_right,
+            "mark_in": self.do_mark_in, "mark_out": self.do_mark_out, "mark_reviewed": self.do_mark_reviewed,
+            "edit_turn": self.do_edit_turn,
+            **{f"category_{i + 1}": partial(self.do_category, i) for i in range(len(CATEGORIES))},
+        }
+
+    def _forget_call(self) -> None:
+        self._playing_segment = None
+        self._mark_in = None
 
     # --- user prompts (tests replace these two) -------------------------------------------
 
     def ask_category(self, pos: QPoint | None = None) -> str | None:
-        menu = QMenu(self)
+        menu = QMenu(self.window)
         menu.addSection("Category")
         for i, cat in enumerate(CATEGORIES):
             action = menu.addAction(f"&{i + 1}  {CATEGORY_LABELS[cat]}")
@@ -35,7 +92,8 @@ class ReviewActions:
         return chosen.data() if chosen is not None else None
 
     def ask_note(self, current: str) -> str | None:
-        text, ok = QInputDialog.getMultiLineText(self, "Note", "Note on this segment (empty clears it):", current)
+        text, ok = QInputDialog.getMultiLineText(self.window, "Note", "Note on this segment (empty clears it):",
+                                                 current)
         return text if ok else None
 
     # --- state followers ---------------------------------------------------------------
@@ -48,26 +106,26 @@ class ReviewActions:
         return session.get(self.state.selected) if session is not None else None
 
     def _on_playhead(self, t: float) -> None:
-        self.signal_view.set_playhead(t)
-        self.overview.set_playhead(t)
-        self.transcript.set_current_time(t)
-        self.transport.set_time(t)
+        self.views.signal_view.set_playhead(t)
+        self.views.overview.set_playhead(t)
+        self.views.transcript.set_current_time(t)
+        self.views.transport.set_time(t)
         vp = self.state.viewport
         if self.player.playing and vp is not None and not vp.contains(t):
             self.state.set_viewport(vp.follow(t))
 
     def _on_selected(self, segment_id: int) -> None:
         seg = self._selected_segment()
-        self.segment_table.show_segment(segment_id)
-        self.signal_view.set_selected(seg.id if seg else None)
-        self.transcript.show_segment(seg)
+        self.views.segment_table.show_segment(segment_id)
+        self.views.signal_view.set_selected(seg.id if seg else None)
+        self.views.transcript.show_segment(seg)
         if seg is not None:
             self._bring_into_view(seg.start, seg.end)
-            self.transport.set_info(f"{CATEGORY_LABELS.get(seg.category, seg.category)} · {seg.role} · "
+            self.views.transport.set_info(f"{CATEGORY_LABELS.get(seg.category, seg.category)} · {seg.role} · "
                                     f"{mmss(seg.start, 2)}–{mmss(seg.end, 2)} · score {seg.score:.2f} · "
                                     f"{seg.status}" + (f" · note: {seg.note}" if seg.note else ""))
         else:
-            self.transport.set_info("")
+            self.views.transport.set_info("")
 
     def _bring_into_view(self, start: float, end: float) -> None:
         vp = self.state.viewport
@@ -91,30 +149,26 @@ class ReviewActions:
         segments = session.segments
         self.segment_model.apply(change, segments)  # the rows the write changed, or all when it moved rows
         shown = self.shown_segments(segments)
-        self.signal_view.set_segments(shown)  # rejected ones drawn dimmed, or hidden by the toggle
-        self.overview.set_segments(shown)
-        self.transcript.set_segments(self._span_findings(segments))  # rejected ones are never marked there
-        self.call_badges.set_findings([s for s in segments if not (getattr(self, "_hide_rejected", False)
-                                                                   and s.status == "rejected")], self.state.selected)
-        hide = getattr(self, "_hide_rejected", False)
+        self.views.signal_view.set_segments(shown)  # rejected ones drawn dimmed, or hidden by the toggle
+        self.views.overview.set_segments(shown)
+        self.views.transcript.set_segments(self._span_findings(segments))  # rejected ones are never marked there
+        hide = self.state.hide_rejected
+        self.views.call_badges.set_findings([s for s in segments if not (hide and s.status == "rejected")],
+                                            self.state.selected)
         for row, seg in enumerate(segments):
-            self.segment_table.setRowHidden(row, hide and seg.status == "rejected")
+            self.views.segment_table.setRowHidden(row, hide and seg.status == "rejected")
         if self.state.selected is not None and session.get(self.state.selected) is None:
             self.state.select(None)
         else:
-            self.segment_table.show_segment(self.state.selected if self.state.selected is not None else -1)
+            self.views.segment_table.show_segment(self.state.selected if self.state.selected is not None else -1)
             self._on_selected(self.state.selected if self.state.selected is not None else -1)
         playing = session.get(self._playing_segment)
         if playing is not None and self.player.region is not None:
             self.player.set_region_bounds(playing.start, playing.end)  # never a jump, only a new end
 
     def shown_segments(self, segments):
-        """The spans the views draw: all but the call-level findings (badges instead), without the
-        rejected ones when Hide rejected findings is on."""
-        from reviewer_app.gui.widgets.call_badges import is_call_level
-
-        hide = getattr(self, "_hide_rejected", False)
-        return [s for s in segments if not is_call_level(s) and not (hide and s.status == "rejected")]
+        """The spans the views draw (see call_badges.shown_segments)."""
+        return shown_segments(segments, self.state.hide_rejected)
 
     def select_finding_at(self, t: float) -> None:
         """A word (or turn) clicked in the transcript: select the finding there, a live one before a
@@ -128,25 +182,19 @@ class ReviewActions:
 
     @staticmethod
     def _span_findings(segments):
-        from reviewer_app.gui.widgets.call_badges import is_call_level
-
         return [s for s in segments if not is_call_level(s)]
 
     def do_hide_rejected(self, checked: bool) -> None:
-        self._hide_rejected = bool(checked)
+        self.state.hide_rejected = bool(checked)
         self._on_segments_changed()
 
     def _on_transcript_changed(self, change=None) -> None:
         session = self._session()
         if session is None:
             return
-        self.transcript.set_transcript(session.analysis.transcript, session.index)
-        self.transcript.set_segments(self._span_findings(session.segments))
-        self.signal_view.set_turns(session.analysis.transcript)
-
-    def _on_call_changed(self, call) -> None:
-        self.library_model.update_call(call)
-        self._update_title()
+        self.views.transcript.set_transcript(session.analysis.transcript, session.index)
+        self.views.transcript.set_segments(self._span_findings(session.segments))
+        self.views.signal_view.set_turns(session.analysis.transcript)
 
     def _on_playing(self, playing: bool) -> None:
         if not playing:
@@ -155,19 +203,19 @@ class ReviewActions:
     # --- seeking and playback -------------------------------------------------------------
 
     def seek(self, t: float) -> None:
-        if self.audio is not None:
+        if self.calls.audio is not None:
             self.player.seek(t)
         else:
             self.state.set_playhead(max(0.0, t))
 
     def do_play_pause(self) -> None:
-        if self.audio is None:
-            self.show_info("The audio is still loading.")
+        if self.calls.audio is None:
+            self.ctx.show_info("The audio is still loading.")
             return
         self.player.toggle()
 
     def play_segment(self, seg) -> None:
-        if self.audio is None or seg is None:
+        if self.calls.audio is None or seg is None:
             return
         self._playing_segment = seg.id
         self.player.play(seg.start, seg.end, loop=self.act["loop"].isChecked())
@@ -175,7 +223,7 @@ class ReviewActions:
     def do_play_segment(self) -> None:
         seg = self._selected_segment()
         if seg is None:
-            self.show_info("Select a segment first.")
+            self.ctx.show_info("Select a segment first.")
             return
         self.play_segment(seg)
 
@@ -189,7 +237,7 @@ class ReviewActions:
         else:
             nxt = next((s for s in reversed(SPEEDS) if s < current - 1e-6), SPEEDS[0])
         self.player.set_speed(nxt)
-        self.show_info(f"Speed {self.player.speed:.2f}×")
+        self.ctx.show_info(f"Speed {self.player.speed:.2f}×")
 
     def do_speed_up(self) -> None:
         self._step_speed(+1)
@@ -207,7 +255,7 @@ class ReviewActions:
         self.seek(self.state.playhead + SEEK_STEP_S)
 
     def _channel_of(self, role: str) -> int | None:
-        return self.audio.channel_of(role) if self.audio is not None else None
+        return self.calls.audio.channel_of(role) if self.calls.audio is not None else None
 
     def _apply_channel_gains(self) -> None:
         solo = None
@@ -239,7 +287,7 @@ class ReviewActions:
 
     # --- navigation ---------------------------------------------------------------------------
 
-    def _go_to(self, segment_id: int | None, play: bool = True) -> None:
+    def go_to(self, segment_id: int | None, play: bool = True) -> None:
         if segment_id is None:
             return
         self.state.select(segment_id)
@@ -249,7 +297,7 @@ class ReviewActions:
         vp = self.state.viewport
         if vp is not None:  # the whole finding in view with a margin, whatever its length
             self.state.set_viewport(vp.fit(seg.start, seg.end))
-        if play and self.audio is not None:
+        if play and self.calls.audio is not None:
             self.play_segment(seg)
         else:
             self.seek(seg.start)
@@ -257,12 +305,12 @@ class ReviewActions:
     def do_next_segment(self) -> None:
         session = self._session()
         if session is not None:
-            self._go_to(session.next_id(self.state.selected, self.state.playhead))
+            self.go_to(session.next_id(self.state.selected, self.state.playhead))
 
     def do_prev_segment(self) -> None:
         session = self._session()
         if session is not None:
-            self._go_to(session.previous_id(self.state.selected, self.state.playhead))
+            self.go_to(session.previous_id(self.state.selected, self.state.playhead))
 
     def _zoom_anchor(self) -> float | None:
         vp = self.state.viewport
@@ -310,13 +358,13 @@ class ReviewActions:
         """Accept-and-next: after C or R, select and play the next finding (settings.reviewer
         .advance_after_decision turns it off). The write lands in the background meanwhile."""
         session = self._session()
-        if session is None or not self.settings.reviewer.advance_after_decision:
+        if session is None or not self.ctx.settings.reviewer.advance_after_decision:
             return
         following = session.next_id(segment_id)
         if following is None or following == segment_id:
-            self.show_info("That was the last finding of this call.")
+            self.ctx.show_info("That was the last finding of this call.")
             return
-        self._go_to(following)
+        self.go_to(following)
 
     def do_category(self, index: int) -> None:
         if 0 <= index < len(CATEGORIES):
@@ -331,7 +379,7 @@ class ReviewActions:
         session = self._session()
         sid = self.state.selected
         if session is None or sid is None:
-            self.show_info("Select a segment first.")
+            self.ctx.show_info("Select a segment first.")
             return
         row = session.row_of(sid)
 
@@ -346,7 +394,7 @@ class ReviewActions:
     def do_note(self) -> None:
         seg = self._selected_segment()
         if seg is None:
-            self.show_info("Select a segment first.")
+            self.ctx.show_info("Select a segment first.")
             return
         text = self.ask_note(seg.note or "")
         if text is not None:
@@ -386,11 +434,11 @@ class ReviewActions:
 
     def do_mark_in(self) -> None:
         self._mark_in = self.state.playhead
-        self.show_info(f"New span starts at {mmss(self._mark_in, 2)}; move the playhead and press O to end it.")
+        self.ctx.show_info(f"New span starts at {mmss(self._mark_in, 2)}; move the playhead and press O to end it.")
 
     def do_mark_out(self) -> None:
         if self._mark_in is None:
-            self.show_info("Press I at the start of the new span first.")
+            self.ctx.show_info("Press I at the start of the new span first.")
             return
         start, end = sorted((self._mark_in, self.state.playhead))
         self._mark_in = None
@@ -404,10 +452,10 @@ class ReviewActions:
         if session is None:
             return
         turn = session.index.turn_at(self.state.playhead)
-        self.transcript.begin_edit(0 if turn is None else turn)
+        self.views.transcript.begin_edit(0 if turn is None else turn)
 
     def _segment_menu(self, segment_id: int, t: float, pos: QPoint) -> None:
-        menu = QMenu(self)
+        menu = QMenu(self.window)
         if segment_id >= 0:
             self.state.select(segment_id)
             for name in ("play_segment", "confirm", "reject", "note", "delete", "zoom_segment"):
@@ -419,75 +467,3 @@ class ReviewActions:
         else:
             menu.addAction(f"Seek to {mmss(t, 2)}", lambda: self.seek(t))
         menu.exec(pos)
-
-    # --- library, settings, help --------------------------------------------------------------
-
-    def do_import_files(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Import calls", "",
-                                                "Audio (*.wav *.flac *.mp3 *.ogg *.opus *.m4a *.aac *.wma *.webm);;All files (*)")
-        self.import_paths(paths)
-
-    def do_import_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Import a folder of calls")
-        if folder:
-            self.import_paths([folder])
-
-    def do_focus_filter(self) -> None:
-        self.library_dock.show()
-        self.library.filter_edit.setFocus()
-        self.library.filter_edit.selectAll()
-
-    def do_toggle_library(self) -> None:
-        """Ctrl+L: hide or show the library with the docks tabbed with it (review queue, history);
-        the central views take the room, the window keeps its size."""
-        docks = [self.library_dock, *(d for d in (getattr(self, "queue_dock", None),
-                                                   getattr(self, "history_dock", None)) if d is not None)]
-        show = not any(d.isVisible() for d in docks)
-        for dock in docks:
-            dock.setVisible(show)
-        if show:
-            self.library_dock.raise_()
-
-    def do_reload(self) -> None:
-        self.controller.reload()
-
-    def do_rerun_rules(self) -> None:
-        session = self._session()
-        if session is None:
-            return
-        self.show_info(f"Re-running the rules on {session.call.path}…")
-        self.redetector.start(session.call, self.settings)
-
-    def _on_redetected(self, change) -> None:
-        session = self._session()
-        self.apply_rows(change)
-        if session is not None and session.call_id in change.ids:
-            self.controller.reload()
-            self.show_info("Rules re-run; your labels were kept.")
-
-    def do_settings(self) -> None:
-        from reviewer_app.gui.dialogs.settings_dialog import SettingsDialog
-
-        dialog = SettingsDialog(self.settings, self.settings_path, self, engine=self.engine,
-                                ops=self.ops)
-        if not dialog.exec() or dialog.settings_result is None:
-            return
-        try:
-            save_settings(dialog.settings_result, self.settings_path)
-        except (OSError, ReviewerError) as exc:
-            self.show_error(f"{self.settings_path}: cannot save settings ({exc})")
-            return
-        self.settings = dialog.settings_result
-        self.update_reviewer_label()
-        self.update_policy_label()
-        self.show_info(f"Settings saved to {self.settings_path}")
-        if dialog.rerun_requested:
-            self.do_rerun_rules()
-
-    def do_shortcuts(self) -> None:
-        from reviewer_app.gui.dialogs.shortcuts_dialog import ShortcutsDialog
-
-        ShortcutsDialog(self).exec()
-
-    def do_quit(self) -> None:
-        self.close()

@@ -12,10 +12,11 @@ import getpass
 import os
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QInputDialog, QLineEdit
+from PySide6.QtWidgets import QInputDialog, QLabel, QLineEdit
 
 from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.settings import save_settings
+from reviewer_app.gui.context import WindowContext
 
 
 def os_user_name() -> str:
@@ -26,38 +27,46 @@ def os_user_name() -> str:
 
 
 class _Clicks(QObject):
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, feature: "ReviewerName") -> None:
+        super().__init__(feature)
+        self.feature = feature
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
         if event.type() == QEvent.Type.MouseButtonRelease and event.button() == Qt.MouseButton.LeftButton:
-            self.window.ask_reviewer_name()
+            self.feature.ask_reviewer_name()
             return True
         return False
 
 
-class ReviewerNameActions:
-    """MainWindow's part for the reviewer name (a mixin, like ReviewActions)."""
+class ReviewerName(QObject):
+    """The reviewer's name in the status bar (`label`), and the dialog that changes it; given the
+    window (the dialog's parent), the context and the database's name to show beside it."""
 
-    def _build_reviewer(self) -> None:
+    def __init__(self, window, ctx: WindowContext, db_label: str = "") -> None:
+        super().__init__(window)
+        self.window, self.ctx, self._db_label = window, ctx, db_label
         self.reviewer_dialog: QInputDialog | None = None
-        self.reviewer_label.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.reviewer_label.setToolTip("The name your label changes are recorded under: click to change it")
-        self._reviewer_clicks = _Clicks(self)
-        self.reviewer_label.installEventFilter(self._reviewer_clicks)
+        self.label = QLabel()
+        self.label.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.label.setToolTip("The name your label changes are recorded under: click to change it")
+        self._clicks = _Clicks(self)
+        self.label.installEventFilter(self._clicks)
+        self.update_reviewer_label()
+
+    def update_reviewer_label(self) -> None:
+        self.label.setText(f"Reviewer: {self.ctx.settings.reviewer.name}  ·  {self._db_label}")
 
     def ask_reviewer_name(self, first_start: bool = False) -> QInputDialog:
         if self.reviewer_dialog is not None:
             self.reviewer_dialog.close()
-        dialog = QInputDialog(self)
+        dialog = QInputDialog(self.window)
         dialog.setObjectName("reviewer_name")
         dialog.setWindowTitle("Who is reviewing?")
         dialog.setLabelText(("Welcome. " if first_start else "")
                             + "Your name, as your label changes will be recorded under it:")
         dialog.setInputMode(QInputDialog.InputMode.TextInput)
         dialog.setTextEchoMode(QLineEdit.EchoMode.Normal)
-        dialog.setTextValue(os_user_name() if first_start else self.settings.reviewer.name)
+        dialog.setTextValue(os_user_name() if first_start else self.ctx.settings.reviewer.name)
         dialog.textValueSelected.connect(self.set_reviewer_name)
         dialog.open()
         self.reviewer_dialog = dialog
@@ -66,12 +75,12 @@ class ReviewerNameActions:
     def set_reviewer_name(self, name: str) -> None:
         name = " ".join(str(name).split())
         if not name:
-            self.show_error("The reviewer name cannot be empty; it was not changed.")
+            self.ctx.show_error("The reviewer name cannot be empty; it was not changed.")
             return
-        self.settings.reviewer.name = name
+        self.ctx.settings.reviewer.name = name
         try:
-            save_settings(self.settings, self.settings_path)
+            save_settings(self.ctx.settings, self.ctx.settings_path)
         except (OSError, ReviewerError) as exc:
-            self.show_error(f"Reviewer name set for this session, but not saved: {exc}")
+            self.ctx.show_error(f"Reviewer name set for this session, but not saved: {exc}")
         self.update_reviewer_label()
-        self.show_info(f"Reviewing as {name}.")
+        self.ctx.show_info(f"Reviewing as {name}.")

@@ -20,6 +20,7 @@ class ReviewState(QObject):
         self._segment: int | None = None
         self._playhead = 0.0
         self._viewport: Viewport | None = None
+        self.hide_rejected = False  # Hide rejected findings: the views leave them out
 
     @property
     def selected(self) -> int | None:

@@ -1,4 +1,4 @@
-"""The team's features in the window (mixed into MainWindow): File > Export, Import labels and Scorecard
+"""The team's features in the window: File > Export, Import labels and Scorecard
 PDF; the Team menu (review queue, agent dashboard, speech-data quality); Retrain; and the detector
 policy in the status bar.
 
@@ -15,14 +15,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QCursor
-from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QLabel, QToolBar
+from PySide6.QtWidgets import QApplication, QFileDialog, QLabel
 
 from reviewer_app.core.errors import ReviewerError
+from reviewer_app.gui.context import WindowContext
 from reviewer_app.gui.ops import Lane, SingleJob
 from reviewer_app.gui.models import training_tables as tt
-
-TOOLBAR_ACTIONS = ("import_files", "export", "import_labels", "scorecard", None, "review_queue", "dashboard",
-                   "quality", None, "retrain")
 
 
 class TeamEvents(QObject):
@@ -36,21 +34,27 @@ class TeamEvents(QObject):
     rescored = Signal(object)  # core.training.rescore report
 
 
-class TeamActions:
-    """Mixin for MainWindow: expects engine, settings, ops, controller, library and act."""
+class TeamFeature(QObject):
+    """Given the window (the parent of its dialogs), the context, the controller, the call opener,
+    the review (to go to a queue item's finding), the library actions and the library model. The
+    shell places its panels: the review queue (`queue_panel`) and the two status labels."""
 
-    def _build_team(self) -> None:
+    def __init__(self, window, ctx: WindowContext, controller, calls, review, library_actions,
+                 library_model) -> None:
+        super().__init__(window)
+        self.window, self.ctx, self.controller, self.calls = window, ctx, controller, calls
+        self.review, self.library_actions, self.library_model = review, library_actions, library_model
         self._retrain_dialog = None
         self._dashboard_dialog = None
         self._quality_dialog = None
         self._pending_item = None
         self._last_folder = str(Path.home())
-        self.team_events = TeamEvents(self)
-        self.rescorer = SingleJob(self.ops, Lane.ANALYSIS, self)
+        self.events = TeamEvents(self)
+        self.rescorer = SingleJob(ctx.ops, Lane.ANALYSIS, self)
         self.rescorer.progress.connect(
             lambda p: self.training_label.setText(f"re-scoring: {p.message}"))
         self.rescorer.succeeded.connect(self._on_rescored)
-        self.rescorer.failed.connect(lambda m: self.show_error(f"Re-scoring after the promotion failed: {m}"))
+        self.rescorer.failed.connect(lambda m: self.ctx.show_error(f"Re-scoring after the promotion failed: {m}"))
         self.rescorer.running.connect(lambda on: self.training_label.setVisible(on or self._training_running()))
 
         self.training_label = QLabel()
@@ -59,36 +63,19 @@ class TeamActions:
         self.policy_label.setStyleSheet("QLabel { border-left: 1px solid #aaa; padding-left: 8px; }")
         self.training_label.setStyleSheet("QLabel { border-left: 1px solid #aaa; padding-left: 8px; "
                                           "color: #1f5fa8; }")
-        self.statusBar().addPermanentWidget(self.training_label)
-        self.statusBar().addPermanentWidget(self.policy_label)
         self.update_policy_label()
 
         from reviewer_app.gui.widgets.queue_panel import ReviewQueuePanel
 
         self.queue_panel = ReviewQueuePanel()
-        self.queue_dock = QDockWidget("Review queue", self)
-        self.queue_dock.setObjectName("review_queue")
-        self.queue_dock.setWidget(self.queue_panel)
-        self.queue_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                                    | QDockWidget.DockWidgetFeature.DockWidgetClosable)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.queue_dock)
-        self.tabifyDockWidget(self.library_dock, self.queue_dock)
-        self.queue_dock.hide()
         self.queue_panel.refreshRequested.connect(self.refresh_queue)
         self.queue_panel.itemActivated.connect(self.open_queue_item)
-        self.callReady.connect(self._after_call_ready)
+        calls.callReady.connect(self._after_call_ready)
 
-        bar = QToolBar("Tools", self)
-        bar.setObjectName("tools")
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        bar.setMovable(False)
-        for name in TOOLBAR_ACTIONS:
-            if name is None:
-                bar.addSeparator()
-            else:
-                bar.addAction(self.act[name])
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
-        self.tools_bar = bar
+    def actions(self) -> dict:
+        """The window actions this feature answers (review_queue is the shell's: it shows a dock)."""
+        return {"export": self.do_export, "import_labels": self.do_import_labels, "scorecard": self.do_scorecard,
+                "dashboard": self.do_dashboard, "quality": self.do_quality, "retrain": self.do_retrain}
 
     # --- prompts (tests replace these) ---------------------------------------------------------
 
@@ -98,18 +85,19 @@ class TeamActions:
 
         session = self.controller.session
         dialog = ExportDialog(EXPORT_FORMATS, self.library_model.rowCount(),
-                              Path(session.call.path).name if session else None, self._last_folder, self)
+                              Path(session.call.path).name if session else None, self._last_folder, self.window)
         return dialog.request() if dialog.exec() else None
 
     def ask_label_import(self):
         from reviewer_app.gui.dialogs.exchange_dialogs import ImportLabelsDialog
 
         session = self.controller.session
-        dialog = ImportLabelsDialog((session.call_id, Path(session.call.path).name) if session else None, self)
+        dialog = ImportLabelsDialog((session.call_id, Path(session.call.path).name) if session else None,
+                                    self.window)
         return dialog.request() if dialog.exec() else None
 
     def ask_save_path(self, title: str, suggested: str, filters: str) -> str | None:
-        path, _ = QFileDialog.getSaveFileName(self, title, str(Path(self._last_folder) / suggested), filters)
+        path, _ = QFileDialog.getSaveFileName(self.window, title, str(Path(self._last_folder) / suggested), filters)
         return path or None
 
     # --- File: export, import labels, scorecard -------------------------------------------------
@@ -125,21 +113,21 @@ class TeamActions:
 
         session = self.controller.session
         calls = [session.call] if request.only_open_call and session is not None else None
-        engine = self.engine
+        engine = self.ctx.engine
         self._last_folder = request.folder
-        self.show_info(f"Exporting {request.fmt} to {request.folder}…")
+        self.ctx.show_info(f"Exporting {request.fmt} to {request.folder}…")
 
         def done(paths) -> None:
-            self.show_info(f"Exported {len(paths)} file(s) as {request.fmt} to {request.folder}")
-            self.team_events.exported.emit(list(paths))
+            self.ctx.show_info(f"Exported {len(paths)} file(s) as {request.fmt} to {request.folder}")
+            self.events.exported.emit(list(paths))
 
         def export(_cancel) -> list:
             with staged_folder(request.folder) as stage:  # every file written, or none: never a partial set
                 written = export_library(engine, request.fmt, stage, calls, **request.options)
             return staged_to_final(written, stage, request.folder)
 
-        self.ops.query(export, lane=Lane.TEAM, owner=self, on_success=done,
-                       on_failure=lambda f: self.show_error(f"Export failed: {f}"))
+        self.ctx.ops.query(export, lane=Lane.TEAM, owner=self, on_success=done,
+                       on_failure=lambda f: self.ctx.show_error(f"Export failed: {f}"))
 
     def do_import_labels(self) -> None:
         request = self.ask_label_import()
@@ -149,29 +137,29 @@ class TeamActions:
     def run_label_import(self, request) -> None:
         from reviewer_app.core.exchange import import_labels
 
-        engine, reviewer = self.engine, self.settings.reviewer.name
-        self.show_info(f"Importing labels from {request.path}…")
+        engine, reviewer = self.ctx.engine, self.ctx.settings.reviewer.name
+        self.ctx.show_info(f"Importing labels from {request.path}…")
 
         def done(report) -> None:
-            self.refresh_library()
+            self.library_actions.refresh_library()
             if self.controller.session is not None:
                 self.controller.reload()
-            self.show_info(f"Imported labels as {reviewer}: {report.describe()}")
+            self.ctx.show_info(f"Imported labels as {reviewer}: {report.describe()}")
             if report.problems:
-                self.show_error(f"{len(report.problems)} problem(s) importing labels: "
+                self.ctx.show_error(f"{len(report.problems)} problem(s) importing labels: "
                                 + "; ".join(report.problems[:3]))
-            self.team_events.labelsImported.emit(report)
+            self.events.labelsImported.emit(report)
 
-        self.ops.write(lambda _c: import_labels(engine, request.fmt, request.path, reviewer, call=request.call,
+        self.ctx.ops.write(lambda _c: import_labels(engine, request.fmt, request.path, reviewer, call=request.call,
                                                 reject_missing=request.reject_missing),
-                       owner=self, on_success=done, on_failure=lambda f: self.show_error(f"Import failed: {f}"))
+                       owner=self, on_success=done, on_failure=lambda f: self.ctx.show_error(f"Import failed: {f}"))
 
     def do_scorecard(self, path: str | None = None) -> bool:
         """Read the open call's scorecard on the team lane, then write the PDF on the GUI thread
         (report rendering changes matplotlib's rcParams while it runs); TeamEvents.scorecardWritten."""
         session = self.controller.session
         if session is None:
-            self.show_info("Open a call first.")
+            self.ctx.show_info("Open a call first.")
             return False
         path = path or self.ask_save_path("Save the scorecard", f"{Path(session.call.path).stem}_scorecard.pdf",
                                           "PDF (*.pdf)")
@@ -179,54 +167,48 @@ class TeamActions:
             return False
         from reviewer_app.core.reports.scorecard import build_scorecard, write_scorecard_pdf
 
-        engine, call, settings = self.engine, session.call, self.settings
+        engine, call, settings = self.ctx.engine, session.call, self.ctx.settings
 
         def write(card) -> None:
             QApplication.setOverrideCursor(QCursor(Qt.CursorShape.WaitCursor))
             try:
                 written = write_scorecard_pdf(card, path)
             except (OSError, ReviewerError) as exc:
-                self.show_error(f"{path}: cannot write the scorecard ({exc})")
+                self.ctx.show_error(f"{path}: cannot write the scorecard ({exc})")
                 return
             finally:
                 QApplication.restoreOverrideCursor()
             self._last_folder = str(Path(path).parent)
-            self.show_info(f"Wrote {written}: score {card.score.value} ({card.score.grade}), "
+            self.ctx.show_info(f"Wrote {written}: score {card.score.value} ({card.score.grade}), "
                            f"{len(card.problems)} problem(s)")
-            self.team_events.scorecardWritten.emit(str(written))
+            self.events.scorecardWritten.emit(str(written))
 
-        self.show_info(f"Reading the scorecard of {Path(call.path).name}…")
-        self.ops.query(lambda _c: build_scorecard(engine, call, settings), lane=Lane.TEAM, owner=self,
+        self.ctx.show_info(f"Reading the scorecard of {Path(call.path).name}…")
+        self.ctx.ops.query(lambda _c: build_scorecard(engine, call, settings), lane=Lane.TEAM, owner=self,
                        on_success=write,
-                       on_failure=lambda f: self.show_error(f"{path}: cannot write the scorecard ({f})"))
+                       on_failure=lambda f: self.ctx.show_error(f"{path}: cannot write the scorecard ({f})"))
         return True
 
     # --- Team: review queue, dashboard, quality -------------------------------------------------
 
-    def do_review_queue(self) -> None:
-        self.queue_dock.show()
-        self.queue_dock.raise_()
-        if self.queue_panel.table.rowCount() == 0:
-            self.queue_panel.request_refresh()
-
     def refresh_queue(self, strategy: str, limit: int, seed: int) -> None:
         from reviewer_app.core.team.queue import review_queue
 
-        engine = self.engine
+        engine = self.ctx.engine
 
         def done(items) -> None:
             self.queue_panel.set_items(items)
-            self.team_events.queueLoaded.emit(list(items))
+            self.events.queueLoaded.emit(list(items))
 
-        self.ops.query(lambda _c: review_queue(engine, strategy, limit, seed), lane=Lane.TEAM, owner=self,
+        self.ctx.ops.query(lambda _c: review_queue(engine, strategy, limit, seed), lane=Lane.TEAM, owner=self,
                        on_success=done, on_failure=lambda f: self.queue_panel.show_error(f.message))
 
     def open_call_id(self, call_id: int) -> bool:
         call = self.library_model.call_at(self.library_model.row_of(call_id))
         if call is None:
-            self.show_error(f"Call {call_id} is no longer in the library.")
+            self.ctx.show_error(f"Call {call_id} is no longer in the library.")
             return False
-        return self.open_call(call)
+        return self.calls.open_call(call)
 
     def open_queue_item(self, item) -> None:
         session = self.controller.session
@@ -245,17 +227,17 @@ class TeamActions:
     def _show_queue_item(self, item) -> None:
         session = self.controller.session
         if item.segment_id is not None and session is not None and session.get(item.segment_id) is not None:
-            self._go_to(item.segment_id, play=False)
-            self.show_info(f"Queue: {item.reason}")
+            self.review.go_to(item.segment_id, play=False)
+            self.ctx.show_info(f"Queue: {item.reason}")
         else:
-            self.show_info(f"Queue: review this call ({item.reason})")
+            self.ctx.show_info(f"Queue: review this call ({item.reason})")
 
     def do_dashboard(self) -> None:
         from reviewer_app.gui.dialogs.dashboard_dialog import DashboardDialog
 
         if self._dashboard_dialog is None:
-            self._dashboard_dialog = DashboardDialog(self.engine, self.settings, self.ops, self)
-        self._dashboard_dialog.settings = self.settings
+            self._dashboard_dialog = DashboardDialog(self.ctx.engine, self.ctx.settings, self.ctx.ops, self.window)
+        self._dashboard_dialog.settings = self.ctx.settings
         self._dashboard_dialog.show()
         self._dashboard_dialog.raise_()
 
@@ -263,7 +245,7 @@ class TeamActions:
         from reviewer_app.gui.dialogs.quality_dialog import QualityDialog
 
         if self._quality_dialog is None:
-            self._quality_dialog = QualityDialog(self.engine, self.ops, self)
+            self._quality_dialog = QualityDialog(self.ctx.engine, self.ctx.ops, self.window)
             self._quality_dialog.clipActivated.connect(self.open_call_id)
         self._quality_dialog.show()
         self._quality_dialog.raise_()
@@ -272,20 +254,21 @@ class TeamActions:
     # --- Model: retrain, policy ---------------------------------------------------------------
 
     def db_url(self) -> str:
-        return self.engine.url.render_as_string(hide_password=False)
+        return self.ctx.engine.url.render_as_string(hide_password=False)
 
     def do_retrain(self) -> None:
         from reviewer_app.gui.dialogs.retrain_dialog import RetrainDialog
 
         dialog = self._retrain_dialog
         if dialog is None:
-            dialog = RetrainDialog(self.engine, self.settings, self.db_url(), self.ops, self.rescorer, self)
+            dialog = RetrainDialog(self.ctx.engine, self.ctx.settings, self.db_url(), self.ctx.ops, self.rescorer,
+                                   self.window)
             dialog.promoted.connect(lambda _v: self.update_policy_label())
             dialog.process.event.connect(self._on_training_event)
             dialog.finishedRun.connect(self._on_training_ended)
             self._retrain_dialog = dialog
         elif not dialog.process.busy:
-            dialog.settings = self.settings
+            dialog.settings = self.ctx.settings
             dialog.load_preview()
         dialog.show()
         dialog.raise_()
@@ -306,26 +289,26 @@ class TeamActions:
         self.training_label.setVisible(self.rescorer.busy)
         kind = event.get("event")
         if kind == "done":
-            self.show_info("Training finished: the Retrain window shows the before/after table.")
+            self.ctx.show_info("Training finished: the Retrain window shows the before/after table.")
         elif kind == "cancelled":
-            self.show_info("Training cancelled; the model in use is unchanged.")
+            self.ctx.show_info("Training cancelled; the model in use is unchanged.")
         else:
-            self.show_error(f"Training failed: {event.get('message', '')} (the model in use is unchanged)")
-        self.team_events.trainingEnded.emit(event)
+            self.ctx.show_error(f"Training failed: {event.get('message', '')} (the model in use is unchanged)")
+        self.events.trainingEnded.emit(event)
 
     def _on_rescored(self, report) -> None:
-        self.refresh_library()
+        self.library_actions.refresh_library()
         if self.controller.session is not None:
             self.controller.reload()
         self.update_policy_label()
-        self.show_info(f"Re-scored {report.rescored} unreviewed call(s) with {report.detector}.")
-        self.team_events.rescored.emit(report)
+        self.ctx.show_info(f"Re-scored {report.rescored} unreviewed call(s) with {report.detector}.")
+        self.events.rescored.emit(report)
 
     def update_policy_label(self) -> None:
         """Read the detector policy on the read lane and show it in the status bar."""
         from reviewer_app.core.pipeline import describe_policy
 
-        engine, settings = self.engine, self.settings
+        engine, settings = self.ctx.engine, self.ctx.settings
 
         def show(policy) -> None:
             self.policy_label.setText(tt.policy_summary(policy))
@@ -335,7 +318,7 @@ class TeamActions:
             self.policy_label.setText("detector: ?")
             self.policy_label.setToolTip(f"Cannot read the model in use: {failure}")
 
-        self.ops.query(lambda _c: describe_policy(engine, settings), owner=self, on_success=show,
+        self.ctx.ops.query(lambda _c: describe_policy(engine, settings), owner=self, on_success=show,
                        on_failure=failed)
 
     def _stop_team_work(self) -> None:

@@ -163,7 +163,7 @@ WINDOW_REVIEWER = textwrap.dedent("""
     while True:  # confirm, reject, confirm, ... every segment, as a reviewer clicking through
         for seg in list(window.controller.session.segments):
             window.state.select(seg.id)
-            (window.do_confirm if n % 2 else window.do_reject)()
+            (window.review.do_confirm if n % 2 else window.review.do_reject)()
             while not window.ops.idle:  # the write lane lands it in the background
                 app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
             now = window.controller.session.get(seg.id)

@@ -28,7 +28,7 @@ def test_confirm_and_reject_move_on_and_play_the_next(qtbot, opened):
     assert w.state.selected == ids[0]
     _press(qtbot, w, Qt.Key.Key_C)
     assert w.state.selected == ids[1]
-    if w.audio is not None:
+    if w.calls.audio is not None:
         seg = w.controller.session.get(ids[1])
         assert w.player.playing and w.player.region[0] == seg.start
     _press(qtbot, w, Qt.Key.Key_R)

@@ -39,7 +39,7 @@ def test_create_window_opens_files_given(qtbot, engine, db_url, calls, tmp_path)
     qtbot.addWidget(win)
     qtbot.waitUntil(lambda: win.controller.session is not None, timeout=20_000)  # already analysed: skipped
     assert win.controller.session.call.id == calls["basic"].id
-    qtbot.waitUntil(lambda: win.audio is not None, timeout=20_000)
+    qtbot.waitUntil(lambda: win.calls.audio is not None, timeout=20_000)
     win.close()
 
 

@@ -16,7 +16,7 @@ def test_missing_greeting_is_a_badge_that_selects_and_can_be_rejected(qtbot, win
     assert sid not in {s.id for s in w.signal_view._segments} | {s.id for s in w.overview._segments}
     button.click()
     assert w.state.selected == sid and button.isChecked()
-    w.do_reject()
+    w.review.do_reject()
     qtbot.waitUntil(lambda: w.ops.idle, timeout=20_000)
     assert {s.id: s.status for s in load_segments(w.engine, calls["basic"].id)}[sid] == "rejected"
     qtbot.waitUntil(lambda: "rejected" in w.call_badges.buttons[sid].text(), timeout=5_000)

@@ -35,8 +35,9 @@ def test_revert_from_history_after_closing_and_reopening(qtbot, engine, settings
     score_cell = first.library_model.index(first.library_model.row_of(call_id), COLUMNS.index("Score"))
     qtbot.waitUntil(lambda: score_cell.data() == f"{rejected.detector_score} → {rejected.score_value}", timeout=5_000)
     assert f"reviewed {rejected.score_value}" in first.windowTitle()
-    qtbot.waitUntil(lambda: len(first.history.lines) == 1, timeout=10_000)
-    assert "predicted → rejected" in first.history.lines[0].what and first.history.lines[0].reviewer == "tester"
+    qtbot.waitUntil(lambda: len(first.history.panel.lines) == 1, timeout=10_000)
+    line = first.history.panel.lines[0]
+    assert "predicted → rejected" in line.what and line.reviewer == "tester"
     first.close()
     first.ops.wait(10_000)
 
@@ -46,11 +47,11 @@ def test_revert_from_history_after_closing_and_reopening(qtbot, engine, settings
     again.show()
     _settle(qtbot, again)
     _open(qtbot, again, find_call(engine, calls["basic"].sha256))
-    qtbot.waitUntil(lambda: len(again.history.lines) == 1, timeout=10_000)
-    assert not again.history.revert_button.isEnabled()
-    again.history.table.selectRow(0)
-    assert again.history.revert_button.isEnabled()
-    again.history.revert_button.click()
+    qtbot.waitUntil(lambda: len(again.history.panel.lines) == 1, timeout=10_000)
+    assert not again.history.panel.revert_button.isEnabled()
+    again.history.panel.table.selectRow(0)
+    assert again.history.panel.revert_button.isEnabled()
+    again.history.panel.revert_button.click()
     _settle(qtbot, again)
     seg = next(s for s in load_segments(engine, call_id) if s.id == target.id)
     assert seg.status == "predicted"
@@ -58,8 +59,8 @@ def test_revert_from_history_after_closing_and_reopening(qtbot, engine, settings
     assert [(e.action, e.reviewer) for e in events] == [("reject", "tester"), ("revert", "second")]
     back = find_call(engine, calls["basic"].sha256)
     assert back.score_value < rejected.score_value  # the rejected finding deducts again
-    qtbot.waitUntil(lambda: len(again.history.lines) == 2, timeout=10_000)
-    assert again.history.lines[0].what.startswith("Revert of #")
+    qtbot.waitUntil(lambda: len(again.history.panel.lines) == 2, timeout=10_000)
+    assert again.history.panel.lines[0].what.startswith("Revert of #")
     assert again.controller.session.get(target.id).status == "predicted"  # the view was reloaded
     again.player.stop()
     again.ops.wait(10_000)

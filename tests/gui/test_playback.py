@@ -54,16 +54,16 @@ def test_moving_the_region_end_never_jumps(qtbot, player):
 def test_window_playhead_follows_in_every_view(qtbot, opened):
     w = opened
     w.state.set_viewport(w.state.viewport.set(0, 2))
-    w.seek(1.9)
+    w.review.seek(1.9)
     w.player.set_speed(2.0)
-    w.do_play_pause()
+    w.review.do_play_pause()
     qtbot.waitUntil(lambda: w.state.playhead > 2.2, timeout=3000)
-    w.do_play_pause()
+    w.review.do_play_pause()
     t = w.state.playhead
     assert w.signal_view._playhead == pytest.approx(t) and w.overview._playhead == pytest.approx(t)
     assert w.transport.time_label.text() == f"{mmss(t, 1)} / 0:40"
     assert w.state.viewport.contains(t)  # the view paged along with the playhead
-    w.do_speed_down()
+    w.review.do_speed_down()
     assert w.player.speed == 1.75
 
 

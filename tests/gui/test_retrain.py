@@ -47,13 +47,13 @@ def train_window(qtbot, labelled_engine, settings, tmp_path):
     win.show()
     qtbot.waitExposed(win)
     yield win
-    win._stop_team_work()
+    win.team._stop_team_work()
     win.ops.wait(20_000)
 
 
 def open_retrain(qtbot, window):
     window.act["retrain"].trigger()
-    dialog = window._retrain_dialog
+    dialog = window.team._retrain_dialog
     qtbot.waitUntil(lambda: dialog.preview is not None, timeout=60_000)
     return dialog
 
@@ -72,7 +72,7 @@ def test_preview_shows_labels_per_category_device_and_policy(qtbot, train_window
     assert cell(dialog.preview_table, rows["dead air"], 1) == str(preview["label_counts"]["dead_air"])
     assert cell(dialog.preview_table, rows["missing greeting"], 3) == "rules"
     assert dialog.policy_label.text() == "detector: rules"
-    assert train_window.policy_label.text() == "detector: rules"
+    assert train_window.team.policy_label.text() == "detector: rules"
     assert dialog.start_button.isEnabled() and not dialog.promote_button.isVisible()
 
 
@@ -101,7 +101,7 @@ def test_a_real_run_streams_the_curve_then_promote_rescored(qtbot, train_window,
     assert "cpu" in dialog.result_info.text()
     assert mv.active_version(labelled_engine).version == "tiny-1"  # --promote never: nothing changed yet
 
-    with qtbot.waitSignal(train_window.team_events.rescored, timeout=RUN_TIMEOUT_MS) as rescored:
+    with qtbot.waitSignal(train_window.team.events.rescored, timeout=RUN_TIMEOUT_MS) as rescored:
         dialog.promote_button.click()
     assert mv.active_version(labelled_engine).version == done["version"]
     assert rescored.args[0].rescored == 1

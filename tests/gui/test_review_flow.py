@@ -33,10 +33,10 @@ def test_open_shows_call_everywhere(qtbot, opened, calls):
     session = w.controller.session
     assert w.segment_model.rowCount() == 3
     assert w.segment_model.columnCount() == len(COLUMNS)
-    assert w.audio is not None and w.audio.samples.shape[0] == 2
+    assert w.calls.audio is not None and w.calls.audio.samples.shape[0] == 2
     assert w.transcript.document().blockCount() == 6
     assert "Agent" in w.transcript.toPlainText()
-    qtbot.waitUntil(lambda: w.first_paint_s is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: w.calls.first_paint_s is not None, timeout=10_000)
     assert w.windowTitle().startswith("call_basic.wav")
     assert w.state.viewport.is_whole and session.call.review_status == "new"
     assert w.act["confirm"].isEnabled()
@@ -73,14 +73,14 @@ def test_every_correction_undoes_and_redoes(qtbot, opened):
     w = opened
     original = stored(w)
     ids = [s.id for s in w.controller.session.segments]
-    w.ask_category = lambda pos=None: "repetition"
-    w.ask_note = lambda current: "customer was on hold"
+    w.review.ask_category = lambda pos=None: "repetition"
+    w.review.ask_note = lambda current: "customer was on hold"
 
     w.state.select(ids[0])
-    w.do_confirm()
+    w.review.do_confirm()
     w.state.select(ids[1])
-    w.do_reject()
-    w.do_note()
+    w.review.do_reject()
+    w.review.do_note()
     w.state.select(ids[2])
     press(qtbot, w, Qt.Key.Key_5)  # category missing_greeting
     w.signal_view.boundsEdited.emit(ids[0], 15.0, 23.0)  # what a mouse drag of both edges sends
@@ -119,7 +119,7 @@ def test_undo_after_closing_and_reopening(qtbot, opened, calls):
     w = opened
     sid = w.controller.session.segments[0].id
     w.state.select(sid)
-    w.do_reject()
+    w.review.do_reject()
     w.act["nudge_end_right"].trigger()
     w.act["nudge_end_right"].trigger()  # two nudges merge into one undo step
     settle(qtbot, w)
@@ -137,7 +137,7 @@ def test_undo_after_closing_and_reopening(qtbot, opened, calls):
     w.act["undo"].trigger()
     settle(qtbot, w)
     assert stored(w, calls["basic"].id)[sid]["status"] == "predicted"
-    w.do_mark_reviewed()
+    w.review.do_mark_reviewed()
     settle(qtbot, w)
     assert w.controller.session.call.review_status == "reviewed"
     assert actions(w)[-1] == "review"
@@ -150,24 +150,24 @@ def test_conflict_is_shown_and_the_call_reloaded(qtbot, opened):
     w.state.select(sid)
     errors = []
     w.controller.error.connect(errors.append)
-    w.do_confirm()
+    w.review.do_confirm()
     settle(qtbot, w)
     assert errors and "someone_else" in errors[0] and "reload" in errors[0]
     assert "someone_else" in w.statusBar().currentMessage()
     assert w.controller.session.get(sid).status == "rejected"  # reloaded, not overwritten
     assert stored(w)[sid]["status"] == "rejected"
     assert w.controller.undo_group.activeStack().count() == 0
-    w.do_confirm()  # now at the fresh version it works
+    w.review.do_confirm()  # now at the fresh version it works
     settle(qtbot, w)
     assert stored(w)[sid]["status"] == "confirmed"
 
 
 def test_keyboard_span_with_marks_and_mute(qtbot, opened):
     w = opened
-    w.ask_category = lambda pos=None: "dead_air"
-    w.seek(5.0)
+    w.review.ask_category = lambda pos=None: "dead_air"
+    w.review.seek(5.0)
     press(qtbot, w, Qt.Key.Key_I)
-    w.seek(7.5)
+    w.review.seek(7.5)
     w.act["solo_customer"].trigger()
     press(qtbot, w, Qt.Key.Key_O)
     settle(qtbot, w)
@@ -183,11 +183,11 @@ def test_close_call_frees_audio_and_keeps_history(qtbot, opened, calls):
     w = opened
     sid = w.controller.session.segments[0].id
     w.state.select(sid)
-    w.do_confirm()
+    w.review.do_confirm()
     w.close_call()  # its write still lands
-    assert w.audio is None and w.controller.session is None and w.player.duration == 0
+    assert w.calls.audio is None and w.controller.session is None and w.player.duration == 0
     assert w.segment_model.rowCount() == 0 and not w.act["confirm"].isEnabled()
-    w.do_next_segment()  # nothing open: nothing happens
+    w.review.do_next_segment()  # nothing open: nothing happens
     with qtbot.waitSignal(w.callReady, timeout=20_000):
         w.open_call(calls["basic"])
     w.act["undo"].trigger()
@@ -199,7 +199,7 @@ def test_undo_that_conflicts_reloads_and_clears_history(qtbot, opened):
     w = opened
     sid = w.controller.session.segments[0].id
     w.state.select(sid)
-    w.do_confirm()
+    w.review.do_confirm()
     settle(qtbot, w)
     LabelStore(w.engine).set_note(sid, "someone_else", "I was here")  # another reviewer, meanwhile
     errors = []
@@ -217,7 +217,7 @@ def test_rerun_rules_keeps_human_labels(qtbot, opened):
     w = opened
     dead_air = next(s.id for s in w.controller.session.segments if s.category == "dead_air")
     w.state.select(dead_air)
-    w.do_confirm()
+    w.review.do_confirm()
     settle(qtbot, w)
     w.settings.lexicon.forbidden = ["much too late"]  # a new phrase, said by the customer at 0:25
     w._set_session_enabled(True)
@@ -248,10 +248,10 @@ def test_missing_audio_still_opens_labels_and_transcript(qtbot, window, engine, 
     window.controller.error.connect(errors.append)
     with qtbot.waitSignal(window.callReady, timeout=20_000):
         window.open_call(find_call(engine, "0" * 64))
-    assert window.audio is None and window.segment_model.rowCount() == 3
+    assert window.calls.audio is None and window.segment_model.rowCount() == 3
     assert "gone.wav" in window.statusBar().currentMessage() and "no such file" in window.statusBar().currentMessage()
     assert "Audio not available" in window.signal_view._message.get_text()
     window.state.select(window.controller.session.segments[0].id)
-    window.do_confirm()  # reviewing the labels works without the audio
+    window.review.do_confirm()  # reviewing the labels works without the audio
     settle(qtbot, window)
     assert stored(window)[window.controller.session.segments[0].id]["status"] == "confirmed"

@@ -21,12 +21,12 @@ def test_first_start_asks_for_the_name_and_keeps_it(qtbot, db_url, calls):
     assert not default_settings_path().exists()
     _app, win = create_window([], db_url)
     qtbot.addWidget(win)
-    dialog = win.reviewer_dialog
+    dialog = win.reviewer_name.reviewer_dialog
     assert dialog is not None and dialog.isVisible() and dialog.textValue() == os_user_name()
     dialog.setTextValue("  Ana   Lima ")
     dialog.accept()
     assert load_settings(default_settings_path()).reviewer.name == "Ana Lima"
-    assert "Reviewer: Ana Lima" in win.reviewer_label.text()
+    assert "Reviewer: Ana Lima" in win.reviewer_name.label.text()
     with qtbot.waitSignal(win.callReady, timeout=20_000):
         win.open_call(calls["basic"])
     sid = win.controller.session.segments[0].id
@@ -37,24 +37,24 @@ def test_first_start_asks_for_the_name_and_keeps_it(qtbot, db_url, calls):
 
     _app, again = create_window([], db_url)  # the second start asks nothing
     qtbot.addWidget(again)
-    assert again.reviewer_dialog is None and again.settings.reviewer.name == "Ana Lima"
+    assert again.reviewer_name.reviewer_dialog is None and again.settings.reviewer.name == "Ana Lima"
     _close(qtbot, again)
 
     _app, other = create_window([], db_url, reviewer="Bo")  # --reviewer overrides, the file keeps its name
     qtbot.addWidget(other)
-    assert other.reviewer_dialog is None and "Reviewer: Bo" in other.reviewer_label.text()
+    assert other.reviewer_name.reviewer_dialog is None and "Reviewer: Bo" in other.reviewer_name.label.text()
     assert load_settings(default_settings_path()).reviewer.name == "Ana Lima"
     _close(qtbot, other)
 
 
 def test_a_click_on_the_status_bar_name_changes_it(qtbot, window, tmp_path):
     window.statusBar().show()
-    qtbot.mouseClick(window.reviewer_label, Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
-    dialog = window.reviewer_dialog
+    qtbot.mouseClick(window.reviewer_name.label, Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
+    dialog = window.reviewer_name.reviewer_dialog
     assert dialog is not None and dialog.isVisible() and dialog.textValue() == "tester"
     dialog.setTextValue("Cruz")
     dialog.accept()
-    assert window.settings.reviewer.name == "Cruz" and "Reviewer: Cruz" in window.reviewer_label.text()
+    assert window.settings.reviewer.name == "Cruz" and "Reviewer: Cruz" in window.reviewer_name.label.text()
     assert load_settings(tmp_path / "settings.toml").reviewer.name == "Cruz"
 
 

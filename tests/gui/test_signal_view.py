@@ -88,7 +88,7 @@ def test_drag_an_edge_of_the_selected_segment(qtbot, opened):
 
 def test_shift_drag_draws_a_new_span_in_its_lane(qtbot, opened):
     w, view = opened, opened.signal_view
-    w.ask_category = lambda pos=None: "missing_closing"
+    w.review.ask_category = lambda pos=None: "missing_closing"
     lane_roles = [lane.role for lane in view._lanes]
     customer = lane_roles.index("customer")
     drag(qtbot, view, point(view, 33.0, customer), point(view, 36.0, customer), Qt.KeyboardModifier.ShiftModifier)
@@ -96,7 +96,7 @@ def test_shift_drag_draws_a_new_span_in_its_lane(qtbot, opened):
     new = w.controller.session.get(w.state.selected)
     assert new.category == "missing_closing" and new.role == "customer"
     assert new.start == pytest.approx(33.0, abs=0.1) and new.end == pytest.approx(36.0, abs=0.1)
-    w.ask_category = lambda pos=None: None  # cancelling the category menu adds nothing
+    w.review.ask_category = lambda pos=None: None  # cancelling the category menu adds nothing
     n = len(w.controller.session.segments)
     drag(qtbot, view, point(view, 2.0), point(view, 3.0), Qt.KeyboardModifier.ShiftModifier)
     settle(qtbot, w)

@@ -15,7 +15,7 @@ JOB_MS = 60_000
 
 def wait_job(qtbot, window, signal: str, timeout: int = JOB_MS):
     """Wait for one of TeamEvents' typed signals (exported, labelsImported, scorecardWritten, queueLoaded)."""
-    return qtbot.waitSignal(getattr(window.team_events, signal), timeout=timeout)
+    return qtbot.waitSignal(getattr(window.team.events, signal), timeout=timeout)
 
 
 def test_export_dialog_builds_the_request(qtbot, opened, tmp_path):
@@ -34,7 +34,7 @@ def test_export_dialog_builds_the_request(qtbot, opened, tmp_path):
 @pytest.mark.parametrize("fmt, pattern", [("csv", "*.csv"), ("labelstudio", "*.json"), ("textgrid", "*.TextGrid")])
 def test_export_writes_files(qtbot, window, tmp_path, fmt, pattern):
     out = tmp_path / "out"
-    window.ask_export = lambda: ExportRequest(fmt, str(out))
+    window.team.ask_export = lambda: ExportRequest(fmt, str(out))
     with wait_job(qtbot, window, "exported") as blocker:
         window.act["export"].trigger()
     paths = blocker.args[0]
@@ -46,7 +46,7 @@ def test_export_writes_files(qtbot, window, tmp_path, fmt, pattern):
 def test_a_failed_export_leaves_no_partial_set(qtbot, window, tmp_path):
     out = tmp_path / "out"
     (out / "segments.csv").mkdir(parents=True)  # the second file cannot be written
-    window.ask_export = lambda: ExportRequest("csv", str(out))
+    window.team.ask_export = lambda: ExportRequest("csv", str(out))
     window.act["export"].trigger()
     qtbot.waitUntil(lambda: "Export failed" in window.statusBar().currentMessage() or window.ops.idle, timeout=20_000)
     qtbot.waitUntil(lambda: window.ops.idle, timeout=20_000)
@@ -58,7 +58,7 @@ def test_import_labels_applies_them_to_the_open_call(qtbot, opened, tmp_path):
     w = opened
     track = tmp_path / "call_basic.txt"  # an Audacity label track, found by its file name
     track.write_text("15.380000\t22.380000\tdead_air [both]\n33.000000\t35.000000\trepetition [agent]\n")
-    w.ask_label_import = lambda: ImportRequest("audacity", str(track))
+    w.team.ask_label_import = lambda: ImportRequest("audacity", str(track))
     with wait_job(qtbot, w, "labelsImported") as blocker:
         w.act["import_labels"].trigger()
     report = blocker.args[0]
@@ -83,7 +83,7 @@ def test_import_labels_applies_them_to_the_open_call(qtbot, opened, tmp_path):
 def test_a_bad_label_file_is_one_message(qtbot, window, tmp_path):
     bad = tmp_path / "call_basic.txt"
     bad.write_text("1.0\t2.0\tnot a category\n")
-    window.ask_label_import = lambda: ImportRequest("audacity", str(bad))
+    window.team.ask_label_import = lambda: ImportRequest("audacity", str(bad))
     window.act["import_labels"].trigger()
     qtbot.waitUntil(lambda: "Import failed" in window.statusBar().currentMessage(), timeout=JOB_MS)
     assert "not a problem category" in window.statusBar().currentMessage()
@@ -91,7 +91,7 @@ def test_a_bad_label_file_is_one_message(qtbot, window, tmp_path):
 
 
 def test_scorecard_pdf_of_the_open_call(qtbot, opened, tmp_path):
-    opened.ask_save_path = lambda *a: str(tmp_path / "card.pdf")
+    opened.team.ask_save_path = lambda *a: str(tmp_path / "card.pdf")
     with wait_job(qtbot, opened, "scorecardWritten") as blocker:
         opened.act["scorecard"].trigger()
     pdf = Path(blocker.args[0])
@@ -105,7 +105,7 @@ def test_dashboard_plots_the_agents_and_saves_a_pdf(qtbot, window, calls, tmp_pa
                     f"ana,north,2024-03-01,{calls['basic'].sha256}\n"
                     f"ben,south,2024-03-02,{calls['mono'].sha256}\n")
     window.act["dashboard"].trigger()
-    dialog = window._dashboard_dialog
+    dialog = window.team._dashboard_dialog
     assert dialog.isVisible()
     dialog.csv_edit.setText(str(meta))
     dialog.use_csv.setChecked(True)
@@ -133,7 +133,7 @@ def test_review_queue_opens_the_call_at_the_segment(qtbot, window, calls):
         window.act["review_queue"].trigger()
     assert window.queue_dock.isVisible()
     items = blocker.args[0]
-    panel = window.queue_panel
+    panel = window.team.queue_panel
     assert panel.table.rowCount() == len(items) > 0
     row = next(r for r, item in enumerate(items) if item.segment_id is not None)
     item = items[row]
@@ -173,7 +173,7 @@ def test_what_if_shows_added_and_removed_before_saving(qtbot, window, tmp_path):
 
 def test_quality_view_ranks_and_exports_clean_clips(qtbot, window, tmp_path):
     window.act["quality"].trigger()
-    dialog = window._quality_dialog
+    dialog = window.team._quality_dialog
     qtbot.waitUntil(lambda: len(dialog.clips) == 2, timeout=JOB_MS)
     assert dialog.table.rowCount() == 2
     grades = [dialog.table.item(r, 2).text() for r in range(2)]

@@ -31,9 +31,9 @@ def test_click_a_word_to_seek(qtbot, opened):
 
 def test_current_word_follows_the_playhead(qtbot, opened):
     w = opened
-    w.seek(0.6)
+    w.review.seek(0.6)
     assert w.transcript.current_words() == ["thank"]
-    w.seek(25.0)  # agent and customer overlap here: one word of each is lit
+    w.review.seek(25.0)  # agent and customer overlap here: one word of each is lit
     assert len(w.transcript.current_words()) == 2
 
 
@@ -50,7 +50,7 @@ def test_words_in_problem_segments_are_marked(qtbot, opened):
     assert underlined("problem") and not underlined("thank")
     sid = next(s.id for s in w.controller.session.segments if s.category == "forbidden_phrase")
     w.state.select(sid)
-    w.do_reject()  # rejected findings are not marked any more
+    w.review.do_reject()  # rejected findings are not marked any more
     settle(qtbot, w)
     assert not underlined("problem")
 
@@ -63,7 +63,7 @@ def test_edit_a_turn_in_place_and_undo(qtbot, opened):
         return load_analysis(w.engine, sha).transcript[index]
 
     w.transcript.editable = True
-    w.seek(30.5)  # the last agent turn
+    w.review.seek(30.5)  # the last agent turn
     w.act["edit_turn"].trigger()
     editor = w.transcript._editor
     assert editor is not None and editor.toPlainText() == "look, that's not my problem"

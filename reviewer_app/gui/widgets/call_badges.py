@@ -19,6 +19,12 @@ def is_call_level(segment) -> bool:
     return segment.category in CALL_LEVEL
 
 
+def shown_segments(segments, hide_rejected: bool):
+    """The spans the views draw: all but the call-level findings (badges instead), without the
+    rejected ones when Hide rejected findings is on."""
+    return [s for s in segments if not is_call_level(s) and not (hide_rejected and s.status == "rejected")]
+
+
 class CallBadges(QWidget):
     segmentClicked = Signal(int)
 
