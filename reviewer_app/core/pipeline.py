@@ -75,6 +75,7 @@ def analyze(
     cancel.raise_if_cancelled()
 
     yield Progress(8, 100, "loading the ASR model")
+    _start_model_warm_up()
     t0 = time.perf_counter()
     engine = load_engine(settings.asr)
     language = None if settings.asr.language == "auto" else settings.asr.language
@@ -125,6 +126,21 @@ def analyze(
         {k: round(v, 3) for k, v in timings.items()}, versions, warnings, provenance(engine.device),
         model_track=track, pii=pii,
     )
+
+
+def _start_model_warm_up() -> None:
+    """torch's imports and first-use set-up run on a thread while Whisper transcribes (predict.warm_up)."""
+    import threading
+
+    def warm() -> None:
+        try:
+            from reviewer_app.core.model.predict import warm_up
+
+            warm_up()
+        except Exception:  # noqa: BLE001  (a broken torch shows itself, with its reason, when the model runs)
+            pass
+
+    threading.Thread(target=warm, name="model-warm-up", daemon=True).start()
 
 
 class _ModelInputs:

@@ -177,3 +177,42 @@ def test_disagreements_are_marked_stored_and_ranked_first(tmp_path):
                                                              ("disagreement", "overtalk")]
     assert queue[1].reason == spans[0]["reason"]
     engine.dispose()
+
+
+@pytest.mark.slow
+def test_a_real_call_keeps_the_models_view_and_explains_its_findings(tmp_path):
+    """calls_en (evaluation only): the analysis carries the bundled model's track, stored with the call;
+    its findings, explained, carry shares that sum to 1 and the summary in their evidence."""
+    from tests.conftest import shared
+
+    from reviewer_app.core.model.explain import explain_segments
+    from reviewer_app.core.model.inputs import inputs_from_audio
+    from reviewer_app.core.model.predict import predict_call
+    from reviewer_app.core.model.registry import load_active
+    from reviewer_app.core.pipeline import analyze, run_to_end
+
+    audio = shared("calls_en", "SNG0072.wav")
+    settings = Settings()
+    settings.asr.model = "tiny.en"
+    engine = open_database(f"sqlite:///{tmp_path / 'lib.sqlite3'}")
+    analysis = run_to_end(analyze(audio, settings, db=engine))
+    track = analysis.model_track
+    assert track is not None and analysis.timings_s["model"] > 0
+    assert track.values.shape == (len(track.rows), int(np.ceil(analysis.audio.duration_s / TRACK_HOP_S)))
+    assert {c for c, _ in track.rows} == set(WINDOW_CATEGORIES)
+    flagged = [s for s in analysis.segments if (s.details or {}).get("disagreement")]
+    assert all(any(d["reason"] == s.details["disagreement"] for d in track.disagreements) for s in flagged)
+    call_id = repository.save_analysis(engine, analysis)
+    stored = model_tracks.load_track(engine, call_id)
+    assert np.allclose(stored.values, track.values, atol=1e-3) and stored.disagreements == track.disagreements
+
+    loaded = load_active(engine)
+    view = predict_call(loaded, inputs_from_audio(str(audio), analysis.audio.sha256, loaded.config.encoder_model,
+                                                  settings), analysis.transcript, settings)
+    assert view.segments, "the bundled model finds something on this call"
+    explained = explain_segments(loaded.model, view, view.segments)
+    for seg in explained:
+        e = seg.details["explain"]
+        assert sum(e["shares"].values()) == pytest.approx(1.0, abs=0.01) or not any(e["shares"].values())
+        assert seg.evidence.endswith(e["summary"]) and e["window"][0] < seg.end and e["window"][1] > seg.start
+    engine.dispose()

@@ -139,3 +139,18 @@ def predict_call(loaded, inputs: CallInputs, turns, settings: Settings, device: 
     segments = segments_from_means(means, feats.duration_s, settings, f"model:{loaded.version}")
     track = track_from_means(means, loaded.version, settings.model.threshold)
     return ModelView(segments, track, windows, probs, inputs)
+
+
+def warm_up() -> None:
+    """Import torch and run a tiny network once, so the imports torch makes on first use are paid
+    (the pipeline calls this on a thread while Whisper transcribes, not on the model's clock)."""
+    from reviewer_app.core.model import network as net
+
+    tiny = net.ProblemSegmentModel(net.ModelConfig(speech_dim=8, vocab_size=16, d_model=8, token_dim=4,
+                                                   attention_heads=2))
+    one = net.WindowBatch(torch.zeros(1, net.N_MELS, net.MAX_FRAMES), torch.zeros(1, len(net.PROSODY_FEATURES),
+                          net.MAX_FRAMES), torch.ones(1, net.MAX_FRAMES, dtype=torch.bool),
+                          torch.zeros(1, net.MAX_SPEECH_FRAMES, 8), torch.ones(1, net.MAX_SPEECH_FRAMES, dtype=torch.bool),
+                          torch.zeros(1, net.MAX_TOKENS, dtype=torch.long), torch.ones(1, net.MAX_TOKENS, dtype=torch.bool))
+    with torch.no_grad():
+        tiny.eval()(one)
