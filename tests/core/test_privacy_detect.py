@@ -163,5 +163,5 @@ def test_the_other_sides_question_is_the_cue():
     assert [(s.kind, s.role, s.first, s.last) for s in spans] == [
         ("card", "customer", 1, 4),  # checksum fails: the card cue is the agent's question
         ("email", "customer", 5, 14)]
-    alone = find_pii([turns[1]])  # without the question: a long number, and no address
-    assert [s.kind for s in alone] == ["number"]
+    alone = find_pii([turns[1]])  # without the question: a card by its length alone, and no address
+    assert [s.kind for s in alone] == ["card"]
