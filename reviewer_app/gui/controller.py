@@ -87,6 +87,7 @@ class ReviewController(QObject):
         self._stacks: dict[int, QUndoStack] = {}
         self.session: ReviewSession | None = None
         self._bounds_sent: dict[int, tuple[float, float]] = {}  # bounds written but not landed yet
+        self._status_sent: dict[int, str] = {}  # confirm / reject written but not landed yet
 
     # --- opening ----------------------------------------------------------------
 
@@ -147,13 +148,13 @@ class ReviewController(QObject):
 
     def confirm(self, segment_id: int | None, then: Then = None) -> bool:
         sid = self._target(segment_id)
-        if sid is None or self.session.get(sid).status == "confirmed":
+        if sid is None or self.status_of(sid) == "confirmed":  # a second C before the first lands: no-op
             return False
         return self._execute(SetStatus(sid, "confirmed"), then)
 
     def reject(self, segment_id: int | None, then: Then = None) -> bool:
         sid = self._target(segment_id)
-        if sid is None or self.session.get(sid).status == "rejected":
+        if sid is None or self.status_of(sid) == "rejected":
             return False
         return self._execute(SetStatus(sid, "rejected"), then)
 
@@ -188,6 +189,10 @@ class ReviewController(QObject):
         """A segment's bounds as the reviewer last set them (written, or on their way to the database)."""
         seg = self.session.get(segment_id)
         return self._bounds_sent.get(segment_id, (seg.start, seg.end))
+
+    def status_of(self, segment_id: int) -> str:
+        """A segment's review status as the reviewer last set it (written, or on its way to the database)."""
+        return self._status_sent.get(segment_id) or self.session.get(segment_id).status
 
     def nudge(self, segment_id: int | None, edge: str, dt: float = NUDGE_S) -> bool:
         sid = self._target(segment_id)
@@ -252,6 +257,11 @@ class ReviewController(QObject):
             self.error.emit("Undo/redo applies to the open call only.")
             return
         session.reviewer = self.reviewer
+        if isinstance(command, SetStatus):  # an undo's status is known once it lands: until then, the stored one
+            if how == "undo":
+                self._status_sent.pop(command.segment_id, None)
+            else:
+                self._status_sent[command.segment_id] = command.status
         self.ops.write(lambda _c: changes.apply(session, command, how), owner=self,
                        on_success=lambda change: self._applied(session, change, then),
                        on_failure=lambda failure: self._failed(session, failure))
@@ -259,6 +269,7 @@ class ReviewController(QObject):
     def _landed(self) -> None:
         if self.ops.pending(Lane.WRITE) <= 1:  # the write calling this is the last in flight
             self._bounds_sent.clear()
+            self._status_sent.clear()
 
     def _applied(self, session: ReviewSession, change: changes.ReviewChange, then: Then) -> None:
         self._landed()
@@ -275,6 +286,7 @@ class ReviewController(QObject):
 
     def _failed(self, session: ReviewSession, failure: Failure) -> None:
         self._bounds_sent.clear()
+        self._status_sent.clear()
         self.error.emit(f"{failure.message} (reloaded)" if failure.conflict else failure.message)
         stack = self._stacks.get(session.call_id)
         if stack is not None:

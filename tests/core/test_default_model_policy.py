@@ -51,6 +51,7 @@ def test_info_shows_both_figures_and_where_they_were_measured():
     assert described["heldout_validation"]["commit"] == "abc1234"
     row = described["categories"]["overtalk"]
     assert row["source"] == "model" and row["model_f1"] == 0.86 and row["rule_f1"] == 0.8
+    assert described["model_decides"] == ["dead_air", "overtalk"]
     json.dumps(described)  # JSON-ready
 
 

@@ -101,6 +101,7 @@ def describe_meta_policy(meta: dict, settings: Settings) -> dict:
         "model_version": meta.get("version", "default"),
         "min_labels_per_category": settings.model.min_labels_per_category,
         "heldout_validation": {k: heldout[k] for k in ("calls", "benchmark", "commit") if k in heldout} or None,
+        "model_decides": [cat for cat, p in policy.items() if p.source == MODEL],
         "categories": {cat: {k: v for k, v in asdict(p).items() if k != "category"} for cat, p in policy.items()},
     }
 
