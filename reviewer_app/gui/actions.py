@@ -76,6 +76,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("review_queue", "Review queue", ("Ctrl+J",), TEAM),
     ActionSpec("dashboard", "Agent dashboard…", ("Ctrl+D",), TEAM),
     ActionSpec("quality", "Speech-data quality…", ("Ctrl+G",), TEAM),
+    ActionSpec("calibration", "Calibration…", (), TEAM),
     ActionSpec("retrain", "Retrain the detector…", ("Ctrl+T",), MODEL),
     ActionSpec("shortcuts", "Keyboard shortcuts", ("F1", "?"), HELP),
 )

@@ -86,6 +86,9 @@ class ReviewController(QObject):
         self.undo_group = QUndoGroup(self)
         self._stacks: dict[int, QUndoStack] = {}
         self.session: ReviewSession | None = None
+        # Makes the session of a call opened from now on (gui/calibration.py: a blind calibration review);
+        # None: the library's labels of record.
+        self.session_factory: Callable[[CallSummary], ReviewSession] | None = None
         self._bounds_sent: dict[int, tuple[float, float]] = {}  # bounds written but not landed yet
         self._status_sent: dict[int, str] = {}  # confirm / reject written but not landed yet
 
@@ -99,6 +102,8 @@ class ReviewController(QObject):
         """Load a call's analysis and segments (raises ReviewerError); run it on a worker."""
         from reviewer_app.core.storage.labels import LabelStore
 
+        if self.session_factory is not None:
+            return self.session_factory(call)
         score = self._score_settings() if self._score_settings is not None else None
         return ReviewSession(self.engine, call, self.reviewer, LabelStore(self.engine, score))
 

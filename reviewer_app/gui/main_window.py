@@ -10,6 +10,7 @@ views it drives) and lists the window actions it answers in `actions()`:
 * HistoryFeature (history.py)       the open call's audit log and Revert
 * TeamFeature (team_actions.py)     export, label import, scorecard, dashboard, quality, retrain
 * ReviewerName (reviewer_name.py)   who is reviewing
+* CalibrationFeature (calibration.py) calibration sessions (Team menu) and the blind-review mode
 
 The shell lays out the views and makes a QAction of each ActionSpec
 (gui/layout.py, gui/actions.py), connects each action to the bound handler of
@@ -35,6 +36,7 @@ from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.settings import Settings, save_settings
 from reviewer_app.core.storage.repository import CallSummary
 from reviewer_app.gui.actions import ACTIONS
+from reviewer_app.gui.calibration import CalibrationFeature
 from reviewer_app.gui.call_opening import CallOpener
 from reviewer_app.gui.context import WindowContext
 from reviewer_app.gui.controller import ReviewController
@@ -107,6 +109,7 @@ class MainWindow(QMainWindow):
         self.history = HistoryFeature(ctx, self.controller, self.calls, self)
         self.team = TeamFeature(self, ctx, self.controller, self.calls, self.review, self.library_actions,
                                 self.library_model)
+        self.calibration = CalibrationFeature(self, ctx, self.controller, self.calls, self.library_actions)
         self.reviewer_name = ReviewerName(self, ctx, db_label)
         self._connect_actions(self._action_table())
         self._wire()
@@ -133,7 +136,7 @@ class MainWindow(QMainWindow):
         """Every action's handler: the shell's own rows and each feature's `actions()`."""
         table: dict[str, Callable] = {}
         for rows in (self._shell_actions(), self.review.actions(), self.library_actions.actions(),
-                     self.team.actions()):
+                     self.team.actions(), self.calibration.actions()):
             twice = set(rows) & set(table)
             if twice:
                 raise RuntimeError(f"window actions answered twice: {sorted(twice)}")
