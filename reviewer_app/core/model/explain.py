@@ -37,7 +37,7 @@ FRAME_CHUNK_S = 0.5
 TOP_WORDS = 3
 MIN_DROP = 0.01  # a word or stretch whose absence lowers the probability less than this did not matter
 SHOWN_SHARE = 0.1  # branches below this share are left out of the evidence text (not the details)
-BATCH = 128
+BATCH = 256
 BRANCH_NAMES = {"spectrogram": "spectrogram", "prosody": "prosody", "speech": "Whisper states", "text": "text"}
 
 

@@ -28,7 +28,7 @@ MIN_SEGMENT_S = 0.3
 
 @torch.no_grad()
 def predict_windows(model, items: list[tuple[CallInputs, Window]], device: str = "cpu",
-                    batch_size: int = 64) -> np.ndarray:
+                    batch_size: int = 256) -> np.ndarray:
     """(len(items), len(WINDOW_CATEGORIES)) probabilities."""
     model.eval()
     speech_dim = model.config.speech_dim
