@@ -20,7 +20,7 @@ from reviewer_app.core.calibration.trend import TrendPoint
 from reviewer_app.core.calibration.units import MODEL
 from reviewer_app.core.reports.charts import agent_colour
 from reviewer_app.core.reports.style import (
-    A4_LANDSCAPE, CATEGORY_COLOURS, INK, MUTED, new_page, pretty, report_style,
+    A4_LANDSCAPE, CATEGORY_COLOURS, INK, MUTED, new_page, pretty, report_style, wrap,
 )
 
 Table = tuple[str, list[str], list[list[str]]]  # title, headers, rows
@@ -241,8 +241,6 @@ def _shorten(text: str, limit: int = 24) -> str:
 
 
 def _heading(fig, title: str, sub: str) -> None:
-    from reviewer_app.core.reports.style import wrap
-
     fig.text(0.05, 0.95, title, fontsize=16, weight="bold", color=INK, va="top")
     for k, line in enumerate(wrap(sub, 170)[:2]):
         fig.text(0.05, 0.905 - k * 0.025, line, fontsize=8.5, color=MUTED, va="top")
@@ -255,9 +253,12 @@ def _worst_lists(fig, a: SessionAgreement, top: float) -> None:
     for c in worst:
         what = ", ".join(f"{pretty(k)} {n}" for k, n in c.split_categories.items()) or "scores only"
         fig.text(0.60, y, f"call {c.call_id}  {_shorten(_call_name(c.path), 30)}", fontsize=8, color=INK, va="top")
-        fig.text(0.62, y - 0.022, f"{c.split}/{c.units} units split ({what}); scores {_num(c.spread.low, 0)}–"
-                                  f"{_num(c.spread.high, 0)}", fontsize=7.5, color=MUTED, va="top")
-        y -= 0.055
+        detail = (f"{c.split}/{c.units} units split ({what}); scores {_num(c.spread.low, 0)}–"
+                  f"{_num(c.spread.high, 0)}")
+        for line in wrap(detail, 80):
+            y -= 0.022
+            fig.text(0.62, y, line, fontsize=7.5, color=MUTED, va="top")
+        y -= 0.033
     if not worst:
         fig.text(0.60, y, "none: every unit and score agreed", fontsize=8, color=MUTED, va="top")
         y -= 0.04
@@ -265,9 +266,11 @@ def _worst_lists(fig, a: SessionAgreement, top: float) -> None:
     y -= 0.06
     cats = a.worst_categories(WORST)
     for c in cats:
-        fig.text(0.60, y, f"{pretty(c.category)}: {c.split}/{c.units} units split, Fleiss' kappa {_num(c.fleiss)}, "
-                          f"pairs alike on {_pct(c.mean_observed)}", fontsize=8, color=INK, va="top")
-        y -= 0.03
+        text = (f"{pretty(c.category)}: {c.split}/{c.units} units split, Fleiss' kappa {_num(c.fleiss)}, "
+                f"pairs alike on {_pct(c.mean_observed)}")
+        for line in wrap(text, 80):
+            fig.text(0.60, y, line, fontsize=8, color=INK, va="top")
+            y -= 0.03
     if not cats:
         fig.text(0.60, y, "none", fontsize=8, color=MUTED, va="top")
 
