@@ -8,6 +8,7 @@ views it drives) and lists the window actions it answers in `actions()`:
 * ReviewFeature (review_actions.py) playback, navigation and corrections on the open call
 * LibraryActions (library_actions.py) reading the library, imports, reload, re-running the rules
 * HistoryFeature (history.py)       the open call's audit log and Revert
+* PrivacyView (privacy_view.py)     redacted personal data: hatched in the waveform, muted at playback
 * TeamFeature (team_actions.py)     export, label import, scorecard, dashboard, quality, retrain
 * ReviewerName (reviewer_name.py)   who is reviewing
 * CalibrationFeature (calibration.py) calibration sessions (Team menu) and the blind-review mode
@@ -47,6 +48,7 @@ from reviewer_app.gui.models.library_model import LibraryModel
 from reviewer_app.gui.models.segment_model import SegmentTableModel
 from reviewer_app.gui.ops import Ops
 from reviewer_app.gui.playback import Player
+from reviewer_app.gui.privacy_view import PrivacyView
 from reviewer_app.gui.review_actions import ReviewFeature
 from reviewer_app.gui.reviewer_name import ReviewerName
 from reviewer_app.gui.services import CallLoader, ImportRunner, RedetectRunner, SpectrogramService
@@ -107,6 +109,7 @@ class MainWindow(QMainWindow):
         self.library_actions = LibraryActions(self, ctx, self.controller, self.calls, self.library,
                                               self.library_model, self.importer, self.redetector)
         self.history = HistoryFeature(ctx, self.controller, self.calls, self)
+        self.privacy = PrivacyView(ctx, self.calls, self.player, views.signal_view, self)
         self.team = TeamFeature(self, ctx, self.controller, self.calls, self.review, self.library_actions,
                                 self.library_model)
         self.calibration = CalibrationFeature(self, ctx, self.controller, self.calls, self.library_actions)

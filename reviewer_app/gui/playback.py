@@ -74,6 +74,11 @@ class Player(QObject):
     def duration(self) -> float:
         return self._renderer.duration_s if self._renderer else 0.0
 
+    @property
+    def samples(self):
+        """The (channels, n) samples being played, None without audio."""
+        return self._renderer.samples if self._renderer else None
+
     def set_audio(self, samples: np.ndarray | None, sample_rate: int = 8000) -> None:
         self.stop()
         self._teardown_sink()

@@ -7,7 +7,8 @@ at the right words.
 
 Audio: each span, widened by `padding_s` on each side and clipped to the call, is muted or replaced
 by a tone (TONE_HZ at TONE_DBFS), on every channel: a channel's words can leak into the other side
-on a phone line. The edges are faded over FADE_S so the cut makes no click. Length, sample rate and
+on a phone line. Each interval is silent (or tone) throughout; the sound fades out over FADE_S just
+before it and back in just after, so the cut makes no click. Length, sample rate and
 channels stay as they were.
 """
 from __future__ import annotations
@@ -94,22 +95,25 @@ def redact_samples(samples: np.ndarray, rate: int, intervals: Sequence[Interval]
     out = np.array(samples, dtype=np.float32, copy=True)
     n = out.shape[-1]
     fade = max(1, int(round(FADE_S * rate)))
+    keep = np.ones(n, dtype=np.float32)  # how much of the original stays: 0 inside, ramps just outside
+    down = np.linspace(1.0, 0.0, fade + 2, dtype=np.float32)[1:-1]  # fade samples, 1 > ... > 0
     for start, end in intervals:
         a, b = max(0, int(np.floor(start * rate))), min(n, int(np.ceil(end * rate)))
         if b <= a:
             continue
-        keep = np.ones(b - a, dtype=np.float32)  # how much of the original stays: 0 inside, ramps at edges
-        k = min(fade, (b - a) // 2)
-        if k:
-            ramp = np.linspace(1.0, 0.0, k, dtype=np.float32)
-            keep[:k] = ramp if a > 0 else 0.0
-            keep[-k:] = ramp[::-1] if b < n else 0.0
-        keep[k:len(keep) - k] = 0.0
-        out[..., a:b] *= keep
-        if mode == TONE:
-            t = np.arange(a, b) / rate
-            tone = (10 ** (TONE_DBFS / 20) * np.sin(2 * np.pi * TONE_HZ * t)).astype(np.float32)
-            out[..., a:b] += tone * (1.0 - keep)
+        keep[a:b] = 0.0
+        lo, hi = max(0, a - fade), min(n, b + fade)
+        keep[lo:a] = np.minimum(keep[lo:a], down[fade - (a - lo):])
+        keep[b:hi] = np.minimum(keep[b:hi], down[::-1][:hi - b])
+    changed = np.flatnonzero(keep < 1.0)
+    if changed.size == 0:
+        return out
+    a, b = int(changed[0]), int(changed[-1]) + 1
+    out[..., a:b] *= keep[a:b]
+    if mode == TONE:
+        t = np.arange(a, b) / rate
+        tone = (10 ** (TONE_DBFS / 20) * np.sin(2 * np.pi * TONE_HZ * t)).astype(np.float32)
+        out[..., a:b] += tone * (1.0 - keep[a:b])
     return out
 
 

@@ -28,6 +28,7 @@ from reviewer_app.core.review.call_audio import N_MELS, CallAudio, Spectrogram, 
 from reviewer_app.core.review.viewport import Viewport
 from reviewer_app.core.storage.repository import StoredSegment
 from reviewer_app.gui.theme import BACKGROUND, PLOT_FONT_SIZE
+from reviewer_app.gui.widgets.pii_hatch import PiiHatches
 from reviewer_app.gui.widgets.plot_time import TimeFormatter, TimeLocator
 from reviewer_app.gui.widgets.signal_lanes import (
     SPECTROGRAM,
@@ -74,6 +75,7 @@ class SignalView(FigureCanvasQTAgg):
         self._turn_index = TurnIndex.of([])
         self._selected: StoredSegment | None = None
         self._playhead = 0.0
+        self.pii = PiiHatches()  # redacted personal data: hatched, and muted at playback
         self._background = None  # static + data layers: what the overlays are blitted over
         self._static = None  # frames, labels, axes faces: redrawn only when they change
         self._static_dirty = True
@@ -198,6 +200,11 @@ class SignalView(FigureCanvasQTAgg):
         self._turn_index = TurnIndex.of(turns)
         self.refresh()
 
+    def set_pii(self, intervals) -> None:
+        """Hatch these (start, end) stretches on every waveform lane: the redacted, muted audio."""
+        self.pii.intervals = sorted(intervals)
+        self.refresh()
+
     def set_selected(self, segment_id: int | None) -> None:
         self._selected = next((s for s in self._segments if s.id == segment_id), None)
         self._blit()
@@ -287,6 +294,8 @@ class SignalView(FigureCanvasQTAgg):
             if lane.is_wave:
                 for artist in lane.data_artists():
                     yield lane.ax, artist
+                for artist in self.pii.artists(lane.ax):
+                    yield lane.ax, artist
         if self._spec_lane is not None:
             if self._image is not None and self._image.get_visible():
                 yield self._spec_lane.ax, self._image
@@ -310,6 +319,7 @@ class SignalView(FigureCanvasQTAgg):
                 update_spans(lane, visible, vp, px_per_s)
                 update_turns(lane, self._turn_index, vp)
                 update_words(lane, self._turn_index, vp)
+                self.pii.update(lane.ax, vp)
         self._drawn_with_audio = self._audio is not None
         self._request_spectrogram(vp)
 
