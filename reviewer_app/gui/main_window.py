@@ -11,6 +11,7 @@ views it drives) and lists the window actions it answers in `actions()`:
 * PrivacyView (privacy_view.py)     redacted personal data: hatched in the waveform, muted at playback
 * TeamFeature (team_actions.py)     export, label import, scorecard, dashboard, quality, retrain
 * ReviewerName (reviewer_name.py)   who is reviewing
+* ModelView (model_view.py)         the model lane under the waveforms; the selected finding's why
 * CalibrationFeature (calibration.py) calibration sessions (Team menu) and the blind-review mode
 
 The shell lays out the views and makes a QAction of each ActionSpec
@@ -44,6 +45,7 @@ from reviewer_app.gui.controller import ReviewController
 from reviewer_app.gui.history import HistoryFeature
 from reviewer_app.gui.layout import lay_out_views, make_actions, make_toolbar
 from reviewer_app.gui.library_actions import LibraryActions
+from reviewer_app.gui.model_view import ModelView
 from reviewer_app.gui.models.library_model import LibraryModel
 from reviewer_app.gui.models.segment_model import SegmentTableModel
 from reviewer_app.gui.ops import Ops
@@ -113,6 +115,7 @@ class MainWindow(QMainWindow):
         self.team = TeamFeature(self, ctx, self.controller, self.calls, self.review, self.library_actions,
                                 self.library_model)
         self.calibration = CalibrationFeature(self, ctx, self.controller, self.calls, self.library_actions)
+        self.model_view = ModelView(self.calls, self.state, self.controller, views, self)
         self.reviewer_name = ReviewerName(self, ctx, db_label)
         self._connect_actions(self._action_table())
         self._wire()

@@ -126,3 +126,29 @@ def test_the_details_pane_shows_a_model_findings_branch_shares(qtbot, stored):
     assert pane.text().splitlines() == ["dead air · rule:dead_air: silence 7.0 s"]
     pane.show_segment(None)
     assert not pane.isVisible()
+
+
+def test_the_window_shows_the_lane_and_a_model_findings_why(qtbot, window, stored):
+    from gui_builders import settle
+
+    call, track, segments = stored
+    with qtbot.waitSignal(window.callReady, timeout=20_000):
+        assert window.calls.open_call(call)
+    settle(qtbot, window)
+    lane, pane = window.model_view.lane, window.model_view.details
+    qtbot.waitUntil(lambda: lane.isVisible(), timeout=5_000)
+    assert lane.geometry().top() >= window.signal_view.geometry().bottom()  # under the waveforms
+    assert abs(lane.geometry().top() - window.signal_view.geometry().bottom()) < 10
+    lane.grab()
+    for series in lane.drawn:
+        assert np.array_equal(series.values, category_values(track, series.category))
+    window.state.set_viewport(Viewport(call.duration_s, 20.0, 32.0))
+    lane.grab()
+    assert lane.drawn[0].starts[0] == 20.0  # the lane follows the shared viewport
+
+    finding = next(s for s in segments if s.source == "model:v7")
+    window.state.select(finding.id)
+    assert pane.isVisible() and "  prosody 55% " in pane.text() and "  text 30% " in pane.text()
+    assert "words: 'not my problem'" in pane.text()
+    window.state.select(None)
+    assert not pane.isVisible()

@@ -41,7 +41,15 @@ def policy_summary(policy: dict) -> str:
     if not cats:
         return "detector: rules"
     version = policy.get("model_version", "default")
-    return f"detector: model {version} for {', '.join(pretty(c) for c in cats)}; rules for the rest"
+    return f"detector: model {version} for {', '.join(_with_figures(c, policy) for c in cats)}; rules for the rest"
+
+
+def _with_figures(category: str, policy: dict) -> str:
+    """'dead air (F1 0.80 vs rule 0.50)' where the held-out figures decided, else the category alone."""
+    p = (policy.get("categories") or {}).get(category) or {}
+    if p.get("model_f1") is None or p.get("rule_f1") is None:
+        return pretty(category)
+    return f"{pretty(category)} (F1 {p['model_f1']:.2f} vs rule {p['rule_f1']:.2f})"
 
 
 def policy_tooltip(policy: dict) -> str:
