@@ -83,7 +83,7 @@ def test_the_lane_draws_the_stored_track(qtbot, stored):
     low = QColor(image.pixel(x_low, top + 2))
     assert high.lightness() < 80, high.name()  # negative emotion is drawn in black
     assert low.lightness() > 200, low.name()
-    # overtalk (vermillion) at 0.2 stays below the threshold line, and the disagreement tick is on top
+    # overtalk (vermillion) at 0.2 stays below the threshold line, and the disagreement is outlined
     ot = WINDOW_CATEGORIES.index("overtalk")
     x_ot = int(LEFT_PX + 25.5 / call.duration_s * width)
     bottom = QColor(image.pixel(x_ot, TOP_PX + ot * ROW_PX + ROW_PX - 2))

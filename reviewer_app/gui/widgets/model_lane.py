@@ -2,7 +2,7 @@
 category over the visible time, also where the rules decide.
 
 One row per window category, filled up to the probability in the category's colour; a dashed
-line at the threshold; a dark tick above the stretches where the model and the rule disagree.
+line at the threshold; a dark outline around the stretches where the model and the rule disagree.
 Hover for the category, each side's probability and the disagreement there. It draws the track
 stored with the analysis (core/review/model_lane.py slices it); it never runs the model.
 """
@@ -18,7 +18,7 @@ from reviewer_app.core.review.viewport import Viewport
 from reviewer_app.gui.theme import BACKGROUND, CATEGORY_COLORS, CATEGORY_LABELS, PLOT_FONT_SIZE
 from reviewer_app.gui.widgets.signal_view import LEFT_PX, RIGHT_PX
 
-ROW_PX = 8
+ROW_PX = 10
 TOP_PX = 2
 MARK_COLOR = "#111111"
 
@@ -27,7 +27,7 @@ class ModelLane(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setMouseTracking(True)
-        self.setFixedHeight(TOP_PX * 2 + ROW_PX * len(WINDOW_CATEGORIES))
+        self.setFixedHeight(TOP_PX * 2 + ROW_PX * len(WINDOW_CATEGORIES) + 2)
         self._track: ModelTrack | None = None
         self._viewport = Viewport.whole(1.0)
         self.drawn: list[LaneSeries] = []  # what the last paint drew, per category (tests read it)
@@ -77,7 +77,7 @@ class ModelLane(QWidget):
         track, vp = self._track, self._viewport
         self.drawn = [] if track is None else visible_series(track, vp.start, vp.end)
         font = QFont(self.font())
-        font.setPointSizeF(PLOT_FONT_SIZE - 3)
+        font.setPointSizeF(PLOT_FONT_SIZE - 3.5)
         p.setFont(font)
         left, right = LEFT_PX, LEFT_PX + self._plot_width()
         for row, series in enumerate(self.drawn):
@@ -96,18 +96,20 @@ class ModelLane(QWidget):
                 if x1 > x0 and height > 0.2:
                     p.fillRect(QRectF(x0, top + ROW_PX - 1 - height, max(1.0, x1 - x0), height), fill)
             y = top + (ROW_PX - 1) * (1 - track.threshold)
-            pen = QPen(QColor("#444444"), 0.6, Qt.PenStyle.DashLine)
-            p.setPen(pen)
+            p.setPen(QPen(QColor("#9a9a9a"), 0.5, Qt.PenStyle.DotLine))
             p.drawLine(QPointF(left, y), QPointF(right, y))
-            p.setPen(Qt.PenStyle.NoPen)
+            p.setPen(QPen(QColor(MARK_COLOR), 1.0))
+            p.setBrush(Qt.BrushStyle.NoBrush)
             for d in disagreements_in(track, series.category, vp.start, vp.end):
                 x0, x1 = max(left, self._x(d["start"])), min(right, self._x(d["end"]))
-                p.fillRect(QRectF(x0, top, max(2.0, x1 - x0), 2.0), QColor(MARK_COLOR))
+                p.drawRect(QRectF(x0, top, max(2.0, x1 - x0), ROW_PX - 1))
         if track is not None:
             p.setPen(QColor("#c8c8c8"))
             p.drawRect(QRectF(left, TOP_PX, right - left, ROW_PX * len(WINDOW_CATEGORIES) - 1))
             p.setPen(QColor("#333333"))
-            p.drawText(QRectF(4, 0, 40, self.height()), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            font.setBold(True)
+            p.setFont(font)
+            p.drawText(QRectF(4, TOP_PX - 1, 40, ROW_PX + 2), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                        "Model")
         p.end()
 
