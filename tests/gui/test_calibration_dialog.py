@@ -71,6 +71,19 @@ def test_lead_creates_reads_and_adopts(qtbot, dialog, engine, calls, tmp_path):
     assert not dialog.adopt_button.isEnabled()
 
 
+def test_a_reviewer_who_has_not_submitted_sees_no_report(qtbot, dialog, engine, calls):
+    from reviewer_app.core.calibration.sessions import create_session
+
+    basic = calls["basic"].id
+    session_id = create_session(engine, [basic], ["lea", "bob"], "lea")
+    record(engine, session_id, basic, "bob", confirm=[s.id for s in load_segments(engine, basic)])
+    submit(engine, session_id, "bob")
+    with qtbot.waitSignal(dialog.reportShown, timeout=20_000):
+        dialog.refresh(select=session_id)
+    assert dialog.report_text.startswith("You (lea) review in this session and have not submitted")
+    assert "bob" not in dialog.report_text
+
+
 def test_a_mistake_is_shown_in_one_line(qtbot, dialog):
     dialog.create([], ["ana"])
     assert dialog.status.text() == "Tick the calls and name the reviewers (comma-separated) first."

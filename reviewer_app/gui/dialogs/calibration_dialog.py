@@ -1,5 +1,6 @@
 """Calibration sessions from the Team menu: the lead makes a session (calls from the library, reviewer
 names), follows who has submitted, reads the agreement report, saves its PDF and adopts one outcome.
+Someone who reviews in an open session and has not submitted every call is not shown its report.
 A reviewer opens a session's calls blind in the window from here (`reviewRequested`).
 
 Every database read and write runs through Ops (the dialog never waits on the database); the
@@ -62,6 +63,7 @@ class CalibrationDialog(QDialog):
         self.engine, self.ops, self.lead, self.score_settings = engine, ops, lead, score_settings
         self.sessions: list = []
         self.report_text = ""
+        self._report_asked = 0  # the newest report asked for: an older one that arrives late is dropped
         layout = QVBoxLayout(self)
         intro = QLabel("Several reviewers label the same calls blind; their labels stay apart from the library's "
                        "until you adopt one outcome. The model counts as one more rater.")
@@ -156,9 +158,11 @@ class CalibrationDialog(QDialog):
             for col, text in enumerate(session_cells(s)):
                 self.table.setItem(row, col, QTableWidgetItem(text))
         if current is not None:
+            self.table.blockSignals(True)  # one report for the selection, asked for below
             for row, s in enumerate(sessions):
                 if s.id == current:
                     self.table.selectRow(row)
+            self.table.blockSignals(False)
         self.status.setText(f"{len(calls)} call(s) in the library; {len(sessions)} calibration session(s).")
         self._selection_changed()
         self.loaded.emit()
@@ -199,17 +203,25 @@ class CalibrationDialog(QDialog):
         from reviewer_app.core.calibration.sessions import load_session
         from reviewer_app.core.reports.calibration import render_tables
 
-        engine = self.engine
+        engine, user = self.engine, self.lead
 
         def build(_c):
             data = load_session(engine, session_id)
+            if user in data.summary.reviewers and not data.summary.complete(user) and data.summary.state == "open":
+                return (f"You ({user}) review in this session and have not submitted every call: its report "
+                        "stays hidden from you until you have (a blind review).")
             if not data.complete_reviewers():
                 waiting = ", ".join(f"{r} {data.summary.submitted.get(r, 0)}/{len(data.summary.call_ids)}"
                                     for r in data.summary.reviewers)
                 return f"No reviewer has submitted every call yet ({waiting}): the report comes once one has."
             return render_tables(session_agreement(data))
 
+        self._report_asked += 1
+        asked = self._report_asked
+
         def shown(text: str) -> None:
+            if asked != self._report_asked:
+                return
             self.report_text = text
             self.report.setPlainText(text)
             self.reportShown.emit(session_id)
