@@ -10,10 +10,13 @@ from reviewer_app.core.domain import CallAnalysis, Segment
 
 
 def segment_to_dict(seg: Segment) -> dict:
-    return {
+    out = {
         "start": round(seg.start, 3), "end": round(seg.end, 3), "role": seg.role, "category": seg.category,
         "score": round(seg.score, 3), "source": seg.source, "evidence": seg.evidence,
     }
+    if seg.details:  # a model finding's explanation, a rule/model disagreement
+        out["details"] = seg.details
+    return out
 
 
 def analysis_to_dict(analysis: CallAnalysis) -> dict:

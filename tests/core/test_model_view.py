@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from reviewer_app.core.analysis_json import segment_to_dict
 from reviewer_app.core.asr.encoder_states import EncoderStates, frames_for
 from reviewer_app.core.domain import ModelTrack, Segment
 from reviewer_app.core.model.batching import CallInputs, make_batch
@@ -164,6 +165,7 @@ def test_disagreements_are_marked_stored_and_ranked_first(tmp_path):
     assert [s.details for s in merged][0] is None
     assert merged[1].details == {"disagreement": spans[0]["reason"]}
     assert merged[2].details == {"disagreement": "the model found forbidden_phrase (p=0.70); no rule did"}
+    assert segment_to_dict(merged[1])["details"] == merged[1].details and "details" not in segment_to_dict(merged[0])
 
     engine = open_database(f"sqlite:///{tmp_path / 'lib.sqlite3'}")
     analysis = make_analysis(segments=merged)
