@@ -35,6 +35,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from reviewer_app.core.detect import phonetic
 from reviewer_app.core.detect.text import is_cjk, normalize
 from reviewer_app.core.domain import PII_KINDS, PiiSpan, Turn, Word
 from reviewer_app.core.privacy import pieces as pc
@@ -157,11 +158,18 @@ def _cue_text(words: Sequence[Word], first_word: int, last_word: int, others: Se
 def _has_cue(text: str, kind: str) -> bool:
     for cue in _CUES[kind]:
         if is_cjk(cue[0]):
-            if cue in text.replace(" ", ""):
+            if _said_alike(cue, text.replace(" ", "")):
                 return True
         elif f" {cue} " in text or f" {cue}s " in text:
             return True
     return False
+
+
+def _said_alike(cue: str, text: str) -> bool:
+    """A Chinese cue in `text`, each character the same or a listed homophone (卡号 heard as 卡好)."""
+    n = len(cue)
+    return any(all(phonetic.char_similarity(c, t) > 0 for c, t in zip(cue, text[i:i + n]))
+               for i in range(len(text) - n + 1))
 
 
 def _judge(digits: str, strong: int, written: bool, plus: bool, cue: str) -> str | None:

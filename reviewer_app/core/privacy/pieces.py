@@ -21,6 +21,7 @@ are joined; "hundred" after a digit is "00".
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,13 +51,13 @@ _SOUND_ALIKES = {
     "sex": "6", "sick": "6", "sicks": "6",
     "ate": "8", "eat": "8", "aid": "8", "ait": "8",
     "nein": "9", "nigh": "9", "mine": "9",
-    "i": UNKNOWN_DIGIT,
+    "i": UNKNOWN_DIGIT, "im": UNKNOWN_DIGIT,  # five or nine: "I-16, 720, I'm double 48"
 }
 _CJK_DIGITS = {"零": "0", "〇": "0", "一": "1", "幺": "1", "二": "2", "三": "3", "四": "4", "五": "5",
                "六": "6", "七": "7", "八": "8", "九": "9"}
 # Characters Whisper writes for a Mandarin digit read out (same or near sound): weak evidence.
 _CJK_WEAK = {"两": "2", **{ch: d for d, chars in (
-    ("0", "玲铃灵林令领"), ("1", "雅牙要腰药摇衣医依以易"), ("2", "而儿耳尔"), ("3", "山伞散"),
+    ("0", "玲铃灵林令领"), ("1", "雅牙要腰药摇衣医依以易云"), ("2", "而儿耳尔"), ("3", "山伞散"),
     ("4", "死寺似思斯丝"), ("5", "无屋舞吴午武"), ("6", "留流刘柳溜"), ("7", "期妻起气其奇"),
     ("8", "把吧爸巴拔"), ("9", "就久酒救旧")) for ch in chars}}
 _REPEAT = {"double": 2, "triple": 3, "双": 2}
@@ -68,6 +69,9 @@ AMOUNT_WORDS = frozenset({"dollar", "dollars", "pound", "pounds", "euro", "euros
                           "minutes", "minute", "hours", "hour", "seconds", "days", "weeks", "months", "years",
                           "people", "persons", "items"})
 _AMOUNT_CHARS = frozenset("元块角分钟点号岁个位次%$£€¥:")
+# Written quantities: thousands grouped by commas, or after a currency sign with its decimals. ASR
+# writes a number said as a quantity ("forty-four thousand seven hundred") so, never digits read out.
+_AMOUNT = re.compile(r"(?<![\d.])(?<!\d,)\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)(?!,\d)|[$£€¥]\s?\d[\d,]*(?:\.\d+)?")
 _SEPARATORS = frozenset(",.-/_()[]{}'\"!?;…，。、；！？（）《》“”‘’")
 
 
@@ -158,8 +162,11 @@ def word_pieces(words: Sequence[Word]) -> list[Piece]:
         text = word.word
         parts = _split_word(text)
         trailing = text.rstrip()[-1:] if text.strip() else ""
+        amounts = [m.span() for m in _AMOUNT.finditer(text)]
         for k, (token, lo, hi, symbol) in enumerate(parts):
             kind, digits = _reading(token, symbol)
+            if kind == DIGITS and any(a <= lo and hi <= b for a, b in amounts):
+                kind, digits = BREAK, ""  # "1,299", "$1,200,000", "12.50": a quantity said as one number
             if kind == DIGITS and k + 1 < len(parts) and parts[k + 1][3] == ":":
                 kind, digits = BREAK, ""  # "3:30"
             if trailing == "%" and k == len(parts) - 1:
@@ -175,11 +182,13 @@ def _combine(pieces: list[Piece]) -> list[Piece]:
     while i < len(pieces):
         p = pieces[i]
         nxt = pieces[i + 1] if i + 1 < len(pieces) else None
-        if p.text in _REPEAT and nxt is not None and nxt.kind in (DIGITS, WEAK) and len(nxt.digits) == 1:
-            out.append(Piece(p.text, DIGITS, nxt.digits * _REPEAT[p.text], p.word, p.char_start, p.char_end))
-            out.append(Piece(nxt.text, FILLER, "", nxt.word, nxt.char_start, nxt.char_end))
-            i += 2
-            continue
+        if p.text in _REPEAT and nxt is not None and nxt.kind in (DIGITS, WEAK):
+            if len(nxt.digits) == 1:
+                out.append(Piece(p.text, DIGITS, nxt.digits * _REPEAT[p.text], p.word, p.char_start, p.char_end))
+                out.append(Piece(nxt.text, FILLER, "", nxt.word, nxt.char_start, nxt.char_end))
+                i += 2
+                continue
+            p = Piece(p.text, FILLER, "", p.word, p.char_start, p.char_end)  # "double 48": ASR wrote the pair
         if p.text in _TENS and nxt is not None and nxt.text in _UNITS and nxt.text != "zero":
             out.append(Piece(p.text, DIGITS, _TENS[p.text] + _UNITS[nxt.text], p.word, p.char_start, p.char_end))
             out.append(Piece(nxt.text, FILLER, "", nxt.word, nxt.char_start, nxt.char_end))
