@@ -246,6 +246,13 @@ def redetect(path: str | Path, turns: list[Turn], language: str, settings: Setti
     The audio is decoded and measured again; Whisper is not run. With `db`, the
     model promoted there is merged in as `analyze` does.
     """
+    segments, score, _ = _redetect(path, turns, language, settings, db=db, sha256=sha256)
+    return segments, score
+
+
+def _redetect(path: str | Path, turns: list[Turn], language: str, settings: Settings,
+              *, db=None, sha256: str | None = None):
+    """`redetect`, and the model's track (None without `db` or when the model could not run)."""
     from reviewer_app.core.audio.signals import analyse_channels
 
     audio = decode_audio(str(path))
@@ -256,8 +263,8 @@ def redetect(path: str | Path, turns: list[Turn], language: str, settings: Setti
     inputs = None
     if db is not None:
         inputs = _ModelInputs(sha256 or sha256_of_file(str(path)), None, None, db)
-    segments, score, _, _ = _detect(audio, signals, turns, language, settings, inputs)
-    return segments, score
+    segments, score, _, track = _detect(audio, signals, turns, language, settings, inputs)
+    return segments, score, track
 
 
 def redetect_analysis(analysis: CallAnalysis, settings: Settings, *, db=None,
@@ -269,9 +276,11 @@ def redetect_analysis(analysis: CallAnalysis, settings: Settings, *, db=None,
     """
     from dataclasses import replace
 
-    segments, score = redetect(path or analysis.audio.path, analysis.transcript, analysis.language, settings,
-                               db=db, sha256=analysis.audio.sha256)
-    return replace(analysis, segments=segments, score=score)
+    segments, score, track = _redetect(path or analysis.audio.path, analysis.transcript, analysis.language,
+                                       settings, db=db, sha256=analysis.audio.sha256)
+    if db is None:  # the model was not consulted: its stored view stands
+        track = analysis.model_track
+    return replace(analysis, segments=segments, score=score, model_track=track)
 
 
 def redetect_stored(engine, sha256: str, settings: Settings) -> CallAnalysis:

@@ -191,7 +191,7 @@ def test_a_real_call_keeps_the_models_view_and_explains_its_findings(tmp_path):
     from reviewer_app.core.model.inputs import inputs_from_audio
     from reviewer_app.core.model.predict import predict_call
     from reviewer_app.core.model.registry import load_active
-    from reviewer_app.core.pipeline import analyze, run_to_end
+    from reviewer_app.core.pipeline import analyze, redetect_stored, run_to_end
 
     audio = shared("calls_en", "SNG0072.wav")
     settings = Settings()
@@ -207,6 +207,8 @@ def test_a_real_call_keeps_the_models_view_and_explains_its_findings(tmp_path):
     call_id = repository.save_analysis(engine, analysis)
     stored = model_tracks.load_track(engine, call_id)
     assert np.allclose(stored.values, track.values, atol=1e-3) and stored.disagreements == track.disagreements
+    again = redetect_stored(engine, analysis.audio.sha256, settings)  # "Re-run rules": the model's view again
+    assert again.model_track is not None and np.allclose(again.model_track.values, track.values, atol=0.02)
 
     loaded = load_active(engine)
     view = predict_call(loaded, inputs_from_audio(str(audio), analysis.audio.sha256, loaded.config.encoder_model,
