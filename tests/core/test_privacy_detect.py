@@ -165,3 +165,33 @@ def test_the_other_sides_question_is_the_cue():
         ("email", "customer", 5, 14)]
     alone = find_pii([turns[1]])  # without the question: a card by its length alone, and no address
     assert [s.kind for s in alone] == ["card"]
+
+
+def test_real_calls_hold_no_false_positives():
+    """The word timings of two real customer-service calls (SpokenWOZ, ../shared/data/calls_en):
+    the one personal number said (a guesthouse's phone number, asked for by the customer) is found as
+    a phone; times, prices, durations, a train id and street numbers are not."""
+    import json
+
+    from tests.conftest import shared
+
+    found = {}
+    for name in ("SNG0072", "MUL1423"):
+        data = json.loads(shared("calls_en", f"{name}.json").read_text())
+        turns = [Turn("customer" if w["speaker"] == "A" else "agent", w["start"], w["end"], w["word"],
+                      (Word(w["word"], w["start"], w["end"], 1.0),)) for w in data]
+        found[name] = [(s.kind, s.role, round(s.start, 1)) for s in find_pii(turns)]
+    assert found == {"SNG0072": [("phone", "agent", 76.7)], "MUL1423": []}
+
+
+def test_real_mandarin_transcripts_hold_no_personal_data():
+    """The Mandarin clips' transcripts (../shared/data/asr_zh: read news, lectures, a finance talk
+    with '八九十三条', '超50%'): no span."""
+    from tests.conftest import shared
+
+    rows = shared("asr_zh", "transcripts.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    texts = [row.split("\t")[1] for row in rows if "\t" in row]
+    assert len(texts) >= 10
+    for text in texts:
+        ws = words(text, chars=True)
+        assert find_in_words(ws, "both") == [], text
