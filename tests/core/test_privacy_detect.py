@@ -120,6 +120,7 @@ def test_a_number_read_slowly_across_words_and_pauses():
     "the order number is 1234 5678 9012 3456",
     "your ticket is 448 192 and it will take 3 to 5 days",
     "the price went from 1,299 to 1,499 dollars in 2024",
+    "The card price went from $1 ,200 ,000 to ,200 ,400 ,000, $1 ,200 ,000.",  # Whisper base's words
     "press one for sales, two for support",
     "that is 50% off, 10 percent more than 2023",
     "room 1204, floor 12, extension 4471",

@@ -155,17 +155,31 @@ def _reading(token: str, symbol: str) -> tuple[str, str]:
     return _latin_reading(unicodedata.normalize("NFKC", token).casefold())
 
 
+def _amounts(words: Sequence[Word]) -> tuple[list[tuple[int, int]], list[int]]:
+    """Where written quantities are in the words run together, and where each word starts there.
+    A word that goes on with ",200" or ".50" is joined without a space: ASR splits "$1,200,000"."""
+    text, starts = "", []
+    for word in words:
+        w = word.word
+        if text and not (w[:1] in ",." and w[1:2].isdigit()):
+            text += " "
+        starts.append(len(text))
+        text += w
+    return [m.span() for m in _AMOUNT.finditer(text)], starts
+
+
 def word_pieces(words: Sequence[Word]) -> list[Piece]:
     """Every piece of every word, in order, read as digits, weak digits, filler or break."""
     raw: list[Piece] = []
+    amounts, starts = _amounts(words)
     for idx, word in enumerate(words):
         text = word.word
         parts = _split_word(text)
         trailing = text.rstrip()[-1:] if text.strip() else ""
-        amounts = [m.span() for m in _AMOUNT.finditer(text)]
         for k, (token, lo, hi, symbol) in enumerate(parts):
             kind, digits = _reading(token, symbol)
-            if kind == DIGITS and any(a <= lo and hi <= b for a, b in amounts):
+            at = starts[idx]
+            if kind == DIGITS and any(a <= at + lo and at + hi <= b for a, b in amounts):
                 kind, digits = BREAK, ""  # "1,299", "$1,200,000", "12.50": a quantity said as one number
             if kind == DIGITS and k + 1 < len(parts) and parts[k + 1][3] == ":":
                 kind, digits = BREAK, ""  # "3:30"
