@@ -122,7 +122,7 @@ def _track_from(probs_by_window: list[tuple[Window, float]], duration: float) ->
     return track_from_means(category_means(windows, probs, duration, ("customer", "agent")), "v9", 0.5)
 
 
-def test_the_track_keeps_each_half_second_peak_and_survives_storage(tmp_path):
+def test_the_track_keeps_each_half_second_peak_and_survives_storage(db_url):
     windows = [(Window(0, "customer", 0.0, 2.0, "slide"), 0.2), (Window(1, "agent", 1.0, 3.0, "slide"), 0.9),
                (Window(1, "agent", 4.0, 6.0, "slide"), 0.6)]
     track = _track_from(windows, 7.0)
@@ -136,7 +136,7 @@ def test_the_track_keeps_each_half_second_peak_and_survives_storage(tmp_path):
 
     track.disagreements = [{"start": 4.0, "end": 6.0, "role": "both", "category": "overtalk", "found_by": "model",
                             "score": 0.6, "reason": "the model found overtalk (p=0.60); no rule did"}]
-    engine = open_database(f"sqlite:///{tmp_path / 'lib.sqlite3'}")
+    engine = open_database(db_url)  # SQLite and PostgreSQL
     analysis = make_analysis()
     analysis.model_track = track
     call_id = repository.save_analysis(engine, analysis)
