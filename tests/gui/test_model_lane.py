@@ -152,3 +152,31 @@ def test_the_window_shows_the_lane_and_a_model_findings_why(qtbot, window, store
     assert "words: 'not my problem'" in pane.text()
     window.state.select(None)
     assert not pane.isVisible()
+
+
+def test_a_two_hour_track_is_drawn_one_value_per_pixel_column_keeping_its_peaks(qtbot):
+    from reviewer_app.gui.widgets.model_lane import LEFT_PX, RIGHT_PX, ModelLane
+
+    duration = 2 * 3600.0
+    track = model_track(duration)
+    peak = track.rows.index(("repetition", "agent"))
+    track.values[track.rows.index(("repetition", "customer"))] = 0.0
+    track.values[peak] = 0.0
+    track.values[peak, 7777] = 0.97  # one half second in two hours
+    lane = ModelLane()
+    qtbot.addWidget(lane)
+    lane.resize(1000, lane.height())
+    lane.set_track(track, duration)
+    lane.show()
+    lane.grab()
+    columns = 1000 - LEFT_PX - RIGHT_PX
+    repetition = lane.drawn[WINDOW_CATEGORIES.index("repetition")]
+    assert len(repetition.values) <= columns and repetition.ends[-1] == pytest.approx(duration)
+    assert np.all(repetition.starts[1:] == repetition.ends[:-1])  # the columns tile the call
+    [shown] = np.flatnonzero(repetition.values)
+    assert repetition.values[shown] == pytest.approx(0.97, abs=1e-6)
+    assert repetition.starts[shown] <= 7777 * HOP < repetition.ends[shown]
+    full = category_values(track, "dead_air")
+    dead_air = lane.drawn[0]
+    for start, end, value in zip(dead_air.starts[:50], dead_air.ends[:50], dead_air.values[:50]):
+        assert value == full[int(round(start / HOP)):int(round(end / HOP))].max()

@@ -18,7 +18,8 @@ from reviewer_app.core.review.viewport import mmss
 class LaneSeries:
     category: str
     starts: np.ndarray  # start time of each value shown, seconds
-    values: np.ndarray  # probability 0..1 over [start, start + hop_s)
+    ends: np.ndarray  # its end: start + hop_s, or the end of the hops one pixel column holds
+    values: np.ndarray  # probability 0..1 over [start, end)
 
 
 def category_values(track: ModelTrack, category: str) -> np.ndarray:
@@ -29,13 +30,23 @@ def category_values(track: ModelTrack, category: str) -> np.ndarray:
     return np.max(np.stack(rows), axis=0)
 
 
-def visible_series(track: ModelTrack, t0: float, t1: float) -> list[LaneSeries]:
-    """Per window category, the values whose hop overlaps [t0, t1)."""
+def visible_series(track: ModelTrack, t0: float, t1: float, columns: int | None = None) -> list[LaneSeries]:
+    """Per window category, the values whose hop overlaps [t0, t1). With more hops than `columns`
+    (pixel columns), each column's hops become one value, their highest (a peak never disappears)."""
     n = track.values.shape[1]
     lo = max(0, int(np.floor(t0 / track.hop_s)))
     hi = min(n, max(lo, int(np.ceil(t1 / track.hop_s))))
-    starts = np.arange(lo, hi) * track.hop_s
-    return [LaneSeries(c, starts, category_values(track, c)[lo:hi]) for c in WINDOW_CATEGORIES]
+    edges = np.arange(lo, hi + 1)
+    if columns and hi - lo > columns:
+        edges = np.unique(np.linspace(lo, hi, columns + 1).round().astype(int))
+    starts, ends = edges[:-1] * track.hop_s, edges[1:] * track.hop_s
+    out = []
+    for c in WINDOW_CATEGORIES:
+        values = category_values(track, c)[lo:hi]
+        if len(starts) != hi - lo and len(values):
+            values = np.maximum.reduceat(values, edges[:-1] - lo)
+        out.append(LaneSeries(c, starts, ends, values))
+    return out
 
 
 def disagreements_in(track: ModelTrack, category: str, t0: float, t1: float) -> list[dict]:

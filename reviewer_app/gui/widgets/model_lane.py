@@ -75,7 +75,8 @@ class ModelLane(QWidget):
         p = QPainter(self)
         p.fillRect(self.rect(), QColor(BACKGROUND))
         track, vp = self._track, self._viewport
-        self.drawn = [] if track is None else visible_series(track, vp.start, vp.end)
+        columns = int(self._plot_width())
+        self.drawn = [] if track is None else visible_series(track, vp.start, vp.end, columns)
         font = QFont(self.font())
         font.setPointSizeF(PLOT_FONT_SIZE - 3.5)
         p.setFont(font)
@@ -89,9 +90,9 @@ class ModelLane(QWidget):
             p.fillRect(QRectF(left, top, right - left, ROW_PX - 1), QColor("#f0f0f0"))
             fill = QColor(colour)
             fill.setAlphaF(0.85)
-            for start, value in zip(series.starts, series.values):
+            for start, end, value in zip(series.starts, series.ends, series.values):
                 x0 = max(left, self._x(start))
-                x1 = min(right, self._x(start + track.hop_s))
+                x1 = min(right, self._x(end))
                 height = float(value) * (ROW_PX - 1)
                 if x1 > x0 and height > 0.2:
                     p.fillRect(QRectF(x0, top + ROW_PX - 1 - height, max(1.0, x1 - x0), height), fill)
