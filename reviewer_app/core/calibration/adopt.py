@@ -7,8 +7,13 @@ each unit (units.py) the majority of the session's complete reviewers marked (a 
 model): a finding kept is confirmed, or moved to the median of the bounds its keepers gave; a finding
 the majority left out is rejected; another unit is added with its keepers' median bounds and most
 given role. Everything is checked before the first write (the findings are still in the library,
-unchanged in bounds and category); a database failure part-way keeps the changes written so far
-(each one audited) and leaves the session open.
+unchanged in bounds and category).
+
+All or nothing: the session is read and checked, every change made (each with its audit entry), the
+calls marked reviewed and the session marked adopted in ONE transaction, under the write lock
+(SQLite) or the session's row lock (PostgreSQL). A failure part-way leaves the labels of record and
+the session as they were, so adopting again does it once; a second adoption racing the first finds
+the session adopted and is refused.
 """
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from reviewer_app.core.calibration.sessions import MAJORITY, SessionData, load_session, mark_adopted
+from reviewer_app.core.calibration.sessions import MAJORITY, SessionData, mark_adopted, read_session
 from reviewer_app.core.calibration.units import MODEL, Span, build_units, majority
 from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.settings import ScoreSettings
@@ -110,33 +115,32 @@ def adopt(engine: Engine, session_id: int, adopted_from: str, lead: str,
     if not isinstance(lead, str) or not lead.strip():
         raise ReviewerError("adopting a session needs the lead's name")
     lead = lead.strip()
-    data = load_session(engine, session_id)
-    plan = plan_adoption(data, adopted_from)
-    _check_findings_unchanged(engine, data, plan)
-    store = LabelStore(engine, score_settings)
-    for c in plan.changes:
-        if c.action == "confirm":
-            store.confirm(c.segment_id, lead)
-        elif c.action == "reject":
-            store.reject(c.segment_id, lead)
-        elif c.action == "edit":
-            store.edit(c.segment_id, lead, start=c.span.start, end=c.span.end, category=c.span.category,
-                       role=c.span.role)
-        else:
-            store.add(c.call_id, lead, c.span.start, c.span.end, c.span.category, c.span.role,
-                      note=f"calibration session {session_id}")
-    for call_id in data.summary.call_ids:
-        store.mark_reviewed(call_id, lead)
     with Session(writer(engine)) as s, s.begin():
+        data = read_session(s, session_id, lock=True)
+        plan = plan_adoption(data, adopted_from)
+        _check_findings_unchanged(s, data, plan)
+        store = LabelStore(engine, score_settings).joined(s)
+        for c in plan.changes:
+            if c.action == "confirm":
+                store.confirm(c.segment_id, lead)
+            elif c.action == "reject":
+                store.reject(c.segment_id, lead)
+            elif c.action == "edit":
+                store.edit(c.segment_id, lead, start=c.span.start, end=c.span.end, category=c.span.category,
+                           role=c.span.role)
+            else:
+                store.add(c.call_id, lead, c.span.start, c.span.end, c.span.category, c.span.role,
+                          note=f"calibration session {session_id}")
+        for call_id in data.summary.call_ids:
+            store.mark_reviewed(call_id, lead)
         mark_adopted(s, session_id, plan.adopted_from, lead)
     return plan
 
 
-def _check_findings_unchanged(engine: Engine, data: SessionData, plan: Adoption) -> None:
+def _check_findings_unchanged(s: Session, data: SessionData, plan: Adoption) -> None:
     ids = {c.segment_id for c in plan.changes if c.segment_id is not None}
-    with Session(engine) as s, s.begin():
-        rows = {r.id: (r.start, r.end, r.category, r.reviewer, r.deleted_at)
-                for r in s.scalars(select(SegmentRow).where(SegmentRow.id.in_(ids)))}
+    rows = {r.id: (r.start, r.end, r.category, r.reviewer, r.deleted_at)
+            for r in s.scalars(select(SegmentRow).where(SegmentRow.id.in_(ids)))}
     for call in data.calls:
         for f in call.findings:
             if f.segment_id not in ids:

@@ -174,17 +174,22 @@ def list_sessions(engine: Engine) -> list[SessionSummary]:
 
 def load_session(engine: Engine, session_id: int) -> SessionData:
     with Session(engine) as s, s.begin():
-        row = _session(s, session_id)
-        summary = _summary(s, row)
-        paths = dict(s.execute(select(CallRow.id, CallRow.path).where(CallRow.id.in_(summary.call_ids))).all())
-        durations = dict(s.execute(select(CallRow.id, CallRow.duration_s)
-                                   .where(CallRow.id.in_(summary.call_ids))).all())
-        calls = tuple(
-            SessionCall(c.call_id, paths[c.call_id], durations[c.call_id], c.model_score,
-                        tuple(Finding(**f) for f in c.findings))
-            for c in s.scalars(select(CalibrationCallRow).where(CalibrationCallRow.session_id == session_id)
-                               .order_by(CalibrationCallRow.position)))
-        reviews = {(r.call_id, r.reviewer): r for r in _reviews(s, session_id)}
+        return read_session(s, session_id)
+
+
+def read_session(s: Session, session_id: int, *, lock: bool = False) -> SessionData:
+    """The session, read in the caller's transaction; `lock`: its row locked for the rest of it (adopt.py)."""
+    row = _session(s, session_id, lock)
+    summary = _summary(s, row)
+    paths = dict(s.execute(select(CallRow.id, CallRow.path).where(CallRow.id.in_(summary.call_ids))).all())
+    durations = dict(s.execute(select(CallRow.id, CallRow.duration_s)
+                               .where(CallRow.id.in_(summary.call_ids))).all())
+    calls = tuple(
+        SessionCall(c.call_id, paths[c.call_id], durations[c.call_id], c.model_score,
+                    tuple(Finding(**f) for f in c.findings))
+        for c in s.scalars(select(CalibrationCallRow).where(CalibrationCallRow.session_id == session_id)
+                           .order_by(CalibrationCallRow.position)))
+    reviews = {(r.call_id, r.reviewer): r for r in _reviews(s, session_id)}
     return SessionData(summary, calls, reviews)
 
 
@@ -405,8 +410,8 @@ def _open_review(s: Session, session_id: int, call_id: int, reviewer: str
     return review, findings, s.get(CallRow, call_id).duration_s
 
 
-def _session(s: Session, session_id: int) -> CalibrationSessionRow:
-    row = s.get(CalibrationSessionRow, session_id)
+def _session(s: Session, session_id: int, lock: bool = False) -> CalibrationSessionRow:
+    row = s.get(CalibrationSessionRow, session_id, with_for_update=lock)
     if row is None:
         raise ReviewerError(f"calibration session {session_id} does not exist (see `reviewer-app calibrate list`)")
     return row

@@ -11,6 +11,10 @@ entry changed, itself audited (action "revert"), and only while what that entry 
 left it (else ConflictError, naming who changed it since). `undo(...)` is the inverse of a change made in
 this session, written as one entry with action "undo". One user action is one audit entry.
 
+Many changes as one: `store.joined(session)` is the same store writing through the caller's session,
+so every change made with it commits or rolls back with the caller's transaction (each still with its
+own audit entry; a change that raises is undone alone, at its savepoint). Calibration adoption uses it.
+
 BulkWriter is the path for many changes in one transaction (label imports): the caller plans
 them and checks versions under the write lock; it writes segment rows and audit rows with one
 executemany each.
@@ -18,6 +22,8 @@ executemany each.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -77,6 +83,35 @@ class LabelStore:
     def __init__(self, engine: Engine, score_settings: ScoreSettings | None = None) -> None:
         self._engine = engine
         self._score = score_settings or ScoreSettings()
+        self._session: Session | None = None  # the caller's, when joined
+
+    def joined(self, session: Session) -> LabelStore:
+        """This store writing through `session`, inside the transaction the caller began on it (on
+        SQLite with `Session(writer(engine))`): nothing is committed until the caller commits, and
+        a rollback takes back every change made with it, audit entries included."""
+        store = LabelStore(self._engine, self._score)
+        store._session = session
+        return store
+
+    @contextmanager
+    def _writing(self) -> Iterator[Session]:
+        """A session to write one change in: a transaction of its own, or a savepoint of the
+        caller's transaction when joined."""
+        if self._session is not None:
+            with self._session.begin_nested():
+                yield self._session
+            return
+        with Session(writer(self._engine)) as s, s.begin():
+            yield s
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        """A session to read in: the caller's when joined (it sees the changes not committed yet)."""
+        if self._session is not None:
+            yield self._session
+            return
+        with Session(self._engine) as s, s.begin():
+            yield s
 
     def confirm(self, segment_id: int, reviewer: str, *,
                 expected_version: int | None = None) -> StoredSegment:
@@ -124,7 +159,7 @@ class LabelStore:
         reviewer = _check_reviewer(reviewer)
         _check_segment(start, end, category, role, f"new segment on call {call_id}")
         now = utcnow()
-        with Session(writer(self._engine)) as s, s.begin():
+        with self._writing() as s:
             call = _call(s, call_id)
             _check_segment(start, end, category, role, f"new segment on call {call_id}", call.duration_s)
             row = SegmentRow(
@@ -150,7 +185,7 @@ class LabelStore:
         if status not in REVIEW_STATUSES:
             raise ReviewerError(f"unknown review status {status!r}: use one of {', '.join(REVIEW_STATUSES)}")
         now = utcnow()
-        with Session(writer(self._engine)) as s, s.begin():
+        with self._writing() as s:
             call = _call(s, call_id)
             before = {"review_status": call.review_status}
             call.review_status = status
@@ -169,7 +204,7 @@ class LabelStore:
         """
         reviewer = _check_reviewer(reviewer)
         now = utcnow()
-        with Session(writer(self._engine)) as s, s.begin():
+        with self._writing() as s:
             call = _call(s, call_id)
             turn = s.scalars(select(TurnRow).where(TurnRow.call_id == call_id, TurnRow.turn_index == turn_index)
                              .with_for_update()).one_or_none()
@@ -212,7 +247,7 @@ class LabelStore:
         when `expected_version` (the segment's version the caller saw) is not the stored one.
         Returns the revert's own audit entry."""
         reviewer = _check_reviewer(reviewer)
-        with Session(self._engine) as s:
+        with self._reading() as s:
             target = s.get(LabelEventRow, event_id)
             if target is None:
                 raise ReviewerError(f"audit entry {event_id} does not exist")
@@ -235,7 +270,7 @@ class LabelStore:
 
     def events(self, call_id: int) -> list[LabelEvent]:
         """The call's audit log, oldest first."""
-        with Session(self._engine) as s, s.begin():
+        with self._reading() as s:
             rows = s.scalars(select(LabelEventRow).where(LabelEventRow.call_id == call_id)
                              .order_by(LabelEventRow.id))
             return [LabelEvent(r.id, r.call_id, r.segment_id, r.reviewer, r.at, r.action,
@@ -252,7 +287,7 @@ class LabelStore:
         if "status" in fields and fields["status"] not in SEGMENT_STATUSES:
             raise ReviewerError(f"unknown segment status {fields['status']!r}")
         now = utcnow()
-        with Session(writer(self._engine)) as s, s.begin():
+        with self._writing() as s:
             row = _locked_segment(s, segment_id, expected_version)
             if expect is not None:
                 values, was_deleted = expect
@@ -277,7 +312,7 @@ class LabelStore:
 
     def _revert_review(self, event_id: int, call_id: int, before: dict, after: dict, reviewer: str) -> LabelEvent:
         now = utcnow()
-        with Session(writer(self._engine)) as s, s.begin():
+        with self._writing() as s:
             call = _call(s, call_id)
             if after.get("review_status") is not None and call.review_status != after["review_status"]:
                 raise ConflictError(f"call {call_id} is now {call.review_status}, not {after['review_status']} "
@@ -303,7 +338,7 @@ class LabelStore:
                 expected_version: int | None, **changes: Any) -> StoredSegment:
         reviewer = _check_reviewer(reviewer)
         now = utcnow()
-        with Session(writer(self._engine)) as s, s.begin():
+        with self._writing() as s:
             row = _locked_segment(s, segment_id, expected_version)
             if (row.deleted_at is not None) != (action == "restore"):
                 state = "is already deleted" if row.deleted_at is not None else "is not deleted"
