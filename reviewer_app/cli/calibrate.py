@@ -243,12 +243,16 @@ def cmd_submit(args) -> int:
 
 def cmd_report(args) -> int:
     from reviewer_app.core.calibration.agreement import session_agreement
-    from reviewer_app.core.calibration.sessions import load_session
+    from reviewer_app.core.calibration.sessions import load_session, report_refusal
     from reviewer_app.core.calibration.trend import trend
     from reviewer_app.core.reports.calibration import render_tables, report_json, write_calibration_pdf
 
     engine = open_engine(args)
-    agreement = session_agreement(load_session(engine, args.session), include_model=not args.no_model)
+    data = load_session(engine, args.session)
+    refusal = report_refusal(data.summary, args.lead)
+    if refusal:
+        raise ReviewerError(refusal + ("" if args.lead else " (the lead gives --lead NAME)"))
+    agreement = session_agreement(data, include_model=not args.no_model)
     if not any(r for r in agreement.raters if r != "model"):
         raise ReviewerError(f"calibration session {args.session}: no reviewer has submitted every call yet")
     points = [p for p in trend(engine) if p.session_id <= args.session]
@@ -352,6 +356,8 @@ def add_commands(sub) -> None:
     p.add_argument("--format", choices=["text", "markdown", "json"], default="text")
     p.add_argument("--pdf", metavar="FILE", help="also write the report with its charts as a PDF")
     p.add_argument("--no-model", action="store_true", help="leave the model out of the raters")
+    p.add_argument("--lead", metavar="NAME", help="the session's lead (who made it): may read an open session's "
+                                                  "report before every reviewer has submitted")
     p.set_defaults(func=cmd_report)
 
     p = parser("adopt", "write one outcome into the library's labels of record")

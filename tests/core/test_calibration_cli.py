@@ -195,3 +195,42 @@ def test_mistakes_are_one_line(library, capsys):
     assert code == 1 and "ana has submitted 0 of 1 calls" in err
     code, _, err = run(capsys, "calibrate", "report", 7, "--db", db)
     assert code == 1 and "calibration session 7 does not exist" in err
+
+
+def test_report_is_blind_until_every_reviewer_has_submitted(library, capsys):
+    """While a session is open only its lead reads the report, or anyone once every reviewer has
+    submitted; never a reviewer who has not (a lead who also reviews included)."""
+    db, engine, support, good = library
+    assert run(capsys, "calibrate", "new", "--db", db, "--calls", support, "--reviewers", "ana,bob",
+               "--lead", "lea")[0] == 0
+    assert run(capsys, "calibrate", "review", 1, "--db", db, "--reviewer", "ana", "--call", support,
+               "--confirm-rest")[0] == 0
+    assert run(capsys, "calibrate", "submit", 1, "--db", db, "--reviewer", "ana")[0] == 0
+
+    for lead in (None, "ana", "zoe"):  # no lead named; a reviewer who submitted; someone else
+        code, out, err = run(capsys, "calibrate", "report", 1, "--db", db, *(("--lead", lead) if lead else ()))
+        assert (code, out) == (1, "") and err.count("\n") == 1, lead
+        assert "calibration session 1 is open and bob (0/1) has not submitted every call: until they have, " \
+               "only its lead, lea, may read its report" in err
+    code, _, err = run(capsys, "calibrate", "report", 1, "--db", db, "--lead", "bob")
+    assert code == 1 and "bob reviews in calibration session 1 and has submitted 0 of 1 calls" in err
+    assert err.count("\n") == 1 and "ana" not in err
+    code, out, _ = run(capsys, "calibrate", "report", 1, "--db", db, "--lead", "lea")
+    assert code == 0 and "Pairs of raters" in out
+
+    # a lead who reviews too is blind like the others until they have submitted
+    assert run(capsys, "calibrate", "new", "--db", db, "--calls", good, "--reviewers", "ana,bob", "--lead", "ana")[0] == 0
+    assert run(capsys, "calibrate", "review", 2, "--db", db, "--reviewer", "bob", "--call", good,
+               "--confirm-rest")[0] == 0
+    assert run(capsys, "calibrate", "submit", 2, "--db", db, "--reviewer", "bob")[0] == 0
+    code, _, err = run(capsys, "calibrate", "report", 2, "--db", db, "--lead", "ana")
+    assert code == 1 and "ana reviews in calibration session 2" in err
+
+    # once every reviewer has submitted, or the session is adopted, anyone may read it
+    assert run(capsys, "calibrate", "review", 1, "--db", db, "--reviewer", "bob", "--call", support,
+               "--confirm-rest")[0] == 0
+    assert run(capsys, "calibrate", "submit", 1, "--db", db, "--reviewer", "bob")[0] == 0
+    assert run(capsys, "calibrate", "report", 1, "--db", db)[0] == 0
+    assert run(capsys, "calibrate", "adopt", 2, "--db", db, "--from", "bob", "--lead", "ana")[0] == 0
+    code, out, _ = run(capsys, "calibrate", "report", 2, "--db", db, "--format", "json")
+    assert code == 0 and json.loads(out)["raters"] == ["model", "bob"]

@@ -71,7 +71,7 @@ def test_lead_creates_reads_and_adopts(qtbot, dialog, engine, calls, tmp_path):
     assert not dialog.adopt_button.isEnabled()
 
 
-def test_a_reviewer_who_has_not_submitted_sees_no_report(qtbot, dialog, engine, calls):
+def test_a_reviewer_who_has_not_submitted_sees_no_report(qtbot, dialog, engine, calls, tmp_path):
     from reviewer_app.core.calibration.sessions import create_session
 
     basic = calls["basic"].id
@@ -80,8 +80,13 @@ def test_a_reviewer_who_has_not_submitted_sees_no_report(qtbot, dialog, engine, 
     submit(engine, session_id, "bob")
     with qtbot.waitSignal(dialog.reportShown, timeout=20_000):
         dialog.refresh(select=session_id)
-    assert dialog.report_text.startswith("You (lea) review in this session and have not submitted")
+    assert dialog.report_text.startswith(f"Hidden from you (lea): lea reviews in calibration session {session_id} "
+                                         "and has submitted 0 of 1 calls")
     assert "bob" not in dialog.report_text
+    pdf = tmp_path / "hidden.pdf"
+    dialog.save_pdf(str(pdf))
+    qtbot.waitUntil(lambda: "no PDF written" in dialog.status.text(), timeout=20_000)
+    assert not pdf.exists()
 
 
 def test_a_mistake_is_shown_in_one_line(qtbot, dialog):

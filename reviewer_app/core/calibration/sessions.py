@@ -193,6 +193,29 @@ def read_session(s: Session, session_id: int, *, lock: bool = False) -> SessionD
     return SessionData(summary, calls, reviews)
 
 
+def report_refusal(summary: SessionSummary, viewer: str | None) -> str | None:
+    """Why `viewer` may not read the session's agreement report now (one line naming the session), or
+    None when they may. The report sets the reviewers' decisions and scores side by side, so while the
+    session is open it is shown to its lead (who made it) or, once every reviewer has submitted every
+    call, to anyone; never to a reviewer of it who has not submitted every call. An adopted session's
+    report is shown to anyone."""
+    if summary.state != "open":
+        return None
+    viewer = (viewer or "").strip() or None
+    total = len(summary.call_ids)
+    if viewer in summary.reviewers and not summary.complete(viewer):
+        return (f"{viewer} reviews in calibration session {summary.id} and has submitted "
+                f"{summary.submitted.get(viewer, 0)} of {total} calls: its report stays hidden from them until "
+                "they have submitted every call (a blind review)")
+    waiting = [r for r in summary.reviewers if not summary.complete(r)]
+    if not waiting or viewer == summary.created_by:
+        return None
+    return (f"calibration session {summary.id} is open and "
+            f"{', '.join(f'{r} ({summary.submitted.get(r, 0)}/{total})' for r in waiting)} "
+            f"{'has' if len(waiting) == 1 else 'have'} not submitted every call: until they have, only its lead, "
+            f"{summary.created_by}, may read its report")
+
+
 def blind_view(engine: Engine, session_id: int, call_id: int, reviewer: str) -> BlindView:
     data = load_session(engine, session_id)
     reviewer = _member(data.summary, reviewer)

@@ -1,6 +1,7 @@
 """Calibration sessions from the Team menu: the lead makes a session (calls from the library, reviewer
 names), follows who has submitted, reads the agreement report, saves its PDF and adopts one outcome.
-Someone who reviews in an open session and has not submitted every call is not shown its report.
+An open session's report is shown to its lead, or to anyone once every reviewer has submitted; never
+to a reviewer who has not (sessions.report_refusal; the user is the settings' reviewer name).
 A reviewer opens a session's calls blind in the window from here (`reviewRequested`).
 
 Every database read and write runs through Ops (the dialog never waits on the database); the
@@ -200,16 +201,16 @@ class CalibrationDialog(QDialog):
 
     def show_report(self, session_id: int) -> None:
         from reviewer_app.core.calibration.agreement import session_agreement
-        from reviewer_app.core.calibration.sessions import load_session
+        from reviewer_app.core.calibration.sessions import load_session, report_refusal
         from reviewer_app.core.reports.calibration import render_tables
 
         engine, user = self.engine, self.lead
 
         def build(_c):
             data = load_session(engine, session_id)
-            if user in data.summary.reviewers and not data.summary.complete(user) and data.summary.state == "open":
-                return (f"You ({user}) review in this session and have not submitted every call: its report "
-                        "stays hidden from you until you have (a blind review).")
+            refusal = report_refusal(data.summary, user)
+            if refusal:
+                return f"Hidden from you ({user}): {refusal}."
             if not data.complete_reviewers():
                 waiting = ", ".join(f"{r} {data.summary.submitted.get(r, 0)}/{len(data.summary.call_ids)}"
                                     for r in data.summary.reviewers)
@@ -272,8 +273,9 @@ class CalibrationDialog(QDialog):
 
     def save_pdf(self, path: str | None = None) -> None:
         from reviewer_app.core.calibration.agreement import session_agreement
-        from reviewer_app.core.calibration.sessions import load_session
+        from reviewer_app.core.calibration.sessions import load_session, report_refusal
         from reviewer_app.core.calibration.trend import trend
+        from reviewer_app.core.errors import ReviewerError
         from reviewer_app.core.reports.calibration import write_calibration_pdf
 
         session_id = self.selected_session()
@@ -284,10 +286,13 @@ class CalibrationDialog(QDialog):
                                                   str(Path.home() / f"calibration_{session_id}.pdf"), "PDF (*.pdf)")
             if not path:
                 return
-        engine = self.engine
+        engine, user = self.engine, self.lead
 
         def write(_c):
             data = load_session(engine, session_id)
+            refusal = report_refusal(data.summary, user)
+            if refusal:
+                raise ReviewerError(f"{refusal}: no PDF written")
             points = [p for p in trend(engine) if p.session_id <= session_id]
             return write_calibration_pdf(session_agreement(data), points, path)
 
