@@ -17,7 +17,7 @@ from reviewer_app.core.domain import CallAnalysis
 from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.messages import show_name
 from reviewer_app.core.pipeline import analyze
-from reviewer_app.core.progress import Cancelled, CancelToken, Progress, relay
+from reviewer_app.core.progress import Cancelled, CancelToken, Progress, no_steps, relay, write_here
 from reviewer_app.core.settings import Settings
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".wma", ".webm"}
@@ -95,8 +95,10 @@ def analyze_many(
     out_dir: str | Path | None = None,
     force: bool = False,
     cancel: CancelToken | None = None,
+    run_write=write_here,
 ) -> Generator[Progress, None, list[FileOutcome]]:
-    """Yield Progress over all files (done counts in files); return one outcome per file."""
+    """Yield Progress over all files (done counts in files); return one outcome per file.
+    Each call is stored through `run_write` (core.progress.write_here: in this thread)."""
     from reviewer_app.core.storage import repository
 
     cancel = cancel or CancelToken()
@@ -117,7 +119,9 @@ def analyze_many(
                     lambda step, n=n, name=path.name: Progress(n + step.fraction, len(files),
                                                                f"{name}: {step.message}"))
                 if engine is not None:  # a reviewer's corrections are kept, with a warning where the ASR differs
-                    saved = repository.save_analysis_report(engine, outcome.analysis, settings.score)
+                    analysis = outcome.analysis
+                    saved = yield from run_write(no_steps(
+                        lambda: repository.save_analysis_report(engine, analysis, settings.score)))
                     outcome.analysis = saved.applied_to(outcome.analysis)
             if out_dir is not None:
                 target = _json_path(Path(out_dir), path, names[path], sha or outcome.analysis.audio.sha256, outcome)

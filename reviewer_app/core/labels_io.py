@@ -41,7 +41,7 @@ from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.exchange.apply import CallPlan, Entry, ImportReport
 from reviewer_app.core.exchange.limits import MAX_LABELS, file_problem, load_json, seconds, time_problem
 from reviewer_app.core.messages import show_name, show_value
-from reviewer_app.core.progress import CancelToken, Progress, relay
+from reviewer_app.core.progress import CancelToken, Progress, relay, write_here
 from reviewer_app.core.settings import Settings
 
 STATUSES = ("confirmed", "rejected", "added")
@@ -114,9 +114,11 @@ def read_label_file(path: str | Path) -> list[dict]:
 
 
 def read_plans(engine, path: str | Path, settings: Settings, cancel: CancelToken | None = None, *,
-               reject_missing: bool = False) -> Generator[Progress, None, tuple[list[CallPlan], int]]:
-    """The label file as checked plans, one per audio (audio not yet in the library is analysed first);
-    returns (plans, files analysed). Any bad entry or audio raises ReviewerError and nothing is applied."""
+               reject_missing: bool = False, run_write=write_here
+               ) -> Generator[Progress, None, tuple[list[CallPlan], int]]:
+    """The label file as checked plans, one per audio (audio not yet in the library is analysed first,
+    stored through `run_write`); returns (plans, files analysed). Any bad entry or audio raises
+    ReviewerError and nothing is applied."""
     from reviewer_app.core.audio.decode import sha256_of_file
     from reviewer_app.core.batch import analyze_many
     from reviewer_app.core.exchange.library import call_roles
@@ -147,7 +149,7 @@ def read_plans(engine, path: str | Path, settings: Settings, cancel: CancelToken
             calls[audio] = found
     analysed = 0
     if missing:
-        outcomes = yield from relay(analyze_many(missing, settings, engine, cancel=cancel),
+        outcomes = yield from relay(analyze_many(missing, settings, engine, cancel=cancel, run_write=run_write),
                                     lambda p: Progress(p.fraction, 1, f"analysing: {p.message}"))
         for o in outcomes:
             if o.error:

@@ -41,6 +41,24 @@ class CancelToken:
             raise Cancelled()
 
 
+def write_here(steps: Generator[S, None, T]) -> Generator[S, None, T]:
+    """Where long work runs its database writes, by default: here, in its own thread.
+
+    Long work that stores what it computed (an import, a re-scoring) takes a
+    `run_write` of this shape and hands each write over as a generator (its
+    progress steps, then its value): ``value = yield from run_write(steps)``.
+    The window passes gui/ops.py's Ops.write_steps, which runs the write on its
+    serial write lane and passes the steps back, so two writes never race.
+    """
+    return (yield from steps)
+
+
+def no_steps(write: Callable[[], T]) -> Generator[Progress, None, T]:
+    """A write with no progress of its own (`write()`), as the steps `run_write` takes."""
+    yield from ()
+    return write()
+
+
 def run_to_end(gen: Generator[Progress, None, T], on_progress: Callable[[Progress], object] | None = None) -> T:
     """Drive a Progress generator (an analysis, an import, a re-score...) to its result, passing each
     Progress to `on_progress`."""

@@ -19,7 +19,8 @@ Lanes (Anki's taskman: one serial database lane, the rest beside it):
              so two writes never race each other and a slow one (a row lock held by
              another reviewer) only delays the writes behind it, never the window.
 * READ     — opening a call (decoding, its labels) and slow reads.
-* ANALYSIS — imports, re-running the rules, re-scoring (whisper wants the cores).
+* ANALYSIS — imports, re-running the rules, re-scoring (whisper wants the cores); what they
+             store goes through the write lane (write_steps, or a write when they end).
 * DRAWING  — spectrogram tiles.
 * TEAM     — library-wide reads and exports.
 
@@ -29,17 +30,18 @@ applies that change to its views instead of reloading everything.
 from __future__ import annotations
 
 import inspect
+import queue
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slot
 from shiboken6 import isValid
 
 from reviewer_app.core.errors import ReviewerError
-from reviewer_app.core.progress import Cancelled, CancelToken
+from reviewer_app.core.progress import Cancelled, CancelToken, run_to_end
 
 
 class Lane(str, Enum):
@@ -170,6 +172,25 @@ class _Runnable(QRunnable):
             self._token.raise_if_cancelled()
 
 
+class _LaneWrite(QRunnable):
+    """A write run on the write lane for a worker of another lane: each of its progress steps, then
+    its value (or its exception), is put on `out` for that worker."""
+
+    def __init__(self, steps) -> None:
+        super().__init__()
+        self.setAutoDelete(True)
+        self._steps = steps
+        self.out: queue.SimpleQueue = queue.SimpleQueue()
+
+    def run(self) -> None:
+        try:
+            value = run_to_end(self._steps, lambda step: self.out.put(("step", step)))
+        except BaseException as exc:  # noqa: BLE001 - raised again in the waiting worker
+            self.out.put(("error", exc))
+        else:
+            self.out.put(("value", value))
+
+
 class Ops(QObject):
     """The window's one runner: a thread pool per lane, the operations in flight kept alive here."""
 
@@ -202,6 +223,27 @@ class Ops(QObject):
     def write(self, fn: Callable[[CancelToken], Any], **callbacks) -> OpHandle:
         """A database write (CollectionOp): on the serial write lane."""
         return self.run(fn, lane=Lane.WRITE, **callbacks)
+
+    def write_steps(self, steps: Generator[Any, None, Any]) -> Generator[Any, None, Any]:
+        """From an operation on another lane (an import, a re-scoring): run a database write, given as
+        the generator of its progress steps and value, on the serial write lane behind the writes
+        already queued; pass its steps on and return its value (or raise its exception):
+        ``value = yield from ops.write_steps(steps)`` (the `run_write` of core.progress.write_here).
+        Computing stays on that lane; only the write takes its turn here. Never on the GUI thread:
+        it waits."""
+        if QThread.currentThread() is self.thread():
+            raise RuntimeError("Ops.write_steps waits for the write: run it on a worker, not the GUI thread")
+        job = _LaneWrite(steps)
+        out = job.out
+        self._pools[Lane.WRITE].start(job)
+        while True:
+            kind, item = out.get()
+            if kind == "step":
+                yield item
+            elif kind == "value":
+                return item
+            else:
+                raise item
 
     def query(self, fn: Callable[[CancelToken], Any], lane: Lane = Lane.READ, **callbacks) -> OpHandle:
         """A read (QueryOp): on the read lane unless told otherwise."""

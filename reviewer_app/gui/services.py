@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from reviewer_app.core.progress import CancelToken, Progress
+from reviewer_app.core.progress import CancelToken, Progress, relay, write_here
 from reviewer_app.core.review.call_audio import CallAudio, load_call_audio, visible_spectrogram
 from reviewer_app.core.review.changes import LibraryRowsChanged
 from reviewer_app.core.storage.repository import CallSummary
@@ -136,23 +136,24 @@ class FileImported:
     where: str = ""  # on a cluster, the worker that analysed it: "on NODE/pid N"
 
 
-def _analysis_batch(paths: list[str], settings, engine, cancel: CancelToken):
+def _analysis_batch(paths: list[str], settings, engine, cancel: CancelToken, run_write):
     """core.batch.analyze_many; with settings.cluster.address, the same on that Ray cluster
-    (core.cluster.driver, imported only then)."""
+    (core.cluster.driver, imported only then). Each call is stored through `run_write`."""
     if not settings.cluster.address:
         from reviewer_app.core.batch import analyze_many
 
-        return analyze_many(paths, settings, engine, cancel=cancel)
+        return analyze_many(paths, settings, engine, cancel=cancel, run_write=run_write)
     from reviewer_app.core.cluster.driver import ClusterOptions, analyze_on_cluster
 
     options = ClusterOptions(address=settings.cluster.address, ship_audio=settings.cluster.ship_audio)
     return analyze_on_cluster(paths, settings, engine, engine.url.render_as_string(hide_password=False),
-                              cancel=cancel, options=options)
+                              cancel=cancel, options=options, run_write=run_write)
 
 
-def import_into_library(paths: list[str], settings, engine, cancel: CancelToken):
+def import_into_library(paths: list[str], settings, engine, cancel: CancelToken, run_write=write_here):
     """The analysis batch (in-process, or on the cluster of settings.cluster), each finished file
-    also as FileImported with its library row."""
+    also as FileImported with its library row. The window passes Ops.write_steps as `run_write`:
+    the analysis runs on its lane, each call's save on the write lane."""
     from reviewer_app.core.batch import FileDone
     from reviewer_app.core.storage import repository
 
@@ -162,26 +163,23 @@ def import_into_library(paths: list[str], settings, engine, cancel: CancelToken)
         return FileImported(index, files, outcome, LibraryRowsChanged((call,)) if call is not None else None,
                             done, where)
 
-    gen = _analysis_batch(paths, settings, engine, cancel)
     reported: set[int] = set()
-    while True:
-        try:
-            step = next(gen)
-        except StopIteration as stop:
-            outcomes = stop.value
-            # The cluster reports only the calls its workers analysed: the stored, repeated and
-            # unreadable files are reported here, when the batch ends.
-            for i, outcome in enumerate(outcomes or []):
-                if i not in reported:
-                    yield imported(i, len(outcomes), outcome, len(outcomes))
-            return outcomes
-        if isinstance(step, FileDone):
-            reported.add(step.index)
-            verdict = step.message.rsplit(": ", 1)[-1]  # "done", or on a cluster "done on NODE/pid N"
-            where = verdict.split(" ", 1)[1] if verdict.startswith(("done on ", "failed on ")) else ""
-            yield imported(step.index, int(round(step.total)), step.outcome, int(round(step.done)), where)
-        else:
-            yield step
+
+    def per_file(step):
+        if not isinstance(step, FileDone):
+            return step
+        reported.add(step.index)
+        verdict = step.message.rsplit(": ", 1)[-1]  # "done", or on a cluster "done on NODE/pid N"
+        where = verdict.split(" ", 1)[1] if verdict.startswith(("done on ", "failed on ")) else ""
+        return imported(step.index, int(round(step.total)), step.outcome, int(round(step.done)), where)
+
+    outcomes = yield from relay(_analysis_batch(paths, settings, engine, cancel, run_write), per_file)
+    # The cluster reports only the calls its workers analysed: the stored, repeated and
+    # unreadable files are reported here, when the batch ends.
+    for i, outcome in enumerate(outcomes or []):
+        if i not in reported:
+            yield imported(i, len(outcomes), outcome, len(outcomes))
+    return outcomes
 
 
 class ImportRunner(QObject):
@@ -209,7 +207,8 @@ class ImportRunner(QObject):
             return False
         engine = self._engine
         self.running.emit(True)
-        self._handle = self._ops.run(lambda cancel: import_into_library(paths, settings, engine, cancel),
+        run_write = self._ops.write_steps
+        self._handle = self._ops.run(lambda cancel: import_into_library(paths, settings, engine, cancel, run_write),
                                      lane=Lane.ANALYSIS, owner=self, on_progress=self._on_progress,
                                      on_success=self.finished.emit,
                                      on_failure=lambda f: self.failed.emit(
@@ -238,22 +237,6 @@ class ImportRunner(QObject):
         self.running.emit(False)
 
 
-def redetect_analysis(engine, sha256: str, settings):
-    """load_analysis -> pipeline.redetect: the call's analysis with the new segments and score (no write)."""
-    from dataclasses import replace
-
-    from reviewer_app.core import pipeline
-    from reviewer_app.core.errors import ReviewerError
-    from reviewer_app.core.storage import repository
-
-    analysis = repository.load_analysis(engine, sha256)
-    if analysis is None:
-        raise ReviewerError(f"call {sha256[:12]}… is not in the database")
-    segments, score = pipeline.redetect(analysis.audio.path, analysis.transcript, analysis.language, settings,
-                                      db=engine, sha256=sha256)
-    return replace(analysis, segments=segments, score=score)
-
-
 def save_redetected(engine, analysis) -> LibraryRowsChanged:
     """Store a re-detected analysis (human labels are kept by save_analysis); its library row."""
     from reviewer_app.core.storage import repository
@@ -274,6 +257,8 @@ class RedetectRunner(QObject):
         self._ops, self._engine = ops, engine
 
     def start(self, call: CallSummary, settings) -> None:
+        from reviewer_app.core.pipeline import redetect_stored  # (the detection stack loads when first used)
+
         engine = self._engine
 
         def fail(failure) -> None:
@@ -283,5 +268,5 @@ class RedetectRunner(QObject):
             self._ops.write(lambda _c: save_redetected(engine, analysis), owner=self,
                             on_success=self.finished.emit, on_failure=fail)
 
-        self._ops.run(lambda _c: redetect_analysis(engine, call.sha256, settings), lane=Lane.ANALYSIS,
+        self._ops.run(lambda _c: redetect_stored(engine, call.sha256, settings), lane=Lane.ANALYSIS,
                       owner=self, on_success=save, on_failure=fail)

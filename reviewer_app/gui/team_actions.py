@@ -2,12 +2,11 @@
 PDF; the Team menu (review queue, agent dashboard, speech-data quality); Retrain; and the detector
 policy in the status bar.
 
-Library-wide reads (and a scorecard's data) run on the team lane, the label
-import (a write) on the write lane, re-scoring after a promotion on the
-analysis lane (all through gui/ops.py); PDFs are written on the GUI thread
+Library-wide reads (and a scorecard's data) run on the team lane; the label
+import and re-scoring after a promotion compute on the analysis lane and store
+on the write lane (Ops.write_steps); PDFs are written on the GUI thread
 behind a busy cursor (report rendering changes matplotlib's rcParams while it
-runs). Each finished job is
-announced by one typed signal of TeamEvents.
+runs). Each finished job is announced by one typed signal of TeamEvents.
 """
 from __future__ import annotations
 
@@ -137,7 +136,7 @@ class TeamFeature(QObject):
     def run_label_import(self, request) -> None:
         from reviewer_app.core.exchange import import_labels
 
-        engine, reviewer = self.ctx.engine, self.ctx.settings.reviewer.name
+        engine, reviewer, ops = self.ctx.engine, self.ctx.settings.reviewer.name, self.ctx.ops
         self.ctx.show_info(f"Importing labels from {request.path}…")
 
         def done(report) -> None:
@@ -150,9 +149,12 @@ class TeamFeature(QObject):
                                 + "; ".join(report.problems[:3]))
             self.events.labelsImported.emit(report)
 
-        self.ctx.ops.write(lambda _c: import_labels(engine, request.fmt, request.path, reviewer, call=request.call,
-                                                reject_missing=request.reject_missing),
-                       owner=self, on_success=done, on_failure=lambda f: self.ctx.show_error(f"Import failed: {f}"))
+        # read and check the file (analysing new audio) on the analysis lane; its writes on the write lane
+        self.ctx.ops.run(lambda cancel: import_labels(engine, request.fmt, request.path, reviewer, call=request.call,
+                                                      reject_missing=request.reject_missing, cancel=cancel,
+                                                      run_write=ops.write_steps),
+                         lane=Lane.ANALYSIS, owner=self, on_success=done,
+                         on_failure=lambda f: self.ctx.show_error(f"Import failed: {f}"))
 
     def do_scorecard(self, path: str | None = None) -> bool:
         """Read the open call's scorecard on the team lane, then write the PDF on the GUI thread

@@ -6,6 +6,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+import pytest
 from PySide6.QtCore import QObject
 
 from reviewer_app.core.errors import ReviewerError
@@ -97,3 +98,53 @@ def _alive(obj) -> bool:
     from shiboken6 import isValid
 
     return isValid(obj)
+
+
+def test_a_write_from_the_analysis_lane_waits_its_turn_on_the_write_lane(qtbot):
+    """An import computes on the analysis lane and stores through write_steps: its write runs on
+    the write lane behind the writes already queued there, never beside them, and its progress
+    comes back through the import's own."""
+    ops = Ops()
+    order, lanes, got, steps, failures = [], {}, [], [], []
+    gate = threading.Event()
+
+    def queued_write(_cancel):
+        lanes["queued write"] = threading.get_ident()
+        gate.wait(5)
+        order.append("queued write")
+
+    def its_write():
+        lanes["its write"] = threading.get_ident()
+        order.append("its write")
+        yield Step(1)
+        return 42
+
+    def analysis(_cancel):
+        lanes["analysis"] = threading.get_ident()
+        order.append("computed")
+        value = yield from ops.write_steps(its_write())
+        order.append("after its write")
+        return value
+
+    def failing_write():
+        yield Step(1)
+        raise ReviewerError("calls.sqlite3: disk full")
+
+    def failing_analysis(_cancel):
+        return (yield from ops.write_steps(failing_write()))
+
+    ops.write(queued_write)
+    ops.run(analysis, lane=Lane.ANALYSIS, on_success=got.append, on_progress=steps.append)
+    qtbot.waitUntil(lambda: "computed" in order, timeout=5000)
+    qtbot.wait(200)
+    assert order == ["computed"]  # its write waits behind the queued one
+    gate.set()
+    qtbot.waitUntil(lambda: ops.idle, timeout=5000)
+    assert got == [42] and steps == [Step(1)]
+    assert order == ["computed", "queued write", "its write", "after its write"]
+    assert lanes["its write"] == lanes["queued write"] != lanes["analysis"]
+    ops.run(failing_analysis, lane=Lane.ANALYSIS, on_failure=failures.append)
+    qtbot.waitUntil(lambda: ops.idle, timeout=5000)
+    assert [f.message for f in failures] == ["calls.sqlite3: disk full"]
+    with pytest.raises(RuntimeError, match="not the GUI thread"):
+        next(ops.write_steps(its_write()))  # it would wait on the GUI thread

@@ -38,7 +38,7 @@ from reviewer_app.core.analysis_json import analysis_to_dict, write_json_atomic
 from reviewer_app.core.batch import FileDone, FileOutcome, _json_path, _one_line, expand_paths, json_names
 from reviewer_app.core.cluster.actors import AnalysisWorker, CallJob, WorkResult
 from reviewer_app.core.errors import ReviewerError
-from reviewer_app.core.progress import CancelToken, Progress
+from reviewer_app.core.progress import CancelToken, Progress, no_steps, write_here
 from reviewer_app.core.settings import Settings
 
 MAX_ATTEMPTS = 3  # a call whose worker dies this many times is reported as failed
@@ -180,9 +180,11 @@ def analyze_on_cluster(
     options: ClusterOptions | None = None,
     cancel: CancelToken | None = None,
     stats: ClusterStats | None = None,
+    run_write=write_here,
 ) -> Generator[Progress, None, list[FileOutcome]]:
     """As `batch.analyze_many`, on Ray workers: yields Progress (done counts in calls), returns one
-    outcome per file. `db_url` is passed to the workers (they read which model is promoted)."""
+    outcome per file. `db_url` is passed to the workers (they read which model is promoted). Each
+    call is stored through `run_write` (core.progress.write_here: in this thread)."""
     from reviewer_app.core.storage import repository
 
     options = options or ClusterOptions()
@@ -247,7 +249,7 @@ def analyze_on_cluster(
                 yield Progress(done, total, f"read {len(jobs)} calls ({stats.shipped_bytes / 1e6:.1f} MB) "
                                             "into Ray's object store")
             yield from _run(jobs, refs, outcomes, files, names, out_dir, engine, db_url, settings,
-                            options, cancel, stats, pool, done, total)
+                            options, cancel, stats, pool, done, total, run_write)
     finally:
         _stop(pool)
     for i, first in repeats.items():  # the same audio twice: analysed once, the repeat names it
@@ -288,7 +290,7 @@ class _Pool:
 
 
 def _run(jobs, refs, outcomes, files, names, out_dir, engine, db_url, settings, options, cancel, stats,
-         pool: _Pool, done, total) -> Generator[Progress, None, None]:
+         pool: _Pool, done, total, run_write) -> Generator[Progress, None, None]:
     import ray
     from ray.exceptions import ActorDiedError, RayError, RayTaskError
 
@@ -377,7 +379,7 @@ def _run(jobs, refs, outcomes, files, names, out_dir, engine, db_url, settings, 
             refs.pop(job.index, None)  # the object store may free the audio
             stats.roundtrip_s.append(now - sent)
             stats.worker_s.append(result.worker_s)
-            _finish(result, job, outcomes, files, names, out_dir, engine, repository, stats)
+            yield from _finish(result, job, outcomes, files, names, out_dir, engine, repository, stats, run_write)
             done += 1
             yield FileDone(done, total, f"{Path(job.path).name}: {'failed' if result.error else 'done'} "
                                         f"on {_short(pool.who.get(w))}", job.index, outcomes[job.index])
@@ -423,7 +425,7 @@ def _lost(job: CallJob, w: int, how: str, pool: _Pool, queue: deque, outcomes, f
 
 
 def _finish(result: WorkResult, job: CallJob, outcomes, files, names, out_dir, engine, repository,
-            stats: ClusterStats) -> None:
+            stats: ClusterStats, run_write=write_here) -> Generator[Progress, None, None]:
     """Store one call (one transaction, keyed by sha256) and write its JSON, as the local batch does."""
     outcome: FileOutcome = outcomes[job.index]
     path = files[job.index]
@@ -435,7 +437,7 @@ def _finish(result: WorkResult, job: CallJob, outcomes, files, names, out_dir, e
         stats.pipeline_s.append(float(analysis.timings_s.get("total", 0.0)))
         if engine is not None:
             t0 = time.perf_counter()
-            repository.save_analysis(engine, analysis)
+            yield from run_write(no_steps(lambda: repository.save_analysis(engine, analysis)))
             stats.save_s.append(time.perf_counter() - t0)
         outcome.analysis = analysis
         _write_json(out_dir, path, names, job.sha256, analysis, outcome)

@@ -25,7 +25,7 @@ from reviewer_app.core.exchange.apply import CallPlan, Entry, ImportReport, appl
 from reviewer_app.core.exchange.library import CallRecord, Label, iter_records, resolve_call
 from reviewer_app.core.exchange.limits import MAX_LABELS
 from reviewer_app.core.messages import show_name
-from reviewer_app.core.progress import CancelToken, Progress, relay, run_to_end
+from reviewer_app.core.progress import CancelToken, Progress, relay, run_to_end, write_here
 from reviewer_app.core.storage.models import utcnow
 from reviewer_app.core.storage.repository import CallSummary
 
@@ -68,13 +68,13 @@ def export_library(engine: Engine, fmt: str, out_dir: str | Path, calls: Iterabl
 
 def import_labels(engine: Engine, fmt: str, path: str | Path, reviewer: str, *, call: str | None = None,
                   reject_missing: bool | None = None, settings=None, progress=None,
-                  cancel: CancelToken | None = None) -> ImportReport:
+                  cancel: CancelToken | None = None, run_write=write_here) -> ImportReport:
     """Import human labels from a file (or, for audacity and textgrid, a folder of files); see import_steps.
 
     `progress`, when given, is called with each Progress.
     """
     return run_to_end(import_steps(engine, fmt, path, reviewer, call=call, reject_missing=reject_missing,
-                                   settings=settings, cancel=cancel), progress)
+                                   settings=settings, cancel=cancel, run_write=run_write), progress)
 
 
 def import_label_file(engine: Engine, path: str | Path, reviewer: str, settings,
@@ -85,7 +85,8 @@ def import_label_file(engine: Engine, path: str | Path, reviewer: str, settings,
 
 def import_steps(engine: Engine, fmt: str, path: str | Path, reviewer: str, *, call: str | None = None,
                  reject_missing: bool | None = None, settings=None,
-                 cancel: CancelToken | None = None) -> Generator[Progress, None, ImportReport]:
+                 cancel: CancelToken | None = None, run_write=write_here
+                 ) -> Generator[Progress, None, ImportReport]:
     """The one label import: read and check the whole file, then apply it in one transaction.
 
     Audacity and TextGrid files find their call by file stem (as exported),
@@ -94,7 +95,8 @@ def import_steps(engine: Engine, fmt: str, path: str | Path, reviewer: str, *, c
     JSON) rejects the stored findings a file leaves out. A labels JSON may name
     audio not yet in the library: it is analysed first with `settings`.
     Raises ReviewerError, naming the file and the entry, when anything in the
-    file is wrong; then nothing is applied.
+    file is wrong; then nothing is applied. The writes (the one transaction applying the file, and
+    any analysis stored first) run through `run_write` (core.progress.write_here: in this thread).
     """
     from reviewer_app.core.storage.labels import _check_reviewer
 
@@ -113,7 +115,8 @@ def import_steps(engine: Engine, fmt: str, path: str | Path, reviewer: str, *, c
             from reviewer_app.core.settings import Settings
 
             plans, analysed = yield from _scaled(labels_io.read_plans(
-                engine, path, settings or Settings(), cancel, reject_missing=reject_missing is True), 0.0, READING)
+                engine, path, settings or Settings(), cancel, reject_missing=reject_missing is True,
+                run_write=run_write), 0.0, READING)
         elif fmt == "labelstudio":
             plans = labelstudio.read_plans(engine, path, reject_missing=reject_missing is not False)
         else:
@@ -146,7 +149,7 @@ def import_steps(engine: Engine, fmt: str, path: str | Path, reviewer: str, *, c
         if "nothing was imported" in str(exc):
             raise
         raise ReviewerError(f"{exc} (nothing was imported)") from None
-    report = yield from _scaled(apply_plans(engine, plans, reviewer, cancel), READING, 1.0)
+    report = yield from _scaled(run_write(apply_plans(engine, plans, reviewer, cancel)), READING, 1.0)
     report.analysed = analysed
     return report
 

@@ -16,7 +16,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field, replace
 
 from reviewer_app.core.errors import ReviewerError
-from reviewer_app.core.progress import CancelToken, Progress
+from reviewer_app.core.progress import CancelToken, Progress, no_steps, write_here
 from reviewer_app.core.settings import Settings
 
 
@@ -27,8 +27,9 @@ class RescoreReport:
     detector: str = "rules"
 
 
-def rescore_unreviewed(engine, settings: Settings, cancel: CancelToken | None = None
+def rescore_unreviewed(engine, settings: Settings, cancel: CancelToken | None = None, run_write=write_here
                        ) -> Generator[Progress, None, RescoreReport]:
+    """Re-detect each unreviewed call and store it through `run_write` (core.progress.write_here)."""
     from reviewer_app.core.detect.merge import uses_model
     from reviewer_app.core.pipeline import active_policy, redetect_analysis
     from reviewer_app.core.storage import repository
@@ -50,7 +51,8 @@ def rescore_unreviewed(engine, settings: Settings, cancel: CancelToken | None = 
         except (OSError, ReviewerError) as exc:
             report.skipped.append(f"{call.path}: {exc}")
             continue
-        repository.save_analysis(engine, replace(again, versions=dict(analysis.versions, detector=detector)))
+        stored = replace(again, versions=dict(analysis.versions, detector=detector))
+        yield from run_write(no_steps(lambda: repository.save_analysis(engine, stored)))
         report.rescored += 1
     yield Progress(len(calls), len(calls), f"re-scored {report.rescored} calls")
     return report

@@ -380,10 +380,11 @@ class RetrainDialog(QDialog):
         self.promoted.emit(version)
         from reviewer_app.core.training.rescore import rescore_unreviewed
 
-        engine, settings = self.engine, self.settings
+        engine, settings, run_write = self.engine, self.settings, self.ops.write_steps
         self.progress.setValue(0)
         self.progress.setFormat("re-scoring unreviewed calls %p%")
-        if not self.rescorer.start(lambda cancel: rescore_unreviewed(engine, settings, cancel)):
+        # re-detection on the rescorer's (analysis) lane, each call's save on the write lane
+        if not self.rescorer.start(lambda cancel: rescore_unreviewed(engine, settings, cancel, run_write)):
             self._say(f"Version {version} is now in use. A re-scoring is still running; re-score again from "
                       "the command line (`reviewer-app models promote` re-scores) when it ends.", BAD)
         self.load_preview()
