@@ -187,6 +187,8 @@ class MainWindow(QMainWindow):
         self.controller.info.connect(self.show_info)
         self.calls.callReady.connect(self.callReady)
         self.library_actions.libraryLoaded.connect(self.libraryLoaded)
+        self.calibration.blindChanged.connect(  # the status bar names whom a blind review is recorded as
+            lambda blind: self.reviewer_name.act_as(self.calibration.reviewer if blind else None))
 
     def _place_panels(self) -> None:
         """The features' panels: docks tabbed with the library, the toolbar, the status bar."""

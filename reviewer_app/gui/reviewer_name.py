@@ -4,7 +4,9 @@ On first start (no settings file yet) the window asks for it, with the OS
 user name as the default, and keeps it in the settings file. The status bar
 shows it; a click on it changes it. `reviewer-app gui --reviewer NAME`
 overrides it for that run (the file is left as it is). The dialog is opened
-window-modal with `open()`: nothing waits on it.
+window-modal with `open()`: nothing waits on it. In a blind calibration review the
+status bar shows the name that review is recorded under (`act_as`), and a click
+says so instead of changing the settings' name.
 """
 from __future__ import annotations
 
@@ -46,6 +48,7 @@ class ReviewerName(QObject):
         super().__init__(window)
         self.window, self.ctx, self._db_label = window, ctx, db_label
         self.reviewer_dialog: QInputDialog | None = None
+        self.acting_as: str | None = None  # a blind calibration review's reviewer, shown in place of the settings'
         self.label = QLabel()
         self.label.setCursor(Qt.CursorShape.PointingHandCursor)
         self.label.setToolTip("The name your label changes are recorded under: click to change it")
@@ -54,9 +57,21 @@ class ReviewerName(QObject):
         self.update_reviewer_label()
 
     def update_reviewer_label(self) -> None:
-        self.label.setText(f"Reviewer: {self.ctx.settings.reviewer.name}  ·  {self._db_label}")
+        if self.acting_as:
+            self.label.setText(f"Reviewer: {self.acting_as} (blind calibration review)  ·  {self._db_label}")
+        else:
+            self.label.setText(f"Reviewer: {self.ctx.settings.reviewer.name}  ·  {self._db_label}")
 
-    def ask_reviewer_name(self, first_start: bool = False) -> QInputDialog:
+    def act_as(self, name: str | None) -> None:
+        """Show `name` as the reviewer while a blind calibration review records under it; None: the settings'."""
+        self.acting_as = name or None
+        self.update_reviewer_label()
+
+    def ask_reviewer_name(self, first_start: bool = False) -> QInputDialog | None:
+        if self.acting_as and not first_start:
+            self.ctx.show_info(f"This blind calibration review is recorded as {self.acting_as}: leave it to "
+                               "change your reviewer name.")
+            return None
         if self.reviewer_dialog is not None:
             self.reviewer_dialog.close()
         dialog = QInputDialog(self.window)

@@ -4,6 +4,7 @@ keys and undo write calibration decisions, never the labels of record; the lead'
 from __future__ import annotations
 
 from gui_builders import settle
+from PySide6.QtWidgets import QLabel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,10 @@ def record_state(engine) -> tuple:
         events = s.scalar(select(func.count()).select_from(LabelEventRow))
         calls = s.execute(select(CallRow.id, CallRow.review_status, CallRow.score_value)).all()
     return [tuple(r) for r in segments], events, sorted(tuple(c) for c in calls)
+
+
+def status_bar_text(window) -> str:
+    return " | ".join(label.text() for label in window.statusBar().findChildren(QLabel) if label.isVisible())
 
 
 def decide(qtbot, window, confirm=(), reject=()) -> None:
@@ -47,6 +52,9 @@ def test_three_reviewers_blind_in_the_window(qtbot, window, engine, calls):
             cal.start_blind(session_id, reviewer)
         assert not window.library_dock.isVisible() and cal.dock.isVisible()
         assert "score" not in window.windowTitle() and f"session {session_id}, {reviewer})" in window.windowTitle()
+        status_bar = status_bar_text(window)  # whom the decisions are recorded as, not the settings' name
+        assert f"Reviewer: {reviewer} (blind calibration review)" in status_bar and "tester" not in status_bar
+        assert window.reviewer_name.ask_reviewer_name() is None and window.settings.reviewer.name == "tester"
         assert not window.act["mark_reviewed"].isEnabled()
         shown = window.controller.session.segments
         assert window.controller.session.call_id == basic
@@ -89,6 +97,7 @@ def test_three_reviewers_blind_in_the_window(qtbot, window, engine, calls):
         settle(qtbot, window)
         cal.stop_blind()
         assert window.library_dock.isVisible() and not cal.dock.isVisible()
+        assert "Reviewer: tester  ·" in status_bar_text(window) and reviewer not in status_bar_text(window)
         assert record_state(engine) == before  # the labels of record have not moved
 
     data = load_session(engine, session_id)
