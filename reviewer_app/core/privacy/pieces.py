@@ -9,12 +9,14 @@ is then read as:
 * DIGITS: digits for sure ("4532", "four", "double five" -> "55", "六", "幺", "fifteen" -> "15");
 * WEAK: digits only when inside a run of others ("for" 4, "to" 2, "won" 1, "ate" 8, "oh" 0, "Nero"
   0, "I" as one unknown digit; "两" 2, "雅" for 幺 1, "是" not, as it is too common), from a hand-made
-  list of what Whisper writes for a digit
+  list of what Whisper writes for a digit (a single letter between digits too: "3F6N08184")
   read out on a phone line, and any other short word, not a function word ("at", "on"), that
   sounds almost like a digit's name (detect/phonetic.py, similarity >= WEAK_SIMILARITY);
 * FILLER: may sit inside a read-out number without ending it ("and", "dash", "uh", "嗯");
 * BREAK: anything else, and whatever marks a number as a time, price or amount ("3:30", "$12",
   "dollars", "元", "%"), which also stops the number next to it being taken as personal data.
+  A quantity written with thousands commas ("1,299", "44,720") is an amount too, unless digits
+  are said right next to it (then it is a read-out that ASR wrote with a comma: "6,111, 4532").
 
 `double` / `triple` (and 双) repeat the next single digit. Tens followed by a unit ("forty five")
 are joined; "hundred" after a digit is "00".
@@ -51,7 +53,8 @@ _SOUND_ALIKES = {
     "sex": "6", "sick": "6", "sicks": "6",
     "ate": "8", "eat": "8", "aid": "8", "ait": "8",
     "nein": "9", "nigh": "9", "mine": "9",
-    "i": UNKNOWN_DIGIT, "im": UNKNOWN_DIGIT,  # five or nine: "I-16, 720, I'm double 48"
+    "i": UNKNOWN_DIGIT, "im": UNKNOWN_DIGIT, "high": UNKNOWN_DIGIT,  # five or nine: "I-16, 720, I'm double 48"
+    "heaven": "7", "near": "0", "nearer": "0",
 }
 _CJK_DIGITS = {"零": "0", "〇": "0", "一": "1", "幺": "1", "二": "2", "三": "3", "四": "4", "五": "5",
                "六": "6", "七": "7", "八": "8", "九": "9"}
@@ -59,7 +62,7 @@ _CJK_DIGITS = {"零": "0", "〇": "0", "一": "1", "幺": "1", "二": "2", "三"
 _CJK_WEAK = {"两": "2", **{ch: d for d, chars in (
     ("0", "玲铃灵林令领"), ("1", "雅牙要腰药摇衣医依以易云"), ("2", "而儿耳尔"), ("3", "山伞散"),
     ("4", "死寺似思斯丝"), ("5", "无屋舞吴午武"), ("6", "留流刘柳溜"), ("7", "期妻起气其奇"),
-    ("8", "把吧爸巴拔"), ("9", "就久酒救旧")) for ch in chars}}
+    ("8", "把吧爸巴拔"), ("9", "就久酒救旧"), (UNKNOWN_DIGIT, "汤韩喊雄")) for ch in chars}}
 _REPEAT = {"double": 2, "triple": 3, "双": 2}
 _FILLERS = frozenset({"and", "uh", "um", "umm", "er", "erm", "ah", "dash", "hyphen", "space", "then", "comma",
                       "嗯", "呃", "啊", "杠"})
@@ -165,13 +168,28 @@ def _amounts(words: Sequence[Word]) -> tuple[list[tuple[int, int]], list[int]]:
             text += " "
         starts.append(len(text))
         text += w
-    return [m.span() for m in _AMOUNT.finditer(text)], starts
+    return [(m.start(), m.end(), text[m.start()] in "$£€¥") for m in _AMOUNT.finditer(text)], starts
+
+
+def _settle_amounts(raw: list[Piece], groups: dict[int, list[int]]) -> None:
+    """A written quantity ("1,299", "44,720") is an amount unless digits are said right next to it:
+    then ASR wrote read-out digits with a thousands comma ("6,111, 4532 ..."). After a currency sign
+    it is always an amount."""
+    for members in groups.values():
+        before = next((raw[i] for i in range(members[0] - 1, -1, -1) if raw[i].kind != FILLER), None)
+        after = next((raw[i] for i in range(members[-1] + 1, len(raw)) if raw[i].kind != FILLER), None)
+        if any(p is not None and p.kind == DIGITS for p in (before, after)):
+            continue
+        for i in members:
+            raw[i] = Piece(raw[i].text, BREAK, "", raw[i].word, raw[i].char_start, raw[i].char_end,
+                           raw[i].symbol_before)
 
 
 def word_pieces(words: Sequence[Word]) -> list[Piece]:
     """Every piece of every word, in order, read as digits, weak digits, filler or break."""
     raw: list[Piece] = []
     amounts, starts = _amounts(words)
+    groups: dict[int, list[int]] = {}  # written quantity -> its digit pieces
     for idx, word in enumerate(words):
         text = word.word
         parts = _split_word(text)
@@ -179,13 +197,18 @@ def word_pieces(words: Sequence[Word]) -> list[Piece]:
         for k, (token, lo, hi, symbol) in enumerate(parts):
             kind, digits = _reading(token, symbol)
             at = starts[idx]
-            if kind == DIGITS and any(a <= at + lo and at + hi <= b for a, b in amounts):
-                kind, digits = BREAK, ""  # "1,299", "$1,200,000", "12.50": a quantity said as one number
+            inside = next((n for n, (a, b, _) in enumerate(amounts) if a <= at + lo and at + hi <= b), None)
+            if kind == DIGITS and inside is not None:
+                if amounts[inside][2]:
+                    kind, digits = BREAK, ""  # "$1,200,000", "$12.50": money
+                else:
+                    groups.setdefault(inside, []).append(len(raw))  # "1,299": settled below
             if kind == DIGITS and k + 1 < len(parts) and parts[k + 1][3] == ":":
                 kind, digits = BREAK, ""  # "3:30"
             if trailing == "%" and k == len(parts) - 1:
                 kind, digits = BREAK, ""
             raw.append(Piece(token.casefold(), kind, digits, idx, lo, hi, symbol))
+    _settle_amounts(raw, groups)
     return _combine(raw)
 
 
@@ -196,6 +219,9 @@ def _combine(pieces: list[Piece]) -> list[Piece]:
     while i < len(pieces):
         p = pieces[i]
         nxt = pieces[i + 1] if i + 1 < len(pieces) else None
+        if p.kind == BREAK and len(p.text) == 1 and p.text.isascii() and p.text.isalpha() and out \
+                and out[-1].kind == DIGITS and nxt is not None and nxt.kind == DIGITS and nxt.word == p.word:
+            p = Piece(p.text, WEAK, UNKNOWN_DIGIT, p.word, p.char_start, p.char_end)  # "3F6N08184": F, N misheard
         if p.text in _REPEAT and nxt is not None and nxt.kind in (DIGITS, WEAK):
             if len(nxt.digits) == 1:
                 out.append(Piece(p.text, DIGITS, nxt.digits * _REPEAT[p.text], p.word, p.char_start, p.char_end))
