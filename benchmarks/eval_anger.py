@@ -15,8 +15,8 @@ own policy):
 
     .venv/bin/python benchmarks/eval_anger.py [--speakers 03,08] [--epochs N] [--markdown out.md] [--json out.json]
 
-The clips are analysed once into a master library (Whisper base, a few minutes on 2 cores); features and
-encoder states are cached as usual.
+The clips are analysed once into a master library (Whisper base, a few minutes on 2 cores), kept under the
+benchmark's cache folder (~/.cache/reviewer_app_eval/anger); features and encoder states are cached as usual.
 """
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ for _path in (ROOT, Path(__file__).resolve().parent):
         sys.path.insert(0, str(_path))
 
 from eval_calls import CUSTOMER, SHARED  # noqa: E402
+from eval_detection import cache_root  # noqa: E402
 from eval_families_speech import EMO_SPEAKERS  # noqa: E402
 from eval_model import cached_transcript, log, model_segments, scenario_calls  # noqa: E402
 from reviewer_app.core.settings import Settings  # noqa: E402
@@ -90,26 +91,32 @@ def score(calls: list[dict], loaded, settings: Settings, rules_cache: dict) -> d
     return out
 
 
-def master_library(folder: Path, settings: Settings) -> Path:
-    """Every clip analysed once into one library (copied per fold)."""
+def master_library(settings: Settings) -> Path:
+    """Every clip analysed once into one library (copied per fold), kept in the benchmark's cache folder."""
     from reviewer_app.core.batch import analyze_many
     from reviewer_app.core.pipeline import run_to_end
     from reviewer_app.core.storage.db import open_database
 
-    db = folder / "master.sqlite3"
-    engine = open_database(f"sqlite:///{db}")
+    db = cache_root() / "anger" / "master.sqlite3"
+    if db.is_file():
+        return db
+    db.parent.mkdir(parents=True, exist_ok=True)
+    partial = db.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    engine = open_database(f"sqlite:///{partial}")
     outcomes = run_to_end(analyze_many([EMOTION / r["file"] for r in clips()], settings, engine))
     failed = [o.error for o in outcomes if o.error]
     if failed:
         raise SystemExit(f"emotion_de: {len(failed)} clips failed to analyse ({failed[0]})")
     engine.dispose()
+    partial.replace(db)
     return db
 
 
-def fine_tuned(master: Path, folder: Path, held_out: str, settings: Settings, epochs: int | None):
-    """One fine-tune from the bundled model on every speaker but `held_out`; the model it made."""
+def fine_tuned(master: Path, folder: Path, held_out: str, settings: Settings, epochs: int | None, base):
+    """One fine-tune from `base` (the out-of-the-box model) on every speaker but `held_out`; the model it made."""
     from reviewer_app.core.exchange import import_label_file
-    from reviewer_app.core.model.registry import load_active, load_model, default_checkpoint
+    from reviewer_app.core.model.registry import load_active
     from reviewer_app.core.pipeline import run_to_end
     from reviewer_app.core.storage.db import open_database
     from reviewer_app.core.training.finetune import finetune
@@ -130,7 +137,7 @@ def fine_tuned(master: Path, folder: Path, held_out: str, settings: Settings, ep
     report = run_to_end(import_label_file(engine, labels, "emodb", settings))
     if report.errors:
         raise SystemExit(f"{labels}: {report.errors[0]}")
-    summary = finetune(engine, settings, promote="always", epochs=epochs, base=load_model(default_checkpoint()))
+    summary = finetune(engine, settings, promote="always", epochs=epochs, base=base)
     loaded = load_active(engine)
     engine.dispose()
     return loaded, summary, sum(1 for e in entries if "category" in e), sum(1 for e in entries if "reviewed" in e)
@@ -142,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--speakers", default=",".join(EMO_SPEAKERS), help="held-out speakers, one fine-tune each")
     parser.add_argument("--epochs", type=int, help="fine-tune epochs (default: the settings')")
+    parser.add_argument("--model", type=Path, help="the out-of-the-box checkpoint (default: the bundled one)")
     parser.add_argument("--markdown", type=Path)
     parser.add_argument("--json", dest="json_out", type=Path)
     args = parser.parse_args(argv)
@@ -152,18 +160,18 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     speakers = [s for s in args.speakers.split(",") if s]
     calls = anger_calls()
-    default = load_model(default_checkpoint())
+    default = load_model(args.model or default_checkpoint())
     rules_cache: dict = {}
     work = Path(tempfile.mkdtemp(prefix="reviewer_anger_"))
     os.environ["REVIEWER_APP_DATA_DIR"] = str(work / "data")  # fine-tuned models stay out of the user's data
     rows = []
     try:
-        master = master_library(work, settings)
+        master = master_library(settings)
         log(f"master library: {time.perf_counter() - started:.0f} s")
         for spk in speakers:
             mine = [c for c in calls if c["speaker"] == spk]
             before = score(mine, default, settings, rules_cache)
-            tuned, summary, anger_labels, reviewed = fine_tuned(master, work, spk, settings, args.epochs)
+            tuned, summary, anger_labels, reviewed = fine_tuned(master, work, spk, settings, args.epochs, default)
             after = score(mine, tuned, settings, rules_cache)
             rows.append({"speaker": spk, "calls": len(mine), "angry_calls": sum(c["angry"] for c in mine),
                          "train_clips": reviewed, "train_anger_clips": anger_labels,

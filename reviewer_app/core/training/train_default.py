@@ -106,12 +106,13 @@ def split(per_call: dict[str, WindowSet], val_fraction: float, seed: int) -> tup
     return merge_sets([per_call[s] for s in order[n_val:]]), merge_sets([per_call[s] for s in order[:n_val]])
 
 
-def trained_on(kind: str, calls: int, seed: int) -> dict:
+def trained_on(kind: str, calls: int, seed: int, generated_calls: int = 0) -> dict:
     """What a default checkpoint was trained on: the corpus, and each source folder with its licence."""
     if kind == "generated":
         return {"corpus": f"make_corpus.py: {calls} generated calls, seed {seed}",
                 "sources": {"espeak-ng": "generated speech (GPL-3.0 synthesiser; the audio is ours)"}}
-    return {"corpus": f"real_corpus.py: {calls} assembled telephone calls, seed {seed}",
+    extra = f" + make_corpus.py: {generated_calls} generated calls, seed {seed}" if generated_calls else ""
+    return {"corpus": f"real_corpus.py: {calls} assembled telephone calls, seed {seed}{extra}",
             "sources": dict(licences(), **{"espeak-ng": "generated speech (GPL-3.0 synthesiser; the audio is ours)"})}
 
 
@@ -121,6 +122,8 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--corpus-kind", choices=("real", "generated"), default="real")
+    p.add_argument("--generated-calls", type=int, default=0,
+                   help="with the real corpus, also this many espeak-only calls (make_corpus.py, same seed)")
     p.add_argument("--fusion", default="cross_attention")
     p.add_argument("--corpus", type=Path)
     p.add_argument("--out", type=Path, default=paths.resources_dir() / "models" / "default.safetensors")
@@ -136,6 +139,12 @@ def main() -> None:
     settings = Settings()
     config = ModelConfig(fusion=args.fusion, speech_dim=512, encoder_model=ENCODER)
     per_call = corpus_windows(corpus, settings, config.vocab_size)
+    if args.generated_calls and args.corpus_kind == "real":
+        extra = paths.cache_dir() / f"corpus-{args.seed}-{args.generated_calls}"
+        if len(list(extra.glob("*.wav"))) != args.generated_calls:
+            print(f"generating {args.generated_calls} espeak-only calls into {extra}", flush=True)
+            make_corpus(extra, args.generated_calls, args.seed)
+        per_call.update(corpus_windows(extra, settings, config.vocab_size))
     train, val = split(per_call, 0.15, args.seed)
     print(f"{len(train)} training windows, {len(val)} validation windows; positives {train.positives()}")
     ms = ModelSettings(fusion=args.fusion, epochs=args.epochs, lr=2e-3, batch_size=64, patience=3, seed=args.seed)
@@ -159,14 +168,14 @@ def main() -> None:
                 preds.append(model(batch.to(device))["emotion"].argmax(-1).cpu().numpy())
             emo_acc = float((np.concatenate(preds)[emo] == val.emotion[emo]).mean())
     meta = {
-        "version": "default", "trained_on": trained_on(args.corpus_kind, args.calls, args.seed),
+        "version": "default", "trained_on": trained_on(args.corpus_kind, args.calls, args.seed, args.generated_calls),
         "label_counts": {}, "synthetic_validation": {"categories": metrics, "macro_f1": macro_f1(metrics),
                                                      "emotion_accuracy": emo_acc},
         "history": [h.as_dict() for h in result.history], "best_epoch": result.best_epoch,
         "device": describe_device(device), "duration_s": round(time.perf_counter() - started, 1),
         "seed": args.seed, "command": "python -m reviewer_app.core.training.train_default "
         f"--calls {args.calls} --seed {args.seed} --epochs {args.epochs} --fusion {args.fusion} "
-        f"--corpus-kind {args.corpus_kind}",
+        f"--corpus-kind {args.corpus_kind}" + (f" --generated-calls {args.generated_calls}" if args.generated_calls else ""),
     }
     written = save_checkpoint(model.to("cpu"), args.out, meta)
     print(json.dumps({"out": str(args.out), "macro_f1": meta["synthetic_validation"]["macro_f1"],
