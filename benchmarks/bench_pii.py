@@ -7,9 +7,9 @@ core/training/telephone.py), some with real background
 noise from ../shared/data/noise_vad. The agent asks, the customer reads out personal data (card
 numbers in every call, then phone numbers, e-mails, account numbers, IBANs, social security and
 Chinese ID numbers) among ordinary numbers (party sizes, order numbers, times, prices, rooms).
-Each call is analysed by `pipeline.analyze` with `[privacy] redact = true` and the language set
-(en or zh), exactly as `reviewer-app analyze` runs; its `pii` spans are scored against the known
-spans: a said item is found when a span of the same kind on the same channel overlaps it
+Each call is analysed by `pipeline.analyze` with the language set (en or zh), as `reviewer-app
+analyze` runs, and its turns go through `redact_transcript`, the step `[privacy] redact = true` adds
+to the pipeline; the spans are scored against the known spans: a said item is found when a span of the same kind on the same channel overlaps it
 (recall), a span is right when it overlaps a said item of its kind (precision). "Any kind" counts
 an overlap by a span of any kind: what redaction needs. "Covered" is the share of the said items'
 time inside the spans widened by the 0.25 s padding: what is muted.
@@ -22,6 +22,7 @@ Writes benchmarks/results/bench_pii.md. Everything said is generated here: quoti
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -37,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from reviewer_app.core.domain import PiiSpan  # noqa: E402
 from reviewer_app.core.pipeline import analyze  # noqa: E402
 from reviewer_app.core.privacy.checksums import cn_id_valid  # noqa: E402
+from reviewer_app.core.privacy.redact import redact_transcript  # noqa: E402
 from reviewer_app.core.progress import run_to_end  # noqa: E402
 from reviewer_app.core.settings import Settings  # noqa: E402
 from reviewer_app.core.synth.injections import active_rms, add_noise  # noqa: E402
@@ -205,15 +207,23 @@ def build_call(index: int, seed: int, mandarin: bool, noises: list[np.ndarray], 
     return path, truth, what
 
 
-def run_call(path: Path, truth: list[SaidAt], language: str, asr_model: str) -> Outcome:
+def run_call(path: Path, truth: list[SaidAt], language: str, asr_model: str, dump: Path | None = None) -> Outcome:
+    """The call analysed as `analyze` does; the spans are what its `[privacy] redact` step finds
+    (redact_transcript on the same turns), so the words as heard can be kept for a look (--dump)."""
     settings = Settings()
     settings.asr.model = asr_model
     settings.asr.language = language
-    settings.privacy.redact = True
     started = time.perf_counter()
     analysis = run_to_end(analyze(path, settings))
-    heard = " | ".join(f"{t.role[0]}: {t.text}" for t in analysis.transcript)
-    return Outcome(truth, analysis.pii, language, heard, time.perf_counter() - started)
+    redacted, spans = redact_transcript(analysis.transcript, settings.privacy.patterns)
+    heard = " | ".join(f"{t.role[0]}: {t.text}" for t in redacted)
+    if dump is not None:
+        dump.mkdir(parents=True, exist_ok=True)
+        (dump / f"{path.stem}.json").write_text(json.dumps(
+            {"truth": [t.__dict__ for t in truth], "spans": [s.__dict__ for s in spans],
+             "words": [[t.role, [(w.word, w.start, w.end) for w in t.words]] for t in analysis.transcript]},
+            ensure_ascii=False, default=float))
+    return Outcome(truth, spans, language, heard, time.perf_counter() - started)
 
 
 def _overlap(a: SaidAt, s: PiiSpan) -> bool:
@@ -304,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--asr-model", default="base")
     parser.add_argument("--english-only", action="store_true")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_pii.md")
+    parser.add_argument("--dump", type=Path, help="also write each call's words as heard, truth and spans here")
     args = parser.parse_args(argv)
     noises = _noises()
     started = time.perf_counter()
@@ -312,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(args.calls):
             mandarin = not args.english_only and i % 4 == 3
             path, truth, what = build_call(i, args.seed, mandarin, noises, Path(tmp))
-            outcome = run_call(path, truth, "zh" if mandarin else "en", args.asr_model)
+            outcome = run_call(path, truth, "zh" if mandarin else "en", args.asr_model, args.dump)
             outcomes.append(outcome)
             whats.append(what)
             found = sum(any(_overlap(t, s) and s.kind == t.kind for s in outcome.spans) for t in truth)

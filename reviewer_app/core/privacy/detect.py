@@ -21,6 +21,10 @@ before it: "can I have your card number?"):
   ("order", "ticket", "订单") says what it is: a read-out card whose cue was misheard too;
 * number: any other run of 9 or more digits, unless a reference cue says what it is.
 
+A number read out after its cue may be heard with a few other words among its digits ("42M and 1
+is 814M and 0 is 024932M"): runs at most LOOSE_WORDS words apart are joined, and the whole is a card,
+account or phone number when its cue says so and it holds enough digits.
+
 E-mail addresses are found written ("ana.li@example.com") and spoken ("ana dot li at example dot
 com"), or as a known ending after "dot" when an e-mail cue was said just before; IBANs written or spelled out, by their MOD 97 check (or after the cue "IBAN"); and each
 custom pattern (`[privacy] patterns`, Python regular expressions) on the channel's words joined by
@@ -47,6 +51,8 @@ EMAIL_LOCAL_PIECES = 4  # the name before "at" is at most this many pieces ("joh
 EMAIL_CUED_PIECES = 9  # an address without its "at" (see _cued_email_hits) is at most this long
 _EMAIL_CUE_STOP = frozenset({"is", "its", "it", "email", "mail", "address", "my", "this", "thats", "sure", "yes"})
 CUE_WORDS = 8  # how far before a run a cue word is looked for
+LOOSE_WORDS = 2  # other words a cued read-out may hold between its digits (see _cued_read_outs)
+LOOSE_MIN_DIGITS = {"card": 10, "account": 6, "phone": 7}
 CUE_ASKED_S = 12.0  # how far back the other side's question counts as the cue
 
 _CUES = {
@@ -112,7 +118,8 @@ def find_in_words(words: Sequence[Word], role: str, patterns: Sequence[re.Patter
         return []
     patterns = compile_patterns(patterns)
     ps = pc.word_pieces(words)
-    hits = _number_hits(words, ps, others) + _email_hits(words, ps, others) + _iban_hits(ps)
+    spelled = _email_hits(words, ps, others) + _iban_hits(ps)
+    hits = _number_hits(words, ps, others, spelled) + spelled
     spans = [_span(h, role, words, ps) for h in hits]
     spans += _pattern_spans(words, role, patterns)
     return _resolve(spans)
@@ -211,11 +218,51 @@ def _judge(digits: str, strong: int, written: bool, plus: bool, cue: str) -> str
 UNKNOWN = pc.UNKNOWN_DIGIT
 
 
-def _number_hits(words: Sequence[Word], ps: Sequence[pc.Piece], others: Sequence[Word]) -> list[_Hit]:
+def _number_hits(words: Sequence[Word], ps: Sequence[pc.Piece], others: Sequence[Word],
+                 spelled: list[_Hit]) -> list[_Hit]:
     hits: list[_Hit] = []
-    for run in _runs(words, ps):
+    runs = _runs(words, ps)
+    for run in runs:
         hits.extend(_judge_run(words, ps, run, others))
-    return hits
+    taken = [h for h in hits + spelled if h.kind != "number"]  # a vague long number may become more
+    return hits + _cued_read_outs(words, ps, runs, others, taken)
+
+
+def _loose_cue(cue: str, kind: str) -> bool:
+    """The cue a loosely heard read-out needs: its kind's, or for a card the plain "number" too."""
+    if kind == "card":
+        return not _has_cue(cue, "reference") and (_has_cue(cue, "card") or _has_cue(cue, "number"))
+    return _has_cue(cue, kind)
+
+
+def _cued_read_outs(words: Sequence[Word], ps: Sequence[pc.Piece], runs: list[list[int]],
+                    others: Sequence[Word], taken: list[_Hit]) -> list[_Hit]:
+    """A number read out after its cue but heard with words in it ("42M and 1 is 814M and 0 is
+    024932M"): runs with at most LOOSE_WORDS other words between them and short pauses are joined;
+    joined runs holding at least LOOSE_MIN_DIGITS[kind] digits after a cue of that kind are one hit,
+    unless they overlap something already found (other than a plain long number)."""
+    out: list[_Hit] = []
+    group: list[list[int]] = []
+
+    def close() -> None:
+        if len(group) > 1:
+            first, last = group[0][0], group[-1][-1]
+            digits = sum(len(ps[i].digits) for run in group for i in run)
+            cue = _cue_text(words, ps[first].word, ps[last].word, others)
+            kind = next((k for k in LOOSE_MIN_DIGITS if digits >= LOOSE_MIN_DIGITS[k] and _loose_cue(cue, k)), None)
+            if kind is not None and not any(h.first_piece <= last and first <= h.last_piece for h in taken):
+                out.append(_Hit(kind, first, last))
+        group.clear()
+
+    for run in runs:
+        if group:
+            between = [p for p in ps[group[-1][-1] + 1:run[0]] if p.kind == pc.BREAK]
+            pause = words[ps[run[0]].word].start - words[ps[group[-1][-1]].word].end
+            if len(between) > LOOSE_WORDS or pause > MAX_GAP_S:
+                close()
+        group.append(run)
+    close()
+    return out
 
 
 def _trimmings(ps: Sequence[pc.Piece], run: list[int]) -> list[list[int]]:
