@@ -46,6 +46,12 @@ def test_checksums():
     ("visa ending for five three two won five one one two ate three oh three six six",
      "for five three two won five one one two ate three oh three six six"),
     ("and the cvv is 1 2 3", "1 2 3"),
+    # Whisper base on espeak over a phone line: letters and words among the digits
+    ("My card number is 42M and 1 is 814M and 0 is 024932M. Okay.", "42M and 1 is 814M and 0 is 024932M."),
+    ("My card number is 3F6N08184N04 1F4N3 okay", "3F6N08184N04 1F4N3"),
+    ("the long number on the front? it is time one island, 3.166.083.4712, right",
+     "time one island, 3.166.083.4712,"),
+    ("It is 6 ,111, 4532 0151 1283 okay", "6 ,111, 4532 0151 1283"),  # a thousands comma inside a read-out
 ])
 def test_card_numbers_in_english(text, heard):
     assert found(text) == [("card", heard)]
