@@ -35,6 +35,7 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
 
 from reviewer_app.core.errors import ReviewerError
+from reviewer_app.core.reports.style import install_report_style
 from reviewer_app.core.settings import Settings, save_settings
 from reviewer_app.core.storage.repository import CallSummary
 from reviewer_app.gui.actions import ACTIONS
@@ -92,6 +93,7 @@ class MainWindow(QMainWindow):
         self.redetector = RedetectRunner(self.ops, engine, self)
         self.library_model = LibraryModel(self)
         self.segment_model = SegmentTableModel(self)
+        install_report_style()  # before any figure: the PDFs then draw on a worker, changing nothing global
         layout = lay_out_views(self, self.library_model, self.segment_model)
         self.views, self.splitter, self.bottom_splitter = layout.views, layout.splitter, layout.bottom_splitter
         self.library_dock = layout.library_dock
@@ -194,6 +196,7 @@ class MainWindow(QMainWindow):
         """The features' panels: docks tabbed with the library, the toolbar, the status bar."""
         self.statusBar().addPermanentWidget(self.reviewer_name.label)
         self.statusBar().addPermanentWidget(self.team.training_label)
+        self.statusBar().addPermanentWidget(self.team.busy_label)
         self.statusBar().addPermanentWidget(self.team.policy_label)
         self.queue_dock = self._tabbed_dock("Review queue", "review_queue", self.team.queue_panel,
                                             closable=True)

@@ -4,19 +4,17 @@ policy in the status bar.
 
 Library-wide reads (and a scorecard's data) run on the team lane; the label
 import and re-scoring after a promotion compute on the analysis lane and store
-on the write lane (Ops.write_steps); PDFs are written on the GUI thread
-behind a busy cursor (report rendering changes matplotlib's rcParams while it
-runs). Each finished job is announced by one typed signal of TeamEvents.
+on the write lane (Ops.write_steps); PDFs are drawn on the drawing lane, with
+`busy_label` shown meanwhile. Each finished job is announced by one typed
+signal of TeamEvents.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QCursor
-from PySide6.QtWidgets import QApplication, QFileDialog, QLabel
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QFileDialog, QLabel
 
-from reviewer_app.core.errors import ReviewerError
 from reviewer_app.gui.context import WindowContext
 from reviewer_app.gui.ops import Lane, SingleJob
 from reviewer_app.gui.models import training_tables as tt
@@ -36,7 +34,7 @@ class TeamEvents(QObject):
 class TeamFeature(QObject):
     """Given the window (the parent of its dialogs), the context, the controller, the call opener,
     the review (to go to a queue item's finding), the library actions and the library model. The
-    shell places its panels: the review queue (`queue_panel`) and the two status labels."""
+    shell places its panels: the review queue (`queue_panel`) and the status labels."""
 
     def __init__(self, window, ctx: WindowContext, controller, calls, review, library_actions,
                  library_model) -> None:
@@ -58,6 +56,10 @@ class TeamFeature(QObject):
 
         self.training_label = QLabel()
         self.training_label.hide()
+        self.busy_label = QLabel()  # a PDF being drawn
+        self.busy_label.hide()
+        self.busy_label.setStyleSheet("QLabel { border-left: 1px solid #aaa; padding-left: 8px; color: #1f5fa8; }")
+        self._pdfs_writing = 0
         self.policy_label = QLabel()
         self.policy_label.setStyleSheet("QLabel { border-left: 1px solid #aaa; padding-left: 8px; }")
         self.training_label.setStyleSheet("QLabel { border-left: 1px solid #aaa; padding-left: 8px; "
@@ -157,8 +159,9 @@ class TeamFeature(QObject):
                          on_failure=lambda f: self.ctx.show_error(f"Import failed: {f}"))
 
     def do_scorecard(self, path: str | None = None) -> bool:
-        """Read the open call's scorecard on the team lane, then write the PDF on the GUI thread
-        (report rendering changes matplotlib's rcParams while it runs); TeamEvents.scorecardWritten."""
+        """Read the open call's scorecard on the team lane, then draw the PDF on the drawing lane
+        (matplotlib's object API on Agg; the window installed the reports' style at start, so nothing
+        global changes meanwhile); `busy_label` shows it is being written; TeamEvents.scorecardWritten."""
         session = self.controller.session
         if session is None:
             self.ctx.show_info("Open a call first.")
@@ -171,25 +174,31 @@ class TeamFeature(QObject):
 
         engine, call, settings = self.ctx.engine, session.call, self.ctx.settings
 
-        def write(card) -> None:
-            QApplication.setOverrideCursor(QCursor(Qt.CursorShape.WaitCursor))
-            try:
-                written = write_scorecard_pdf(card, path)
-            except (OSError, ReviewerError) as exc:
-                self.ctx.show_error(f"{path}: cannot write the scorecard ({exc})")
-                return
-            finally:
-                QApplication.restoreOverrideCursor()
+        def written(card, pdf) -> None:
             self._last_folder = str(Path(path).parent)
-            self.ctx.show_info(f"Wrote {written}: score {card.score.value} ({card.score.grade}), "
-                           f"{len(card.problems)} problem(s)")
-            self.events.scorecardWritten.emit(str(written))
+            self.ctx.show_info(f"Wrote {pdf}: score {card.score.value} ({card.score.grade}), "
+                               f"{len(card.problems)} problem(s)")
+            self.events.scorecardWritten.emit(str(pdf))
+
+        def write(card) -> None:
+            self._writing(path, +1)
+            self.ctx.ops.run(lambda _c: write_scorecard_pdf(card, path), lane=Lane.DRAWING, owner=self,
+                             on_success=lambda pdf: written(card, pdf),
+                             on_failure=lambda f: self.ctx.show_error(f"{path}: cannot write the scorecard ({f})"),
+                             on_done=lambda: self._writing(path, -1))
 
         self.ctx.show_info(f"Reading the scorecard of {Path(call.path).name}…")
         self.ctx.ops.query(lambda _c: build_scorecard(engine, call, settings), lane=Lane.TEAM, owner=self,
-                       on_success=write,
-                       on_failure=lambda f: self.ctx.show_error(f"{path}: cannot write the scorecard ({f})"))
+                           on_success=write,
+                           on_failure=lambda f: self.ctx.show_error(f"{path}: cannot write the scorecard ({f})"))
         return True
+
+    def _writing(self, path: str, step: int) -> None:
+        """The busy label in the status bar while PDFs are being drawn: the last one's name."""
+        self._pdfs_writing += step
+        if step > 0:
+            self.busy_label.setText(f"writing {Path(path).name}…")
+        self.busy_label.setVisible(self._pdfs_writing > 0)
 
     # --- Team: review queue, dashboard, quality -------------------------------------------------
 

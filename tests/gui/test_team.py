@@ -118,7 +118,8 @@ def test_dashboard_plots_the_agents_and_saves_a_pdf(qtbot, window, calls, tmp_pa
     habits = dialog.habits.figure.axes
     assert len(habits) == 4 and all(ax.patches for ax in habits)  # the bars of each chart
     dialog.ask_pdf_path = lambda: str(tmp_path / "dash.pdf")
-    dialog.pdf_button.click()
+    with qtbot.waitSignal(dialog.pdfWritten, timeout=JOB_MS):  # drawn on the drawing lane
+        dialog.pdf_button.click()
     assert (tmp_path / "dash.pdf").read_bytes()[:5] == b"%PDF-"
 
     dialog.use_pattern.setChecked(True)

@@ -6,6 +6,8 @@ print as characters, not boxes.
 from __future__ import annotations
 
 import contextlib
+import logging
+import threading
 import unicodedata
 
 from reviewer_app.core.palette import CATEGORY_COLOURS, GRADE_COLOURS, ROLE_COLOURS  # noqa: F401  (the reports' colours)
@@ -32,31 +34,51 @@ def font_family() -> list[str]:
     return ["DejaVu Sans"] + [name for name in _FALLBACK_FONTS if name in installed][:1]
 
 
-@contextlib.contextmanager
-def report_style():
-    """matplotlib settings for the reports, for the duration of one report."""
-    import logging
-
-    import matplotlib
-
-    # A CJK fallback font has no bold face; matplotlib says so for every bold line.
-    font_log = logging.getLogger("matplotlib.font_manager")
-    level = font_log.level
-    font_log.setLevel(logging.ERROR)
-    try:
-        with _rc(matplotlib):
-            yield
-    finally:
-        font_log.setLevel(level)
+_installed = False
+_install_lock = threading.Lock()
 
 
-def _rc(matplotlib):
-    return matplotlib.rc_context({
+def _style() -> dict:
+    return {
         "font.family": font_family(), "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 8.5,
         "xtick.labelsize": 8, "ytick.labelsize": 8, "axes.edgecolor": "#999999", "axes.linewidth": 0.6,
         "pdf.fonttype": 42, "axes.spines.top": False, "axes.spines.right": False, "legend.fontsize": 7.5,
         "legend.frameon": False,
-    })
+    }
+
+
+def install_report_style() -> None:
+    """Make the reports' matplotlib settings the whole process's, once, before anything is drawn
+    (the window does at start). From then on report_style() changes no global state, so a report
+    can be drawn on a worker thread while the window draws its own figures (with the same fonts)."""
+    global _installed
+    import matplotlib
+
+    with _install_lock:
+        if not _installed:
+            matplotlib.rcParams.update(_style())
+            # A CJK fallback font has no bold face; matplotlib says so for every bold line.
+            logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+            _installed = True
+
+
+@contextlib.contextmanager
+def report_style():
+    """matplotlib settings for the reports, for the duration of one report: nothing to change once
+    install_report_style() has run; otherwise (the CLI: one thread) set and restored around it."""
+    if _installed:
+        yield
+        return
+    import matplotlib
+
+    font_log = logging.getLogger("matplotlib.font_manager")
+    level = font_log.level
+    font_log.setLevel(logging.ERROR)
+    try:
+        with matplotlib.rc_context(_style()):
+            yield
+    finally:
+        font_log.setLevel(level)
 
 
 def new_page(size=A4_PORTRAIT):

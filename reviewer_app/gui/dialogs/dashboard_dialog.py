@@ -2,18 +2,17 @@
 agent, the score trend and the habits plots, and Save PDF.
 
 The figures come from core.team.agents (built on the team lane); the plots are
-drawn by core.reports.charts on the GUI thread, and the PDF is written on the
-GUI thread too (report rendering changes matplotlib's rcParams while it runs,
-so it must never overlap the window's own drawing).
+drawn by core.reports.charts on the GUI thread, and the PDF on the drawing lane
+(matplotlib's object API on Agg; the window installed the reports' style at
+start, so drawing a report changes nothing global).
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor, QCursor
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QApplication,
     QComboBox,
     QDialog,
     QFileDialog,
@@ -28,7 +27,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.settings import Settings
 from reviewer_app.core.team.metadata import PATTERN_PRESETS
 from reviewer_app.gui.ops import Lane, Ops
@@ -58,6 +56,8 @@ def agent_rows(board) -> list[list[str]]:
 
 
 class DashboardDialog(QDialog):
+    pdfWritten = Signal(str)  # the PDF's path
+
     def __init__(self, engine, settings: Settings, ops: Ops, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Agent dashboard")
@@ -200,22 +200,27 @@ class DashboardDialog(QDialog):
         draw_habits(self.habits, board, self.settings)
         self.pdf_button.setEnabled(True)
 
-    def save_pdf(self, path: str | None = None) -> str | None:
+    def save_pdf(self, path: str | None = None) -> bool:
+        """Draw the dashboard's PDF on the drawing lane; the status says it is being written, then
+        where it went (pdfWritten) or why it could not be (naming the file)."""
         if self.board is None or not self.board.agents:
-            return None
+            return False
         path = path or self.ask_pdf_path()
         if not path:
-            return None
+            return False
         from reviewer_app.core.reports.dashboard import write_dashboard_pdf
 
-        QApplication.setOverrideCursor(QCursor(Qt.CursorShape.WaitCursor))
-        try:
-            written = write_dashboard_pdf(self.board, path, self.settings)
-        except (OSError, ReviewerError) as exc:
-            self._error(f"{path}: cannot write the PDF ({exc})")
-            return None
-        finally:
-            QApplication.restoreOverrideCursor()
+        board, settings = self.board, self.settings
+
+        def written(pdf) -> None:
+            self.status.setStyleSheet("")
+            self.status.setText(f"Wrote {pdf}")
+            self.pdfWritten.emit(str(pdf))
+
+        self.pdf_button.setEnabled(False)
         self.status.setStyleSheet("")
-        self.status.setText(f"Wrote {written}")
-        return str(written)
+        self.status.setText(f"Writing {Path(path).name}…")
+        self.ops.run(lambda _c: write_dashboard_pdf(board, path, settings), lane=Lane.DRAWING, owner=self,
+                     on_success=written, on_failure=lambda f: self._error(f"{path}: cannot write the PDF ({f})"),
+                     on_done=lambda: self.pdf_button.setEnabled(self.board is not None and bool(self.board.agents)))
+        return True
