@@ -187,3 +187,21 @@ def test_quality_view_ranks_and_exports_clean_clips(qtbot, window, tmp_path):
     with qtbot.waitSignal(window.callReady, timeout=20_000):
         dialog.table.doubleClicked.emit(dialog.table.model().index(1, 1))
     assert window.controller.session.call_id == dialog.clips[1].call_id
+
+
+def test_export_and_import_dialogs_refuse_ok_until_they_have_a_place(qtbot, tmp_path):
+    from reviewer_app.core.exchange import EXPORT_FORMATS
+
+    export = ExportDialog(EXPORT_FORMATS, 2, None)
+    labels = ImportLabelsDialog((7, "call_basic.wav"))
+    for dialog, missing in ((export, "Choose a folder to export into."),
+                            (labels, "Choose a file or folder to import.")):
+        qtbot.addWidget(dialog)
+        dialog.show()
+        dialog.accept()
+        assert dialog.isVisible() and dialog.error_label.text() == missing
+    labels.format_box.setCurrentIndex(labels.format_box.findData("labelstudio"))
+    assert not labels.folder_button.isEnabled() and not labels.to_open_call.isEnabled()
+    labels.path_edit.setText(str(tmp_path / "tasks.json"))
+    labels.accept()
+    assert not labels.isVisible() and labels.request() == ImportRequest("labelstudio", str(tmp_path / "tasks.json"))

@@ -56,14 +56,54 @@ def _path_row(edit: QLineEdit, *buttons: QPushButton) -> QWidget:
     return box
 
 
-class ExportDialog(QDialog):
-    def __init__(self, formats: dict, n_calls: int, open_call: str | None, folder: str = "", parent=None) -> None:
+def _pick_folder_into(parent: QWidget, edit: QLineEdit, title: str) -> None:
+    folder = QFileDialog.getExistingDirectory(parent, title, edit.text())
+    if folder:
+        edit.setText(folder)
+
+
+class _RequestDialog(QDialog):
+    """A form that collects a request: the subclass fills `form`, then `_finish` adds the error line
+    and the buttons; OK is refused with `missing` while `request()` is None."""
+
+    def __init__(self, title: str, height: int, missing: str, parent=None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Export the library")
-        self.resize(640, 260)
-        layout = QVBoxLayout(self)
-        form = QFormLayout()
-        layout.addLayout(form)
+        self.setWindowTitle(title)
+        self.resize(640, height)
+        self._missing = missing
+        self._layout = QVBoxLayout(self)
+        self.form = QFormLayout()
+        self._layout.addLayout(self.form)
+
+    def _finish(self, ok_text: str) -> None:
+        self.error_label = QLabel("")
+        self.error_label.setStyleSheet("color: #b00020;")
+        self._layout.addWidget(self.error_label)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        buttons.addButton(ok_text, QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self._layout.addWidget(buttons)
+        self.format_box.currentIndexChanged.connect(self._format_changed)
+        self._format_changed()
+
+    def _format_changed(self, *_args) -> None:
+        """Show what the chosen format needs."""
+
+    def request(self):
+        raise NotImplementedError
+
+    def accept(self) -> None:
+        if self.request() is None:
+            self.error_label.setText(self._missing)
+            return
+        super().accept()
+
+
+class ExportDialog(_RequestDialog):
+    def __init__(self, formats: dict, n_calls: int, open_call: str | None, folder: str = "", parent=None) -> None:
+        super().__init__("Export the library", 260, "Choose a folder to export into.", parent)
+        form = self.form
         self.format_box = QComboBox()
         for name, (description, _fn) in formats.items():
             self.format_box.addItem(f"{name} — {description}", name)
@@ -75,7 +115,7 @@ class ExportDialog(QDialog):
         form.addRow("Calls", self.scope_box)
         self.folder_edit = QLineEdit(folder)
         browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
+        browse.clicked.connect(lambda: _pick_folder_into(self, self.folder_edit, "Export into folder"))
         form.addRow("Folder", _path_row(self.folder_edit, browse))
         self.prefix_edit = QLineEdit()
         self.prefix_edit.setPlaceholderText('e.g. /data/local-files/?d=  (put before each audio path)')
@@ -87,16 +127,7 @@ class ExportDialog(QDialog):
             self.which_box.addItem(text, value)
         self.which_label = QLabel("Labels")
         form.addRow(self.which_label, self.which_box)
-        self.error_label = QLabel("")
-        self.error_label.setStyleSheet("color: #b00020;")
-        layout.addWidget(self.error_label)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-        self.format_box.currentIndexChanged.connect(self._format_changed)
-        self._format_changed()
+        self._finish("Export")
 
     def _format_changed(self, *_args) -> None:
         fmt = self.format_box.currentData()
@@ -104,11 +135,6 @@ class ExportDialog(QDialog):
             w.setVisible(fmt == "labelstudio")
         for w in (self.which_label, self.which_box):
             w.setVisible(fmt == "audacity")
-
-    def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export into folder", self.folder_edit.text())
-        if folder:
-            self.folder_edit.setText(folder)
 
     def request(self) -> ExportRequest | None:
         folder = self.folder_edit.text().strip()
@@ -122,22 +148,12 @@ class ExportDialog(QDialog):
             options["which"] = self.which_box.currentData()
         return ExportRequest(fmt, folder, bool(self.scope_box.currentData()), options)
 
-    def accept(self) -> None:
-        if self.request() is None:
-            self.error_label.setText("Choose a folder to export into.")
-            return
-        super().accept()
 
-
-class ImportLabelsDialog(QDialog):
+class ImportLabelsDialog(_RequestDialog):
     def __init__(self, open_call: tuple[int, str] | None = None, parent=None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Import labels")
-        self.resize(640, 250)
+        super().__init__("Import labels", 250, "Choose a file or folder to import.", parent)
         self._open_call = open_call
-        layout = QVBoxLayout(self)
-        form = QFormLayout()
-        layout.addLayout(form)
+        form = self.form
         self.format_box = QComboBox()
         for fmt, text, _filter in IMPORT_CHOICES:
             self.format_box.addItem(text, fmt)
@@ -146,7 +162,8 @@ class ImportLabelsDialog(QDialog):
         self.file_button = QPushButton("File…")
         self.folder_button = QPushButton("Folder…")
         self.file_button.clicked.connect(self._pick_file)
-        self.folder_button.clicked.connect(self._pick_folder)
+        self.folder_button.clicked.connect(
+            lambda: _pick_folder_into(self, self.path_edit, "Import labels from folder"))
         form.addRow("From", _path_row(self.path_edit, self.file_button, self.folder_button))
         self.to_open_call = QCheckBox(f"Apply a single file to the open call ({open_call[1]})" if open_call
                                       else "Apply a single file to the open call")
@@ -156,16 +173,7 @@ class ImportLabelsDialog(QDialog):
         self.reject_missing.setChecked(True)
         self.reject_missing.setToolTip("The imported labels are the reviewer's whole judgement of the call.")
         form.addRow("", self.reject_missing)
-        self.error_label = QLabel("")
-        self.error_label.setStyleSheet("color: #b00020;")
-        layout.addWidget(self.error_label)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        buttons.addButton("Import", QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-        self.format_box.currentIndexChanged.connect(self._format_changed)
-        self._format_changed()
+        self._finish("Import")
 
     def _format_changed(self, *_args) -> None:
         single_files = self.format_box.currentData() != "labelstudio"
@@ -180,11 +188,6 @@ class ImportLabelsDialog(QDialog):
         if path:
             self.path_edit.setText(path)
 
-    def _pick_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Import labels from folder", self.path_edit.text())
-        if folder:
-            self.path_edit.setText(folder)
-
     def request(self) -> ImportRequest | None:
         path = self.path_edit.text().strip()
         if not path:
@@ -193,9 +196,3 @@ class ImportLabelsDialog(QDialog):
         if self.to_open_call.isChecked() and self._open_call is not None and not Path(path).is_dir():
             call = str(self._open_call[0])
         return ImportRequest(self.format_box.currentData(), path, call, self.reject_missing.isChecked())
-
-    def accept(self) -> None:
-        if self.request() is None:
-            self.error_label.setText("Choose a file or folder to import.")
-            return
-        super().accept()
