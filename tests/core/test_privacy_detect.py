@@ -100,6 +100,7 @@ def test_other_kinds(text, kind, heard):
     ("手机号码一三九两两零零一二三四五", "phone", "一三九两两零零一二三四五"),
     ("身份证号11010519491231002X", "cn_id", "11010519491231002X"),
     ("号码是一一零一零五一九四九一二三一零零二叉", "cn_id", "一一零一零五一九四九一二三一零零二叉"),
+    ("首七号码四六六二零五三六零三点天", "phone", "四六六二零五三六零"),  # 三点 is a time, the rest is not
 ])
 def test_chinese_kinds(text, kind, heard):
     assert found(text, chars=True) == [(kind, heard)]
@@ -127,6 +128,7 @@ def test_a_number_read_slowly_across_words_and_pauses():
     "your ticket is 448 192 and it will take 3 to 5 days",
     "the price went from 1,299 to 1,499 dollars in 2024",
     "The card price went from $1 ,200 ,000 to ,200 ,400 ,000, $1 ,200 ,000.",  # Whisper base's words
+    "Can I have the card number? The price went from 1 ,2001 ,000 to 1 ,4001 ,000",  # an amount after all
     "press one for sales, two for support",
     "that is 50% off, 10 percent more than 2023",
     "room 1204, floor 12, extension 4471",

@@ -7,9 +7,9 @@ Each run is then judged by its length, its check digits and the cue words just b
 (within CUE_WORDS words, or in the run's own words, or said by the other side in the CUE_ASKED_S
 before it: "can I have your card number?"):
 
-* card: 13-19 digits passing Luhn's check; or at least 12 digits after a card cue ("card",
-  "visa", "卡号") or the plain cue "number", whatever the check says (ASR garbles read-out
-  digits); 3-4 digits after a security-code cue ("cvv", "security code");
+* card: 13-19 digits passing Luhn's check; or at least 10 digits after a card cue ("card",
+  "visa", "卡号"), or 12-20 after the plain cue "number", whatever the check says (ASR garbles and
+  drops read-out digits); 3-4 digits after a security-code cue ("cvv", "security code");
 * cn_id: 18 characters (the last may be X) passing ISO 7064 MOD 11-2, or 15-18 after "身份证" /
   "ID number";
 * account: 6 or more digits after an account cue ("account", "sort code", "账号");
@@ -17,8 +17,9 @@ before it: "can I have your card number?"):
 * phone: 7-15 digits after a phone cue ("phone", "mobile", "电话", "手机"); without a cue, only
   written digits shaped like a phone number (a leading "+", a Chinese mobile 1[3-9] + 9 digits, or
   10-11 digits starting with 0);
-* card again: any other run of 15-19 digits (at least 70% sure ones), unless a reference cue
-  ("order", "ticket", "订单") says what it is: a read-out card whose cue was misheard too;
+* card again: any other run of 14-19 digits (at least 70% sure ones), unless a reference cue
+  ("order", "ticket", "price", "订单") in the REFERENCE_WORDS before it says what it is: a read-out
+  card whose cue was misheard too;
 * number: any other run of 9 or more digits, unless a reference cue says what it is.
 
 A number read out after its cue may be heard with a few other words among its digits ("42M and 1
@@ -26,7 +27,8 @@ is 814M and 0 is 024932M"): runs at most LOOSE_WORDS words apart are joined, and
 account or phone number when its cue says so and it holds enough digits.
 
 E-mail addresses are found written ("ana.li@example.com") and spoken ("ana dot li at example dot
-com"), or as a known ending after "dot" when an e-mail cue was said just before; IBANs written or spelled out, by their MOD 97 check (or after the cue "IBAN"); and each
+com"), or as a known ending after "dot" when an e-mail cue was said just before; IBANs written
+or spelled out, by their country's length and MOD 97 check (or after the cue "IBAN"); and each
 custom pattern (`[privacy] patterns`, Python regular expressions) on the channel's words joined by
 spaces. Where two hits overlap the more specific kind wins (the order of domain.PII_KINDS).
 
@@ -51,6 +53,7 @@ EMAIL_LOCAL_PIECES = 4  # the name before "at" is at most this many pieces ("joh
 EMAIL_CUED_PIECES = 9  # an address without its "at" (see _cued_email_hits) is at most this long
 _EMAIL_CUE_STOP = frozenset({"is", "its", "it", "email", "mail", "address", "my", "this", "thats", "sure", "yes"})
 CUE_WORDS = 8  # how far before a run a cue word is looked for
+REFERENCE_WORDS = 4  # a reference cue ("order", "ticket") names only a number this close after it
 LOOSE_WORDS = 2  # other words a cued read-out may hold between its digits (see _cued_read_outs)
 LOOSE_MIN_DIGITS = {"card": 10, "account": 6, "phone": 7}
 CUE_ASKED_S = 12.0  # how far back the other side's question counts as the cue
@@ -68,6 +71,7 @@ _CUES = {
     "email": ("email", "e mail", "mail address", "邮箱", "电子邮件"),
     "number": ("number", "digits"),
     "reference": ("order", "reference", "ref", "ticket", "case", "invoice", "confirmation", "tracking",
+                  "price", "cost", "costs", "balance", "total", "amount", "fee", "bill", "价格", "金额", "余额",
                   "booking", "claim", "订单", "单号", "工单", "快递"),
 }
 _EMAIL_TLDS = ("com", "net", "org", "edu", "gov", "io", "co", "uk", "cn", "de", "fr", "info", "biz", "me")
@@ -179,7 +183,13 @@ def _said_alike(cue: str, text: str) -> bool:
                for i in range(len(text) - n + 1))
 
 
-def _judge(digits: str, strong: int, written: bool, plus: bool, cue: str) -> str | None:
+def _near_text(words: Sequence[Word], first_word: int, last_word: int) -> str:
+    """The words right before a run (REFERENCE_WORDS) and its own: where "order", "ticket" name it."""
+    lo = max(0, first_word - REFERENCE_WORDS)
+    return " " + " ".join(normalize(w.word) for w in words[lo:last_word + 1]) + " "
+
+
+def _judge(digits: str, strong: int, written: bool, plus: bool, cue: str, near: str) -> str | None:
     """The kind of a run of `digits` (with `strong` sure digits), or None for an ordinary number."""
     n = len(digits)
     sure = UNKNOWN not in digits and strong == n
@@ -191,7 +201,9 @@ def _judge(digits: str, strong: int, written: bool, plus: bool, cue: str) -> str
         return "cn_id"
     if 13 <= n <= 19 and UNKNOWN not in digits and luhn_valid(digits):
         return "card"
-    if said("card") and n >= 12:
+    if _has_cue(near, "reference"):
+        return None
+    if said("card") and n >= 10:
         return "card"
     if said("security") and 3 <= n <= 4:
         return "card"
@@ -201,11 +213,9 @@ def _judge(digits: str, strong: int, written: bool, plus: bool, cue: str) -> str
         return "id"
     if said("phone") and 7 <= n <= 15:
         return "phone"
-    if said("reference"):
-        return None
     if said("number") and 12 <= n <= 20:
         return "card"
-    if 15 <= n <= 19 and strong >= 0.7 * n:  # a card read out and misheard, its cue lost with it
+    if 14 <= n <= 19 and strong >= 0.7 * n:  # a card read out and misheard, its cue lost with it
         return "card"
     if written and sure and (plus and 8 <= n <= 15 or n == 11 and re.match(r"1[3-9]", digits)
                              or n in (10, 11) and digits[0] == "0"):
@@ -224,14 +234,17 @@ def _number_hits(words: Sequence[Word], ps: Sequence[pc.Piece], others: Sequence
     runs = _runs(words, ps)
     for run in runs:
         hits.extend(_judge_run(words, ps, run, others))
+    ibans = [h for h in spelled if h.kind == "iban"]  # their digits are no card: the check says so
+    hits = [h for h in hits if not any(h.first_piece <= b.last_piece and b.first_piece <= h.last_piece
+                                       for b in ibans)]
     taken = [h for h in hits + spelled if h.kind != "number"]  # a vague long number may become more
     return hits + _cued_read_outs(words, ps, runs, others, taken)
 
 
-def _loose_cue(cue: str, kind: str) -> bool:
+def _loose_cue(cue: str, near: str, kind: str) -> bool:
     """The cue a loosely heard read-out needs: its kind's, or for a card the plain "number" too."""
     if kind == "card":
-        return not _has_cue(cue, "reference") and (_has_cue(cue, "card") or _has_cue(cue, "number"))
+        return not _has_cue(near, "reference") and (_has_cue(cue, "card") or _has_cue(cue, "number"))
     return _has_cue(cue, kind)
 
 
@@ -249,7 +262,9 @@ def _cued_read_outs(words: Sequence[Word], ps: Sequence[pc.Piece], runs: list[li
             first, last = group[0][0], group[-1][-1]
             digits = sum(len(ps[i].digits) for run in group for i in run)
             cue = _cue_text(words, ps[first].word, ps[last].word, others)
-            kind = next((k for k in LOOSE_MIN_DIGITS if digits >= LOOSE_MIN_DIGITS[k] and _loose_cue(cue, k)), None)
+            near = _near_text(words, ps[first].word, ps[last].word)
+            kind = next((k for k in LOOSE_MIN_DIGITS if digits >= LOOSE_MIN_DIGITS[k]
+                         and _loose_cue(cue, near, k)), None)
             if kind is not None and not any(h.first_piece <= last and first <= h.last_piece for h in taken):
                 out.append(_Hit(kind, first, last))
         group.clear()
@@ -284,6 +299,10 @@ def _judge_run(words: Sequence[Word], ps: Sequence[pc.Piece], run: list[int], ot
     too many is cheap, a digit left audible is not."""
     variants = _trimmings(ps, run)
     hits = _judge_pieces(words, ps, variants[0], others)
+    if not hits and len(variants) > 1:  # weak edges may be digits when a cue says what is read out
+        hits = [h for h in _judge_pieces(words, ps, variants[-1], others) if h.kind != "number"]
+        if hits:
+            return hits
     if all(h.kind == "number" for h in hits):
         for variant in variants[1:]:
             digits = "".join(ps[i].digits for i in variant)
@@ -307,7 +326,7 @@ def _judge_pieces(words: Sequence[Word], ps: Sequence[pc.Piece], run: list[int],
     written = all(ps[i].text.isdigit() for i in run)
     plus = ps[run[0]].symbol_before == "+"
     cue = _cue_text(words, ps[run[0]].word, ps[run[-1]].word, others)
-    kind = _judge(digits, strong, written, plus, cue)
+    kind = _judge(digits, strong, written, plus, cue, _near_text(words, ps[run[0]].word, ps[run[-1]].word))
     if kind is not None:
         return [_Hit(kind, run[0], run[-1])]
     if len(digits) > 19:  # two numbers read with a short pause: a card number inside a longer run
@@ -361,7 +380,8 @@ def _cued_email_hits(words: Sequence[Word], ps: Sequence[pc.Piece], others: Sequ
     before (by either side); the span runs back to the cue, at most EMAIL_CUED_PIECES pieces."""
     hits: list[_Hit] = []
     for k, piece in enumerate(ps):
-        if piece.text not in _EMAIL_TLDS or k == 0 or ps[k - 1].text not in _DOT:
+        written_dot = piece.char_start > 0 and words[piece.word].word[piece.char_start - 1] == "."
+        if piece.text not in _EMAIL_TLDS or k == 0 or not (ps[k - 1].text in _DOT or written_dot):
             continue
         if any(h.first_piece <= k <= h.last_piece for h in found + hits):
             continue
@@ -369,7 +389,8 @@ def _cued_email_hits(words: Sequence[Word], ps: Sequence[pc.Piece], others: Sequ
         while start > 0 and k - start < EMAIL_CUED_PIECES and ps[start - 1].text not in _EMAIL_CUE_STOP \
                 and words[ps[start].word].start - words[ps[start - 1].word].end <= MAX_GAP_S:
             start -= 1
-        if start < k - 2 and _has_cue(_cue_text(words, ps[start].word, piece.word, others), "email"):
+        if start <= k - (1 if written_dot else 3) and _has_cue(_cue_text(words, ps[start].word, piece.word, others),
+                                                              "email"):
             hits.append(_Hit("email", start, k))
     return hits
 
@@ -389,6 +410,15 @@ def _email_domain_end(words: Sequence[Word], ps: Sequence[pc.Piece], j: int) -> 
 
 
 _IBAN_START = re.compile(r"[A-Z]{2}[0-9]{2}")
+# The length of each country's IBAN (SWIFT IBAN registry): a check that passes by chance at another
+# length, or for letters that are no country, is not an IBAN.
+IBAN_LENGTHS = {
+    "AD": 24, "AE": 23, "AT": 20, "BE": 16, "BG": 22, "CH": 21, "CY": 28, "CZ": 24, "DE": 22, "DK": 18,
+    "EE": 20, "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GI": 23, "GL": 18, "GR": 27, "HR": 21,
+    "HU": 28, "IE": 22, "IL": 23, "IS": 26, "IT": 27, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27,
+    "MT": 31, "NL": 18, "NO": 15, "PL": 28, "PT": 25, "RO": 24, "SA": 24, "SE": 24, "SI": 19, "SK": 24,
+    "SM": 27, "TR": 26,
+}
 
 
 def _iban_hits(ps: Sequence[pc.Piece]) -> list[_Hit]:
@@ -409,7 +439,8 @@ def _iban_hits(ps: Sequence[pc.Piece]) -> list[_Hit]:
             continue
         ends = [e for e in range(min(len(text), pos + 34), pos + 14, -1)
                 if e == len(text) or owner[e] != owner[e - 1]]  # an IBAN ends where a piece ends
-        found = next((e for e in ends if iban_valid(text[pos:e])), None)
+        length = IBAN_LENGTHS.get(text[pos:pos + 2])
+        found = next((e for e in ends if e - pos == length and iban_valid(text[pos:e])), None)
         if found is None and "IBAN" in text[max(0, pos - 12):pos]:
             found = _iban_said_end(ps, owner, pos, ends)
         if found is None:

@@ -33,6 +33,7 @@ from reviewer_app.core.detect.text import FUNCTION_WORDS, is_cjk
 from reviewer_app.core.domain import Word
 
 DIGITS, WEAK, FILLER, BREAK = "digits", "weak", "filler", "break"
+AMOUNT_PIECES = 2  # pieces before an amount word that are its number ("four", "hundred" dollars)
 UNKNOWN_DIGIT = "?"  # a digit heard but not which one ("I" for five or nine)
 WEAK_SIMILARITY = 0.8  # sound-key similarity at which a short unknown word counts as a weak digit
 
@@ -219,9 +220,9 @@ def _combine(pieces: list[Piece]) -> list[Piece]:
     while i < len(pieces):
         p = pieces[i]
         nxt = pieces[i + 1] if i + 1 < len(pieces) else None
-        if p.kind == BREAK and len(p.text) == 1 and p.text.isascii() and p.text.isalpha() and out \
+        if p.kind == BREAK and len(p.text) <= 2 and p.text.isascii() and p.text.isalpha() and out \
                 and out[-1].kind == DIGITS and nxt is not None and nxt.kind == DIGITS and nxt.word == p.word:
-            p = Piece(p.text, WEAK, UNKNOWN_DIGIT, p.word, p.char_start, p.char_end)  # "3F6N08184": F, N misheard
+            p = Piece(p.text, WEAK, UNKNOWN_DIGIT, p.word, p.char_start, p.char_end)  # "3F6NH8184": F, NH misheard
         if p.text in _REPEAT and nxt is not None and nxt.kind in (DIGITS, WEAK):
             if len(nxt.digits) == 1:
                 out.append(Piece(p.text, DIGITS, nxt.digits * _REPEAT[p.text], p.word, p.char_start, p.char_end))
@@ -239,9 +240,11 @@ def _combine(pieces: list[Piece]) -> list[Piece]:
             i += 1
             continue
         if p.text in AMOUNT_WORDS or (len(p.text) == 1 and p.text in _AMOUNT_CHARS):
-            # the number just before it is an amount: "12 dollars", "3 点", "5 people"
+            # the number just before it is an amount: "12 dollars", "3 点", "5 people", "four hundred
+            # dollars"; only that number (AMOUNT_PIECES), not digits read out before it ("...零三点")
             j = len(out) - 1
-            while j >= 0 and out[j].kind in (DIGITS, WEAK):
+            limit = 1 if is_cjk(p.text[0]) else AMOUNT_PIECES  # 三点: one character is the number
+            while j >= 0 and len(out) - j <= limit and out[j].kind in (DIGITS, WEAK):
                 out[j] = Piece(out[j].text, BREAK, "", out[j].word, out[j].char_start, out[j].char_end)
                 j -= 1
         out.append(p)
