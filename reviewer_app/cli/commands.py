@@ -6,7 +6,7 @@ import json
 import sys
 
 from reviewer_app import __version__
-from reviewer_app.cli.common import drive, open_db, settings_from
+from reviewer_app.cli.common import drive, open_db, seconds_between, settings_from
 from reviewer_app.cli.calibrate import add_commands as add_calibrate_commands
 from reviewer_app.cli.learning import add_commands as add_learning_commands
 from reviewer_app.cli.privacy import add_commands as add_privacy_commands
@@ -42,13 +42,6 @@ def _gpu_share(text: str) -> float:
     value = float(text)
     if not 0 <= value <= 64:  # also refuses nan
         raise argparse.ArgumentTypeError(f"must be a GPU count or share from 0 to 64, got {text}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    value = float(text)
-    if not 1 <= value <= 86_400:  # also refuses nan
-        raise argparse.ArgumentTypeError(f"must be from 1 to 86400 seconds, got {text}")
     return value
 
 
@@ -136,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="send the audio through Ray's object store (workers need no shared storage)")
     p.add_argument("--worker-gpus", type=_gpu_share, default=0.0, metavar="SHARE",
                    help="GPUs per worker (e.g. 1 or 0.5): ASR and the learned model run on CUDA")
-    p.add_argument("--worker-timeout", type=_seconds, default=120.0, metavar="S",
+    p.add_argument("--worker-timeout", type=seconds_between(1, 86_400), default=120.0, metavar="S",
                    help="a busy worker silent this long (no answer to a liveness ping) is restarted and its "
                         "call retried elsewhere (default 120)")
     p.set_defaults(func=cmd_analyze)

@@ -4,6 +4,21 @@ from __future__ import annotations
 from reviewer_app.core.messages import one_line
 
 
+def seconds_between(lo: float, hi: float):
+    """An argparse `type` for a number of seconds from `lo` to `hi` (nan refused), named `seconds`
+    in argparse's own messages."""
+
+    def seconds(text: str) -> float:
+        import argparse
+
+        value = float(text)
+        if not lo <= value <= hi:  # also refuses nan
+            raise argparse.ArgumentTypeError(f"must be from {lo:g} to {hi:g} seconds, got {text}")
+        return value
+
+    return seconds
+
+
 def settings_from(args):
     """The settings file named by --config, with the command line's overrides (--asr-model, --channels ...)."""
     from reviewer_app.core.settings import SettingsError, load_settings

@@ -13,19 +13,10 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from reviewer_app.cli.common import drive, open_engine, settings_from
+from reviewer_app.cli.common import drive, open_engine, seconds_between, settings_from
 from reviewer_app.core.messages import show_name
 
 AUDIT_FILE = "redactions.jsonl"
-
-
-def _padding(text: str) -> float:
-    import argparse
-
-    value = float(text)
-    if not 0 <= value <= 10:  # also refuses nan
-        raise argparse.ArgumentTypeError(f"must be from 0 to 10 seconds, got {text}")
-    return value
 
 
 def add_commands(sub) -> None:
@@ -37,7 +28,8 @@ def add_commands(sub) -> None:
     p.add_argument("--language", metavar="auto|CODE")
     p.add_argument("--channels", metavar="ROLE,ROLE", help="roles of the left,right channels")
     p.add_argument("--mode", choices=["mute", "tone"], help="what replaces each span (default: settings, mute)")
-    p.add_argument("--padding", type=_padding, metavar="S", help="seconds removed on each side of a span (0.25)")
+    p.add_argument("--padding", type=seconds_between(0, 10), metavar="S",
+                   help="seconds removed on each side of a span (0.25)")
     p.add_argument("--reviewer", metavar="NAME", help="who redacts, for the audit log (default: settings)")
     p.add_argument("--db", metavar="URL", help="the library whose audit log records redactions of its calls")
     p.set_defaults(func=cmd_redact)
