@@ -272,7 +272,8 @@ def _cued_read_outs(words: Sequence[Word], ps: Sequence[pc.Piece], runs: list[li
     for run in runs:
         if group:
             between = [p for p in ps[group[-1][-1] + 1:run[0]] if p.kind == pc.BREAK]
-            pause = words[ps[run[0]].word].start - words[ps[group[-1][-1]].word].end
+            a, b = ps[group[-1][-1]].word, ps[run[0]].word  # the longest silence between the words there
+            pause = max((words[k + 1].start - words[k].end for k in range(a, b)), default=0.0)
             if len(between) > LOOSE_WORDS or pause > MAX_GAP_S:
                 close()
         group.append(run)
