@@ -169,7 +169,7 @@ def evaluate(model_paths: list[Path], only: str = "", log=log) -> dict:
     where = {cat: WHERE_EMOTION if cat == "negative_emotion" else WHERE_CALLS_EN for cat in WINDOW_CATEGORIES}
     return {"rules": {cat: category_figures(tallies["rules"][cat]) for cat in WINDOW_CATEGORIES},
             "models": {m: {cat: category_figures(tallies[m][cat]) for cat in WINDOW_CATEGORIES} for m in models},
-            "calls": len(calls), "where": where, "seconds": round(time.perf_counter() - started, 1)}
+            "calls": len(calls), "distinct_calls": len(seen), "where": where, "seconds": round(time.perf_counter() - started, 1)}
 
 
 def heldout_validation(result: dict, model: str, commit: str) -> dict:
@@ -178,8 +178,9 @@ def heldout_validation(result: dict, model: str, commit: str) -> dict:
     return {"rules": {c: {k: f[k] for k in keep} for c, f in result["rules"].items()},
             "model": {c: {k: f[k] for k in keep} for c, f in result["models"][model].items()},
             "where": result["where"],
-            "calls": f"{result['calls']} held-out real calls (detection benchmark scenarios v{SCENARIO_VERSION} in "
-                     "calls_en and emotion_de, calls_en native events)",
+            "calls": f"{result['calls']} scored call/category pairs on {result['distinct_calls']} held-out real calls "
+                     f"(detection benchmark scenarios v{SCENARIO_VERSION} in calls_en and emotion_de, calls_en as "
+                     "recorded)",
             "benchmark": "benchmarks/eval_model.py", "commit": commit}
 
 
