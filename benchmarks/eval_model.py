@@ -149,6 +149,7 @@ def evaluate(model_paths: list[Path], only: str = "", log=log) -> dict:
     models = {str(p): load_checkpoint(p) for p in model_paths}
     calls = [c for c in scenario_calls(set(WINDOW_CATEGORIES)) + native_calls() if only in c["name"]]
     tallies: dict[str, dict[str, Tally]] = {"rules": defaultdict(Tally), **{m: defaultdict(Tally) for m in models}}
+    by_band: dict[str, dict[tuple[str, str], Tally]] = {s: defaultdict(Tally) for s in tallies}
     seen: dict[str, tuple] = {}
     started = time.perf_counter()
     for n, c in enumerate(calls, 1):
@@ -162,13 +163,16 @@ def evaluate(model_paths: list[Path], only: str = "", log=log) -> dict:
                                                         for m, lm in models.items()})
         sha, turns, rules, by_model = seen[key]
         for source, predicted in [("rules", rules), *by_model.items()]:
-            for tally in score_scenario(c["category"], c["band"], c["truth"], c["placed"], predicted).values():
+            for band, tally in score_scenario(c["category"], c["band"], c["truth"], c["placed"], predicted).items():
                 tallies[source][c["category"]].add(tally)
+                by_band[source][(c["category"], band)].add(tally)
         if n % 10 == 0 or n == len(calls):
             log(f"[{n}/{len(calls)}] {c['name']} ({time.perf_counter() - started:.0f} s)")
     where = {cat: WHERE_EMOTION if cat == "negative_emotion" else WHERE_CALLS_EN for cat in WINDOW_CATEGORIES}
     return {"rules": {cat: category_figures(tallies["rules"][cat]) for cat in WINDOW_CATEGORIES},
             "models": {m: {cat: category_figures(tallies[m][cat]) for cat in WINDOW_CATEGORIES} for m in models},
+            "bands": {s: {f"{cat}/{band}": category_figures(t) for (cat, band), t in sorted(rows.items())}
+                      for s, rows in by_band.items()},
             "calls": len(calls), "distinct_calls": len(seen), "where": where, "seconds": round(time.perf_counter() - started, 1)}
 
 
@@ -212,6 +216,14 @@ def report(result: dict, commit: str) -> list[str]:
             lines.append(f"| {cat} | {r['support']} | {_f(r['precision'])} | {_f(r['recall'])} | {_f(r['f1'])} | "
                          f"{_f(m['precision'])} | {_f(m['recall'])} | {_f(m['f1'])} | {_f(merged['f1'])} | "
                          f"{policy[cat].source} |")
+        lines += ["", "Per band (truth / predictions / found; F1 where there is truth; `negative` and `clean` "
+                      "bands hold only decoys: every prediction there is a false alarm):", "",
+                  "| category / band | truth | rule pred | rule found | rule F1 | model pred | model found | model F1 |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for key, r in result["bands"]["rules"].items():
+            m = result["bands"][model][key]
+            lines.append(f"| {key} | {r['support']} | {r['pred']} | {r['found']} | {_f(r['f1'])} | {m['pred']} | "
+                         f"{m['found']} | {_f(m['f1'])} |")
         lines.append("")
     return lines
 
