@@ -116,11 +116,11 @@ def test_the_details_pane_shows_a_model_findings_branch_shares(qtbot, stored):
     qtbot.addWidget(pane)
     pane.show_segment(finding)
     lines = pane.text().splitlines()
-    assert lines[1] == "Why the model flagged it (p=0.91 on 0:29.9–0:31.3):"
-    assert [line.split("%")[0].strip() for line in lines[2:6]] == [
-        "prosody 55", "text 30", "spectrogram 10", "Whisper states 5"]
-    assert lines[2].endswith("█" * 11) and lines[6] == "  words: 'not my problem'"
-    assert lines[7] == "  most at 0:30.5–0:31.0"
+    assert lines[0] == "negative emotion · model:v7: p=0.91; prosody 55%, text 30%: 'not my problem'"
+    assert lines[1] == "Why the model flagged it: p=0.91 on 0:29.9–0:31.3"
+    assert lines[2] == "  prosody 55% " + "█" * 6 + "  text 30% ███  spectrogram 10% █  Whisper states 5%"
+    assert lines[3] == "  words: 'not my problem' · most at 0:30.5–0:31.0"
+    assert len(lines) == 4
     rule = next(s for s in segments if s.category == "dead_air")
     pane.show_segment(rule)
     assert pane.text().splitlines() == ["dead air · rule:dead_air: silence 7.0 s"]
@@ -149,6 +149,7 @@ def test_the_window_shows_the_lane_and_a_model_findings_why(qtbot, window, store
     finding = next(s for s in segments if s.source == "model:v7")
     window.state.select(finding.id)
     assert pane.isVisible() and "  prosody 55% " in pane.text() and "  text 30% " in pane.text()
+    assert pane.geometry().top() >= window.segment_table.geometry().bottom()  # under the segment table
     assert "words: 'not my problem'" in pane.text()
     window.state.select(None)
     assert not pane.isVisible()

@@ -68,22 +68,25 @@ BRANCH_LABELS = {"spectrogram": "spectrogram", "prosody": "prosody", "speech": "
 
 
 def why_lines(details: dict | None) -> list[str]:
-    """The details pane's lines for a finding: the model's branch shares (largest first, with a bar),
-    the words and the stretch that mattered, and any disagreement with the rule. [] when none."""
+    """The details pane's lines for a finding (at most four): why the model flagged it (each branch's
+    share with a bar, largest first), the words and the stretch that mattered, and any disagreement
+    with the rule. [] when there is nothing to say."""
     details = details or {}
     lines = []
     explain = details.get("explain")
     if explain:
         w0, w1 = explain.get("window", (0.0, 0.0))
-        lines.append(f"Why the model flagged it (p={explain.get('probability', 0):.2f} on {mmss(w0, 1)}–{mmss(w1, 1)}):")
-        for branch, share in sorted(explain.get("shares", {}).items(), key=lambda kv: -kv[1]):
-            bar = "█" * int(round(share * 20))
-            lines.append(f"  {BRANCH_LABELS.get(branch, branch)} {round(100 * share)}% {bar}")
-        words = explain.get("words") or []
-        if words:
-            lines.append("  words: '" + " ".join(w["word"] for w in words) + "'")
-        for f in explain.get("frames") or []:
-            lines.append(f"  most at {mmss(f['start'], 1)}–{mmss(f['end'], 1)}")
+        lines.append(f"Why the model flagged it: p={explain.get('probability', 0):.2f} on {mmss(w0, 1)}–{mmss(w1, 1)}")
+        ranked = sorted(explain.get("shares", {}).items(), key=lambda kv: -kv[1])
+        lines.append("  " + "  ".join(f"{BRANCH_LABELS.get(b, b)} {round(100 * s)}%" + (" " + "█" * round(s * 10)
+                                                                                      if round(s * 10) else "")
+                                      for b, s in ranked))
+        said = []
+        if explain.get("words"):
+            said.append("words: '" + " ".join(w["word"] for w in explain["words"]) + "'")
+        said += [f"most at {mmss(f['start'], 1)}–{mmss(f['end'], 1)}" for f in explain.get("frames") or []]
+        if said:
+            lines.append("  " + " · ".join(said))
     if details.get("disagreement"):
         lines.append(f"Disagreement: {details['disagreement']}")
     return lines

@@ -26,7 +26,8 @@ class FindingDetails(QLabel):
             self.setToolTip("")
             self.setVisible(False)
             return
-        head = f"{CATEGORY_LABELS.get(segment.category, segment.category)} · {segment.source}: {segment.evidence}"
+        evidence = segment.evidence.removeprefix(f"{segment.source}: ")  # a model's evidence starts with it
+        head = f"{CATEGORY_LABELS.get(segment.category, segment.category)} · {segment.source}: {evidence}"
         lines = why_lines(segment.details)
         self.setText("\n".join([head, *lines]))
         self.setVisible(True)
