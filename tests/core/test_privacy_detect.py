@@ -204,3 +204,12 @@ def test_real_mandarin_transcripts_hold_no_personal_data():
     for text in texts:
         ws = words(text, chars=True)
         assert find_in_words(ws, "both") == [], text
+
+
+def test_the_cue_said_right_before_wins():
+    """After a card question, "the account number is ..." is an account; "Niro" sounds like "Nero"."""
+    agent = words("can I have the card number please")
+    customer = [Word(w.word, w.start + 3.0, w.end + 3.0, w.prob)
+                for w in words("sure the account number is 1234 Niro 5678 thanks")]
+    turns = [Turn("agent", 0.0, 2.0, "", tuple(agent)), Turn("customer", 3.0, 6.0, "", tuple(customer))]
+    assert [(s.kind, s.first, s.last) for s in find_pii(turns)] == [("account", 5, 7)]

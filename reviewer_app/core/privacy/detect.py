@@ -5,7 +5,8 @@ joined into runs: digits and weak digits with at most MAX_GAP_S between their wo
 allowed between them. A weak digit counts only between others; a run needs MIN_RUN_DIGITS digits.
 Each run is then judged by its length, its check digits and the cue words just before it
 (within CUE_WORDS words, or in the run's own words, or said by the other side in the CUE_ASKED_S
-before it: "can I have your card number?"):
+before it: "can I have your card number?"; a cue in the REFERENCE_WORDS right before the run is
+tried first, so "the account number is ..." is an account even after a card was asked for):
 
 * card: 13-19 digits passing Luhn's check; or at least 10 digits after a card cue ("card",
   "visa", "卡号"), or 12-20 after the plain cue "number", whatever the check says (ASR garbles and
@@ -203,16 +204,12 @@ def _judge(digits: str, strong: int, written: bool, plus: bool, cue: str, near: 
         return "card"
     if _has_cue(near, "reference"):
         return None
-    if said("card") and n >= 10:
-        return "card"
-    if said("security") and 3 <= n <= 4:
-        return "card"
-    if said("account") and n >= 6:
-        return "account"
-    if said("id") and n >= 6:
-        return "id"
-    if said("phone") and 7 <= n <= 15:
-        return "phone"
+    cued = [("card", n >= 10), ("security", 3 <= n <= 4), ("account", n >= 6), ("id", n >= 6),
+            ("phone", 7 <= n <= 15)]
+    cued.sort(key=lambda rule: not _has_cue(near, rule[0]))  # the cue said right before it first
+    for kind, fits in cued:
+        if fits and said(kind):
+            return "card" if kind == "security" else kind
     if said("number") and 12 <= n <= 20:
         return "card"
     if 14 <= n <= 19 and strong >= 0.7 * n:  # a card read out and misheard, its cue lost with it

@@ -7,11 +7,12 @@ character, or one symbol; punctuation between them (",", ".", "-", "/") only sep
 is then read as:
 
 * DIGITS: digits for sure ("4532", "four", "double five" -> "55", "六", "幺", "fifteen" -> "15");
-* WEAK: digits only when inside a run of others ("for" 4, "to" 2, "won" 1, "ate" 8, "oh" 0, "Nero"
-  0, "I" as one unknown digit; "两" 2, "雅" for 幺 1, "是" not, as it is too common), from a hand-made
-  list of what Whisper writes for a digit (a single letter between digits too: "3F6N08184")
-  read out on a phone line, and any other short word, not a function word ("at", "on"), that
-  sounds almost like a digit's name (detect/phonetic.py, similarity >= WEAK_SIMILARITY);
+* WEAK: digits only when inside a run of others: what Whisper wrote for a digit read out on a
+  phone line, from a hand-made list ("for" 4, "to" 2, "won" 1, "ate" 8, "oh" and "Nero" 0, "I" or
+  "I'm" as one unknown digit; "两" 2, "雅" or "云" for 幺 1; "是" never, it is too common), a single
+  letter between digits ("3F6N08184"), and any other short word, not a function word ("at", "on"),
+  that sounds almost like a digit's name or a listed one ("Niro"; detect/phonetic.py, similarity
+  >= WEAK_SIMILARITY);
 * FILLER: may sit inside a read-out number without ending it ("and", "dash", "uh", "嗯");
 * BREAK: anything else, and whatever marks a number as a time, price or amount ("3:30", "$12",
   "dollars", "元", "%"), which also stops the number next to it being taken as personal data.
@@ -139,9 +140,10 @@ def _latin_reading(token: str) -> tuple[str, str]:
         return FILLER, ""
     if len(low) <= 6 and low not in AMOUNT_WORDS and low not in FUNCTION_WORDS and low.isascii():
         key = phonetic.sound_key(low)
-        best = max(_UNITS, key=lambda w: phonetic.key_similarity(key, phonetic.sound_key(w)))
+        heard = {**_UNITS, **{w: d for w, d in _SOUND_ALIKES.items() if len(w) > 2}}  # "niro" as "nero"
+        best = max(heard, key=lambda w: phonetic.key_similarity(key, phonetic.sound_key(w)))
         if phonetic.key_similarity(key, phonetic.sound_key(best)) >= WEAK_SIMILARITY:
-            return WEAK, _UNITS[best]
+            return WEAK, heard[best]
     return BREAK, ""
 
 
