@@ -148,8 +148,15 @@ def _score(model, batch: WindowBatch, columns: list[int], device: str, ablate: s
 def explain_windows(model, inputs: CallInputs, targets: list[tuple[Window, str]],
                     device: str = "cpu") -> list[Explanation]:
     """One Explanation per (window, category) in `targets`."""
+    from reviewer_app.core.model.predict import inference_threads
+
     if not targets:
         return []
+    with inference_threads(device):
+        return _explain_windows(model, inputs, targets, device)
+
+
+def _explain_windows(model, inputs: CallInputs, targets: list[tuple[Window, str]], device: str) -> list[Explanation]:
     model.eval()
     branches = [b for b in BRANCHES if b != "speech" or model.config.speech_dim > 0]
     base = make_batch([(inputs, w) for w, _ in targets], model.config.speech_dim)

@@ -9,6 +9,7 @@ at their peak per TRACK_HOP_S, are the call's ModelTrack (stored with the analys
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,23 @@ TRACK_HOP_S = 0.5  # the stored track (the window's model lane)
 MIN_SEGMENT_S = 0.3
 
 
+@contextlib.contextmanager
+def inference_threads(device: str):
+    """On the CPU, one intra-op thread while the model runs (the previous count after). This model is
+    small: on the 5-minute benchmark call, with Whisper's threads and other processes about, two
+    OpenMP threads made inference 5x and the explanations' small batches 100x slower than one
+    (each operation waits for the other thread to be scheduled)."""
+    if not device.startswith("cpu"):
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 @torch.no_grad()
 def predict_windows(model, items: list[tuple[CallInputs, Window]], device: str = "cpu",
                     batch_size: int = 256) -> np.ndarray:
@@ -33,18 +51,17 @@ def predict_windows(model, items: list[tuple[CallInputs, Window]], device: str =
     model.eval()
     speech_dim = model.config.speech_dim
     out = []
-    for lo in range(0, len(items), batch_size):
-        batch = make_batch(items[lo:lo + batch_size], speech_dim).to(device)
-        with _autocast(device):
-            out.append(window_probabilities(model(batch)).float().cpu().numpy())
+    with inference_threads(device):
+        for lo in range(0, len(items), batch_size):
+            batch = make_batch(items[lo:lo + batch_size], speech_dim).to(device)
+            with _autocast(device):
+                out.append(window_probabilities(model(batch)).float().cpu().numpy())
     if not out:
         return np.zeros((0, len(WINDOW_CATEGORIES)), np.float32)
     return np.concatenate(out)
 
 
 def _autocast(device: str):
-    import contextlib
-
     if device.startswith("cuda"):
         return torch.autocast("cuda", dtype=torch.float16)
     return contextlib.nullcontext()
