@@ -38,7 +38,12 @@ sys.path.insert(0, str(ROOT))
 from reviewer_app.core.domain import PiiSpan  # noqa: E402
 from reviewer_app.core.pipeline import analyze  # noqa: E402
 from reviewer_app.core.privacy.checksums import cn_id_valid  # noqa: E402
-from reviewer_app.core.privacy.redact import redact_transcript  # noqa: E402
+from reviewer_app.core.asr.transcribe import load_engine  # noqa: E402
+from reviewer_app.core.audio.decode import decode_audio  # noqa: E402
+from reviewer_app.core.audio.signals import HOP_S, analyse_channels, channels_16k  # noqa: E402
+from reviewer_app.core.privacy.detect import find_pii  # noqa: E402
+from reviewer_app.core.privacy.redact import redact_turns  # noqa: E402
+from reviewer_app.core.privacy.redecode import MAX_STRETCHES, find_pii_heard_twice  # noqa: E402
 from reviewer_app.core.progress import run_to_end  # noqa: E402
 from reviewer_app.core.settings import Settings  # noqa: E402
 from reviewer_app.core.synth.injections import active_rms, add_noise  # noqa: E402
@@ -74,6 +79,9 @@ class Outcome:
     language: str
     heard: str
     seconds: float
+    first_spans: list[PiiSpan] = field(default_factory=list)  # the first pass alone, same words
+    second_s: float = 0.0  # the second hearing's time
+    stretches: int = 0
 
 
 @dataclass
@@ -207,23 +215,38 @@ def build_call(index: int, seed: int, mandarin: bool, noises: list[np.ndarray], 
     return path, truth, what
 
 
-def run_call(path: Path, truth: list[SaidAt], language: str, asr_model: str, dump: Path | None = None) -> Outcome:
+def run_call(path: Path, truth: list[SaidAt], language: str, asr_model: str, dump: Path | None = None,
+             second_hearings: int = MAX_STRETCHES) -> Outcome:
     """The call analysed as `analyze` does; the spans are what its `[privacy] redact` step finds
-    (redact_transcript on the same turns), so the words as heard can be kept for a look (--dump)."""
+    (redecode.find_pii_heard_twice on the same turns and audio), so the first pass's spans are
+    scored on the very same words (`first_spans`) and the words as heard can be kept (--dump)."""
     settings = Settings()
     settings.asr.model = asr_model
     settings.asr.language = language
     started = time.perf_counter()
     analysis = run_to_end(analyze(path, settings))
-    redacted, spans = redact_transcript(analysis.transcript, settings.privacy.patterns)
-    heard = " | ".join(f"{t.role[0]}: {t.text}" for t in redacted)
+    asr_s = time.perf_counter() - started
+    audio = decode_audio(path)
+    roles = list(analysis.audio.roles)
+    pcm = channels_16k(audio)
+    signals = analyse_channels(audio, roles, settings.rules.crosstalk_margin_db, HOP_S, pcm)
+    heard = find_pii_heard_twice(analysis.transcript, dict(zip(roles, pcm)),
+                                 {r: sig.activity for r, sig in zip(roles, signals)}, load_engine(settings.asr),
+                                 language, settings.privacy.patterns, second_hearings)
+    spans = heard.spans
+    first_spans = find_pii(analysis.transcript, settings.privacy.patterns)
+    redacted = redact_turns(analysis.transcript, spans) if spans else analysis.transcript
+    text = " | ".join(f"{t.role[0]}: {t.text}" for t in redacted)
     if dump is not None:
         dump.mkdir(parents=True, exist_ok=True)
         (dump / f"{path.stem}.json").write_text(json.dumps(
             {"truth": [t.__dict__ for t in truth], "spans": [s.__dict__ for s in spans],
+             "first_spans": [s.__dict__ for s in first_spans],
+             "stretches": [s.__dict__ for s in heard.stretches],
              "words": [[t.role, [(w.word, w.start, w.end) for w in t.words]] for t in analysis.transcript]},
             ensure_ascii=False, default=float))
-    return Outcome(truth, spans, language, heard, time.perf_counter() - started)
+    return Outcome(truth, spans, language, text, asr_s + heard.seconds, first_spans, heard.seconds,
+                   len(heard.stretches))
 
 
 def _overlap(a: SaidAt, s: PiiSpan) -> bool:
@@ -259,12 +282,24 @@ def _ratio(a: int, b: int) -> str:
     return f"{a / b:.3f} ({a}/{b})" if b else "–"
 
 
+def _card_by_language(outcomes: list[Outcome], whats: list[str], spans_of) -> str:
+    by_lang = defaultdict(lambda: [0, 0])
+    for o, what in zip(outcomes, whats):
+        for t in o.truth:
+            if t.kind == "card":
+                for key in (o.language, f"{o.language} {'300-3400 Hz' if '300-3400' in what else '8 kHz'}"):
+                    by_lang[key][0] += 1
+                    by_lang[key][1] += any(_overlap(t, s) and s.kind == "card" for s in spans_of(o))
+    return ", ".join(f"{lang} {_ratio(f, n)}" for lang, (n, f) in by_lang.items())
+
+
 def report(outcomes: list[Outcome], whats: list[str], args, elapsed: float) -> str:
     tallies, coverage = score(outcomes)
     lines = [
         "# PII detection on generated calls", "",
         f"`.venv/bin/python benchmarks/bench_pii.py --calls {args.calls} --seed {args.seed} "
-        f"--asr-model {args.asr_model}{' --english-only' if args.english_only else ''}` "
+        f"--asr-model {args.asr_model} --second-hearings {args.second_hearings}"
+        f"{' --english-only' if args.english_only else ''}` "
         f"({len(outcomes)} calls, {sum(len(o.truth) for o in outcomes)} items of personal data said, "
         f"{elapsed / 60:.1f} min on this machine).", "",
         "Found: a span of the same kind on the same channel overlaps the said item. Any kind: a span of any "
@@ -287,16 +322,19 @@ def report(outcomes: list[Outcome], whats: list[str], args, elapsed: float) -> s
     lines.append(f"| **all** | {total.said} | {_ratio(total.found, total.said)} | "
                  f"{_ratio(total.found_any, total.said)} | {total.spans} | {_ratio(total.right, total.spans)}; "
                  f"any {_ratio(any_right, total.spans)} |")
-    by_lang = defaultdict(lambda: [0, 0])
-    for o, what in zip(outcomes, whats):
-        for t in o.truth:
-            if t.kind == "card":
-                for key in (o.language, f"{o.language} {'300-3400 Hz' if '300-3400' in what else '8 kHz'}"):
-                    by_lang[key][0] += 1
-                    by_lang[key][1] += any(_overlap(t, s) and s.kind == "card" for s in o.spans)
+    first = [Outcome(o.truth, o.first_spans, o.language, o.heard, o.seconds) for o in outcomes]
+    first_tallies, _ = score(first)
+    card, card_first = tallies.get("card", Tally()), first_tallies.get("card", Tally())
+    hearing_s = [o.second_s for o in outcomes]
     lines += ["", f"Time of the said items inside the padded spans (what is muted): {coverage:.3f}.", "",
-              "Card recall by language and line: " + ", ".join(f"{lang} {_ratio(f, n)}" for lang, (n, f) in by_lang.items())
-              + ".", "", "## Misses", ""]
+              "Card recall by language and line: " + _card_by_language(outcomes, whats, lambda o: o.spans) + ".", "",
+              f"First pass alone (the same words, no second hearing): card recall {_ratio(card_first.found, card_first.said)}, "
+              f"precision {_ratio(card_first.right, card_first.spans)}; by language and line: "
+              + _card_by_language(outcomes, whats, lambda o: o.first_spans) + ".", "",
+              f"Second hearing: {sum(o.stretches for o in outcomes)} stretches in {len(outcomes)} calls, "
+              f"{np.mean(hearing_s):.1f} s a call on average (max {max(hearing_s, default=0):.1f} s); "
+              f"card recall {_ratio(card_first.found, card_first.said)} -> {_ratio(card.found, card.said)}.",
+              "", "## Misses", ""]
     misses = [m for t in tallies.values() for m in t.misses]
     lines += [f"* {m}" for m in misses] or ["None."]
     lines += ["", "## Calls", "", "| call | set-up | said | spans | heard (redacted) |", "|---|---|---|---|---|"]
@@ -314,6 +352,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--asr-model", default="base")
     parser.add_argument("--english-only", action="store_true")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_pii.md")
+    parser.add_argument("--second-hearings", type=int, default=MAX_STRETCHES,
+                        help="stretches heard again per call ([privacy] second_hearings; 0: first pass only)")
     parser.add_argument("--dump", type=Path, help="also write each call's words as heard, truth and spans here")
     args = parser.parse_args(argv)
     noises = _noises()
@@ -323,12 +363,15 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(args.calls):
             mandarin = not args.english_only and i % 4 == 3
             path, truth, what = build_call(i, args.seed, mandarin, noises, Path(tmp))
-            outcome = run_call(path, truth, "zh" if mandarin else "en", args.asr_model, args.dump)
+            outcome = run_call(path, truth, "zh" if mandarin else "en", args.asr_model, args.dump,
+                               args.second_hearings)
             outcomes.append(outcome)
             whats.append(what)
             found = sum(any(_overlap(t, s) and s.kind == t.kind for s in outcome.spans) for t in truth)
-            print(f"call {i:02d} ({what}): {found}/{len(truth)} found, {len(outcome.spans)} spans, "
-                  f"{outcome.seconds:.1f} s", flush=True)
+            first = sum(any(_overlap(t, s) and s.kind == t.kind for s in outcome.first_spans) for t in truth)
+            print(f"call {i:02d} ({what}): {found}/{len(truth)} found (first pass {first}), "
+                  f"{len(outcome.spans)} spans, {outcome.seconds:.1f} s, second hearing "
+                  f"{outcome.stretches} stretches {outcome.second_s:.1f} s", flush=True)
     text = report(outcomes, whats, args, time.perf_counter() - started)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)

@@ -104,9 +104,13 @@ def analyze(
     timings["asr"] = time.perf_counter() - t0
     pii = []
     if settings.privacy.redact:  # before detection, so no finding's evidence can quote personal data
-        from reviewer_app.core.privacy.redact import redact_transcript
+        from reviewer_app.core.privacy.redecode import redact_heard_twice
 
-        turns, pii = redact_transcript(turns, settings.privacy.patterns)
+        speech = {role: signal.activity for role, signal in zip(roles, signals)}
+        turns, heard = redact_heard_twice(turns, dict(zip(roles, pcm_16k)), speech, engine, language or "en",
+                                          settings.privacy.patterns, settings.privacy.second_hearings)
+        pii = heard.spans
+        timings["pii_second_hearing"] = heard.seconds
     states = _cache_encoder_states(sha, captured, audio.duration_s, warnings)
 
     yield Progress(95, 100, "detecting problems")

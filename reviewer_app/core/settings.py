@@ -208,6 +208,7 @@ class PrivacySettings:
     padding_s: float = 0.25  # audio removed on each side of a span
     mode: str = "mute"  # mute | tone: what replaces a span in redacted audio
     patterns: list[str] = field(default_factory=list)  # more regular expressions to redact ("custom")
+    second_hearings: int = 4  # stretches after a cue heard again biased to digits (privacy/redecode.py); 0: off
 
     def check(self) -> "PrivacySettings":
         import re
@@ -287,6 +288,7 @@ class Bound:
 RANGES: dict[str, Bound] = {
     "asr.beam_size": Bound(1, 50),
     "asr.min_word_prob": Bound(0, 1),
+    "privacy.second_hearings": Bound(0, 20),
     "asr.cpu_threads": Bound(0, 1024),
     "rules.dead_air_min_s": Bound(0.1, DAY_S),
     "rules.overtalk_min_s": Bound(0.05, DAY_S),

@@ -127,7 +127,7 @@ def find_in_words(words: Sequence[Word], role: str, patterns: Sequence[re.Patter
     hits = _number_hits(words, ps, others, spelled) + spelled
     spans = [_span(h, role, words, ps) for h in hits]
     spans += _pattern_spans(words, role, patterns)
-    return _resolve(spans)
+    return resolve_spans(spans)
 
 
 # --- numbers read out -------------------------------------------------------------------------
@@ -175,6 +175,11 @@ def _has_cue(text: str, kind: str) -> bool:
         elif f" {cue} " in text or f" {cue}s " in text:
             return True
     return False
+
+
+def names_cue(text: str, kinds: Iterable[str]) -> bool:
+    """Whether normalised `text` (with a space at each end) says a cue of one of `kinds`."""
+    return any(_has_cue(text, kind) for kind in kinds)
 
 
 def _said_alike(cue: str, text: str) -> bool:
@@ -491,8 +496,8 @@ def _span(hit: _Hit, role: str, words: Sequence[Word], ps: Sequence[pc.Piece]) -
                    char_start, char_end)
 
 
-def _resolve(spans: list[PiiSpan]) -> list[PiiSpan]:
-    """Overlapping hits: the more specific kind stays; hits of one kind that overlap are joined."""
+def resolve_spans(spans: list[PiiSpan]) -> list[PiiSpan]:
+    """One channel's overlapping hits: the more specific kind stays; hits of one kind that overlap are joined."""
     kept: list[PiiSpan] = []
     for s in sorted(spans, key=lambda s: (_PRIORITY[s.kind], s.start)):
         clash = [k for k in kept if s.first <= k.last and k.first <= s.last]
