@@ -28,6 +28,7 @@ from reviewer_app.core.settings import ScoreSettings
 from reviewer_app.core.storage import model_tracks
 from reviewer_app.core.storage.db import writer
 from reviewer_app.core.storage.models import CallRow, LabelEventRow, SegmentRow, TurnRow, WordRow, utcnow
+from reviewer_app.core.storage.redactions import current_user, record_redaction
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,7 @@ def save_analysis_report(engine: Engine, analysis: CallAnalysis,
             model_tracks.replace_track(s, call.id, analysis.model_track, now)
             refresh_problem_counts(s, call)
             refresh_score_of_record(s, call, score_settings)
+            record_redaction(s, call.id, analysis.pii, current_user(), now)  # [privacy] redact: the audit entry
             return SavedAnalysis(call.id, transcript, warnings, len(corrected), len(kept), dropped)
     except SQLAlchemyError as exc:
         cause = str(getattr(exc, "orig", None) or exc).splitlines()[0]
