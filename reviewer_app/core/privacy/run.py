@@ -2,7 +2,8 @@
 from the transcript, then hear the copy again to prove nothing is left.
 
 `redact_file` is a progress generator (as pipeline.analyze is). It analyses the call with the
-app's own ASR, writes `<stem>.redacted.<ext>` (every channel, the same length and sample rate; see
+app's own ASR as `[privacy] redact = true` does (with the second, digit-biased hearing of the
+read-outs: redecode.py), writes `<stem>.redacted.<ext>` (every channel, the same length and sample rate; see
 audio_out.py for the formats) and `<stem>.redacted.json` (the transcript with each personal word
 replaced by its kind, and the spans: kinds and times, no text), then transcribes the redacted
 audio the same way. Personal data heard in it is a `StillHeard` error naming the file, and nothing
@@ -60,11 +61,11 @@ def redact_file(path: str | Path, out_dir: str | Path, settings: Settings) -> Ge
     """Redact `path` into `out_dir` and check the result by ear (see the module notes)."""
     path = Path(path)
     audio_out, json_out = output_paths(path, out_dir)
-    plain = copy.deepcopy(settings)
-    plain.privacy.redact = False  # the spans are found here, on the words as heard
+    finding = copy.deepcopy(settings)
+    finding.privacy.redact = True  # analysis finds the spans as `[privacy] redact` does, second hearing included
 
-    first = yield from relay(analyze(path, plain), lambda p: Progress(p.done * 0.45, 100, f"hearing: {p.message}"))
-    turns, spans = redact_transcript(first.transcript, settings.privacy.patterns)
+    first = yield from relay(analyze(path, finding), lambda p: Progress(p.done * 0.45, 100, f"hearing: {p.message}"))
+    turns, spans = first.transcript, first.pii
     yield Progress(45, 100, "removing the personal data from the audio")
     audio = decode_audio(path, max_channels=MAX_SOURCE_CHANNELS)
     intervals = redaction_intervals(spans, settings.privacy.padding_s, audio.duration_s)
