@@ -8,14 +8,18 @@ noise from ../shared/data/noise_vad. The agent asks, the customer reads out pers
 numbers in every call, then phone numbers, e-mails, account numbers, IBANs, social security and
 Chinese ID numbers) among ordinary numbers (party sizes, order numbers, times, prices, rooms).
 Each call is analysed by `pipeline.analyze` with the language set (en or zh), as `reviewer-app
-analyze` runs, and its turns go through `redact_transcript`, the step `[privacy] redact = true` adds
-to the pipeline; the spans are scored against the known spans: a said item is found when a span of the same kind on the same channel overlaps it
-(recall), a span is right when it overlaps a said item of its kind (precision). "Any kind" counts
+analyze` runs, and its turns and audio go through `redecode.find_pii_heard_twice`, the step
+`[privacy] redact = true` adds to the pipeline (the first pass's spans, then a second, digit-biased
+hearing of the stretches after cues: `--second-hearings`, 0 for none); the first pass's spans
+alone are scored too, on the same words, so the gain is measured without ASR run-to-run noise.
+Spans are scored against the known spans: a said item is found when a span of the same kind on the
+same channel overlaps it (recall), a span is right when it overlaps a said item of its kind (precision). "Any kind" counts
 an overlap by a span of any kind: what redaction needs. "Covered" is the share of the said items'
 time inside the spans widened by the 0.25 s padding: what is muted.
 
     .venv/bin/python benchmarks/bench_pii.py                 # 30 calls, Whisper base
     .venv/bin/python benchmarks/bench_pii.py --calls 6 --asr-model tiny.en --english-only
+    .venv/bin/python benchmarks/bench_pii.py --seed 17 --out /tmp/seed17.md   # a held-out seed
 
 Writes benchmarks/results/bench_pii.md. Everything said is generated here: quoting it is fine.
 """
