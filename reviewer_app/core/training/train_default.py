@@ -1,15 +1,18 @@
 """Train the bundled default checkpoint (resources/models/default.*) on the default corpus.
 
     python -m reviewer_app.core.training.train_default [--calls 160] [--generated-calls 120] [--seed 0]
-        [--epochs 8] [--fusion cross_attention] [--corpus DIR] [--out resources/models/default.safetensors]
+        [--epochs 3] [--fusion late] [--corpus DIR] [--out resources/models/default.safetensors]
+
+The defaults are the bundled model's: late fusion measured best of early / late / cross-attention on
+the held-out real calls (benchmarks/results/fusion_comparison.md).
 
 The corpus (real_corpus.py) is two-channel telephone calls assembled from
 permissively licensed real speech in ../shared/data (telephone_en, asr_en:
 MIT; noise_vad and two asr_zh clips: Apache-2.0) and espeak-ng speech, with
 problems placed at random severities, plus `--generated-calls` espeak-only calls
 (make_corpus.py; with them the model keeps what it learned of overtalk there:
-held-out overtalk F1 0.79 with them, 0.62 without, benchmarks/results/
-fusion_comparison.md); `--corpus-kind generated` uses the espeak-only corpus alone. It is generated unless DIR already
+held-out overtalk F1 0.79 with them, 0.62 without, cross-attention,
+benchmarks/results/fusion_comparison.md); `--corpus-kind generated` uses the espeak-only corpus alone. It is generated unless DIR already
 holds it; every call's features and Whisper-base encoder states are computed
 once (cached); windows are labelled from the corpus truth (every category
 known, plus the emotion of the utterance under each window), split by call and
@@ -122,11 +125,11 @@ def main() -> None:
     p = argparse.ArgumentParser(description="Train the bundled default checkpoint.")
     p.add_argument("--calls", type=int, default=160)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--corpus-kind", choices=("real", "generated"), default="real")
     p.add_argument("--generated-calls", type=int, default=120,
                    help="with the real corpus, also this many espeak-only calls (make_corpus.py, same seed)")
-    p.add_argument("--fusion", default="cross_attention")
+    p.add_argument("--fusion", default="late")
     p.add_argument("--corpus", type=Path)
     p.add_argument("--out", type=Path, default=paths.resources_dir() / "models" / "default.safetensors")
     args = p.parse_args()
