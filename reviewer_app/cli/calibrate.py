@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 from reviewer_app.cli.common import open_engine, settings_from, table
@@ -255,11 +256,15 @@ def cmd_report(args) -> int:
     agreement = session_agreement(data, include_model=not args.no_model)
     if not any(r for r in agreement.raters if r != "model"):
         raise ReviewerError(f"calibration session {args.session}: no reviewer has submitted every call yet")
-    points = [p for p in trend(engine) if p.session_id <= args.session]
+    seen = trend(engine, args.lead)
+    points = [p for p in seen.points if p.session_id <= args.session]
     if args.format == "json":
-        print(json.dumps(report_json(agreement, points), indent=1, ensure_ascii=False))
+        print(json.dumps({**report_json(agreement, points), "trend_left_out": seen.left_out}, indent=1,
+                         ensure_ascii=False))
     else:
         print(render_tables(agreement, points, markdown=args.format == "markdown"), end="")
+        if seen.left_out:
+            print(_left_out_line(seen.left_out, args.lead))
     if args.pdf:
         write_calibration_pdf(agreement, points, args.pdf)
         print(f"wrote {show_name(args.pdf)}")
@@ -277,17 +282,28 @@ def cmd_adopt(args) -> int:
     return 0
 
 
+def _left_out_line(count: int, asker: str | None) -> str:
+    return (f"{count} open session(s) left out of the trend: their reports are hidden from "
+            f"{asker or 'an unnamed asker'} until every reviewer has submitted"
+            + ("" if asker else " (name yourself with --reviewer NAME or --lead NAME)"))
+
+
 def cmd_trend(args) -> int:
     from reviewer_app.core.calibration.trend import trend
 
-    points = trend(open_engine(args))
+    seen = trend(open_engine(args), args.asker)
+    points = seen.points
     if args.json:
         print(json.dumps([{"session": p.session_id, "name": p.session_name, "reference": p.reference,
                            "rater": p.rater, "agreement": p.agreement, "kappa": p.kappa,
                            "score_gap": p.score_gap} for p in points], indent=1))
+        if seen.left_out:
+            print(_left_out_line(seen.left_out, args.asker), file=sys.stderr)
         return 0
     if not points:
-        print("no session has a complete review yet")
+        print("no session you may read has a complete review yet")
+        if seen.left_out:
+            print(_left_out_line(seen.left_out, args.asker))
         return 0
     rows = [[p.session_id, p.session_name, p.reference, p.rater,
              "–" if p.agreement is None else f"{100 * p.agreement:.0f}%",
@@ -295,6 +311,8 @@ def cmd_trend(args) -> int:
             for p in points]
     print(table(["session", "name", "reference", "rater", "units as reference", "kappa", "score gap"], rows,
                 {0, 4, 5, 6}))
+    if seen.left_out:
+        print(_left_out_line(seen.left_out, args.asker))
     return 0
 
 
@@ -363,9 +381,12 @@ def add_commands(sub) -> None:
     p = parser("adopt", "write one outcome into the library's labels of record")
     p.add_argument("--from", dest="source", required=True, metavar="NAME|majority",
                    help="a reviewer of the session, or majority")
-    p.add_argument("--lead", metavar="NAME", help="recorded in the audit log (default: settings reviewer.name)")
+    p.add_argument("--lead", metavar="NAME", help="the session's lead (who made it; only they may adopt), "
+                                                  "recorded in the audit log (default: settings reviewer.name)")
     p.set_defaults(func=cmd_adopt)
 
     p = parser("trend", "each reviewer's agreement with the outcome, session after session", session=False)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--reviewer", "--lead", dest="asker", metavar="NAME",
+                   help="who asks: an open session is shown only if they may read its report (`report`)")
     p.set_defaults(func=cmd_trend)

@@ -234,3 +234,65 @@ def test_report_is_blind_until_every_reviewer_has_submitted(library, capsys):
     assert run(capsys, "calibrate", "adopt", 2, "--db", db, "--from", "bob", "--lead", "ana")[0] == 0
     code, out, _ = run(capsys, "calibrate", "report", 2, "--db", db, "--format", "json")
     assert code == 0 and json.loads(out)["raters"] == ["model", "bob"]
+
+
+def test_only_the_lead_adopts(library, capsys):
+    """Someone other than the session's lead is refused in one line naming the session and its lead,
+    and the labels of record do not move; the lead then adopts."""
+    db, engine, support, good = library
+    assert run(capsys, "calibrate", "new", "--db", db, "--calls", support, "--reviewers", "ana",
+               "--lead", "lea")[0] == 0
+    assert run(capsys, "calibrate", "review", 1, "--db", db, "--reviewer", "ana", "--call", support,
+               "--confirm-rest")[0] == 0
+    assert run(capsys, "calibrate", "submit", 1, "--db", db, "--reviewer", "ana")[0] == 0
+    before = record_state(engine)
+    for who in ("ana", "zoe"):
+        code, out, err = run(capsys, "calibrate", "adopt", 1, "--db", db, "--from", "ana", "--lead", who)
+        assert (code, out) == (1, "") and err.count("\n") == 1, who
+        assert f"only its lead, lea, may adopt an outcome of calibration session 1 (not {who})" in err
+    assert record_state(engine) == before
+    code, out, err = run(capsys, "calibrate", "adopt", 1, "--db", db, "--from", "ana", "--lead", "lea")
+    assert code == 0 and "as lea" in out, err
+
+
+def test_trend_leaves_out_the_open_sessions_hidden_from_the_asker(library, capsys):
+    """Session 1 is open and only ana of ana, bob has submitted: its agreement is shown in the trend (and in
+    a report's trend section) to its lead alone, and the others are told one session was left out."""
+    db, engine, support, good = library
+    assert run(capsys, "calibrate", "new", "--db", db, "--calls", support, "--reviewers", "ana,bob",
+               "--lead", "lea")[0] == 0
+    assert run(capsys, "calibrate", "new", "--db", db, "--calls", good, "--reviewers", "ana",
+               "--lead", "lea")[0] == 0
+    for session, call in ((1, support), (2, good)):
+        assert run(capsys, "calibrate", "review", session, "--db", db, "--reviewer", "ana", "--call", call,
+                   "--confirm-rest")[0] == 0
+        assert run(capsys, "calibrate", "submit", session, "--db", db, "--reviewer", "ana")[0] == 0
+
+    def sessions(out: str) -> set[int]:
+        return {p["session"] for p in json.loads(out)}
+
+    for asker in ((), ("--reviewer", "ana"), ("--reviewer", "bob"), ("--lead", "zoe")):
+        code, out, err = run(capsys, "calibrate", "trend", "--db", db, "--json", *asker)
+        assert code == 0 and sessions(out) == {2}, asker
+        assert "1 open session(s) left out of the trend" in err, asker
+        code, out, _ = run(capsys, "calibrate", "trend", "--db", db, *asker)
+        assert "1 open session(s) left out of the trend" in out and "consensus" in out
+    code, out, err = run(capsys, "calibrate", "trend", "--db", db, "--json", "--lead", "lea")
+    assert code == 0 and sessions(out) == {1, 2} and err == ""
+
+    # the report of session 2 (complete: anyone may read it) carries the trend its reader may see
+    code, out, _ = run(capsys, "calibrate", "report", 2, "--db", db, "--format", "json")
+    report = json.loads(out)
+    assert code == 0 and {p["session"] for p in report["trend"]} == {2} and report["trend_left_out"] == 1
+    code, out, _ = run(capsys, "calibrate", "report", 2, "--db", db, "--format", "json", "--lead", "lea")
+    report = json.loads(out)
+    assert {p["session"] for p in report["trend"]} == {1, 2} and report["trend_left_out"] == 0
+    code, out, _ = run(capsys, "calibrate", "report", 2, "--db", db)
+    assert code == 0 and "1 open session(s) left out of the trend" in out
+
+    # once bob has submitted, session 1 is in everyone's trend
+    assert run(capsys, "calibrate", "review", 1, "--db", db, "--reviewer", "bob", "--call", support,
+               "--confirm-rest")[0] == 0
+    assert run(capsys, "calibrate", "submit", 1, "--db", db, "--reviewer", "bob")[0] == 0
+    code, out, err = run(capsys, "calibrate", "trend", "--db", db, "--json")
+    assert code == 0 and sessions(out) == {1, 2} and err == ""

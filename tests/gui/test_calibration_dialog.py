@@ -95,3 +95,27 @@ def test_a_mistake_is_shown_in_one_line(qtbot, dialog):
     dialog.create([1], ["ana", "model"])
     qtbot.waitUntil(lambda: dialog.status.text().startswith("Failed:"), timeout=20_000)
     assert "'model' cannot be a reviewer's name" in dialog.status.text() and dialog.create_button.isEnabled()
+
+
+def test_only_the_sessions_lead_may_adopt(qtbot, dialog, engine, calls):
+    """The dialog's user (lea) did not make the session (ana did): Adopt is off, says why, and adopting
+    anyway is refused with the labels of record unchanged."""
+    from reviewer_app.core.calibration.sessions import create_session
+
+    basic = calls["basic"].id
+    session_id = create_session(engine, [basic], ["bob"], "ana")
+    record(engine, session_id, basic, "bob", confirm=[s.id for s in load_segments(engine, basic)])
+    submit(engine, session_id, "bob")
+    before = [(s.id, s.status, s.reviewer) for s in load_segments(engine, basic)]
+    with qtbot.waitSignal(dialog.reportShown, timeout=20_000):
+        dialog.refresh(select=session_id)
+    assert "Pairs of raters" in dialog.report_text  # everyone submitted: the report is open to lea
+    assert not dialog.adopt_button.isEnabled()
+    assert f"only its lead, ana, may adopt an outcome of calibration session {session_id} (not lea)" in \
+        dialog.adopt_button.toolTip()
+    dialog.adopt(session_id, "majority")
+    qtbot.waitUntil(lambda: dialog.status.text().startswith("Failed:"), timeout=20_000)
+    assert "only its lead, ana, may adopt" in dialog.status.text() and not dialog.adopt_button.isEnabled()
+    assert [(s.id, s.status, s.reviewer) for s in load_segments(engine, basic)] == before
+    [summary] = list_sessions(engine)
+    assert summary.state == "open"

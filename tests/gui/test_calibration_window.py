@@ -42,7 +42,7 @@ def test_three_reviewers_blind_in_the_window(qtbot, window, engine, calls):
     basic, mono = calls["basic"].id, calls["mono"].id
     dead_air, overtalk, phrase = [s.id for s in load_segments(engine, basic)]
     [noise] = [s.id for s in load_segments(engine, mono)]
-    session_id = create_session(engine, [basic, mono], ["ana", "bob", "chen"], "lea", "week 48")
+    session_id = create_session(engine, [basic, mono], ["ana", "bob", "chen"], "tester", "week 48")
     before = record_state(engine)
     plans = {"ana": ({"confirm": (dead_air, overtalk, phrase)}, {"reject": (noise,)}),
              "bob": ({"confirm": (dead_air, phrase), "reject": (overtalk,)}, {"reject": (noise,)}),

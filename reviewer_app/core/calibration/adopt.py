@@ -1,6 +1,7 @@
 """The lead adopts one outcome of a session: one reviewer's labels, or the majority's. Only then do
 the library's labels of record change, through LabelStore, so each change is audited under the
-lead's name like any other, and the call is marked reviewed.
+lead's name like any other, and the call is marked reviewed. Only the session's lead (who made it)
+adopts: anyone else is refused (sessions.adopt_refusal).
 
 From a reviewer: their decisions as they made them (confirm, reject, edit, add). From the majority:
 each unit (units.py) the majority of the session's complete reviewers marked (a tie follows the
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from reviewer_app.core.calibration.sessions import MAJORITY, SessionData, mark_adopted, read_session
+from reviewer_app.core.calibration.sessions import MAJORITY, SessionData, adopt_refusal, mark_adopted, read_session
 from reviewer_app.core.calibration.units import MODEL, Span, build_units, majority
 from reviewer_app.core.errors import ReviewerError
 from reviewer_app.core.settings import ScoreSettings
@@ -111,12 +112,16 @@ def plan_adoption(data: SessionData, adopted_from: str) -> Adoption:
 
 def adopt(engine: Engine, session_id: int, adopted_from: str, lead: str,
           score_settings: ScoreSettings | None = None) -> Adoption:
-    """Write the adopted outcome into the labels of record as `lead`; the adoption."""
+    """Write the adopted outcome into the labels of record as `lead` (the session's lead: anyone else
+    is refused); the adoption."""
     if not isinstance(lead, str) or not lead.strip():
         raise ReviewerError("adopting a session needs the lead's name")
     lead = lead.strip()
     with Session(writer(engine)) as s, s.begin():
         data = read_session(s, session_id, lock=True)
+        refusal = adopt_refusal(data.summary, lead)
+        if refusal:
+            raise ReviewerError(refusal)
         plan = plan_adoption(data, adopted_from)
         _check_findings_unchanged(s, data, plan)
         store = LabelStore(engine, score_settings).joined(s)

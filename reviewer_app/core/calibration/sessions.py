@@ -216,6 +216,16 @@ def report_refusal(summary: SessionSummary, viewer: str | None) -> str | None:
             f"{summary.created_by}, may read its report")
 
 
+def adopt_refusal(summary: SessionSummary, who: str | None) -> str | None:
+    """Why `who` may not adopt an outcome of the session (one line naming the session and its lead),
+    or None when they may: only the session's lead (who made it) adopts."""
+    who = (who or "").strip()
+    if who == summary.created_by:
+        return None
+    return (f"only its lead, {summary.created_by}, may adopt an outcome of calibration session {summary.id}"
+            f" ({'no name was given' if not who else f'not {who}'})")
+
+
 def blind_view(engine: Engine, session_id: int, call_id: int, reviewer: str) -> BlindView:
     data = load_session(engine, session_id)
     reviewer = _member(data.summary, reviewer)

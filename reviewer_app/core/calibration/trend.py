@@ -5,6 +5,9 @@ session not adopted yet is compared with its majority (the consensus). Per rater
 session's units rated as the reference rates them, Cohen's kappa with it, and the distance of their
 call scores from the reference's (mean absolute difference; the majority's score of a call is the
 median of the reviewers' scores).
+
+The trend is blind like the report: an open session whose report is refused to the asker
+(sessions.report_refusal) is left out of their trend, and counted, so it cannot be read from there.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from reviewer_app.core.calibration.reliability import cohen_kappa, observed_agreement
-from reviewer_app.core.calibration.sessions import MAJORITY, SessionData, list_sessions, load_session
+from reviewer_app.core.calibration.sessions import MAJORITY, SessionData, list_sessions, load_session, report_refusal
 from reviewer_app.core.calibration.units import MODEL, build_units, majority
 
 
@@ -61,6 +64,19 @@ def session_trend(data: SessionData) -> list[TrendPoint]:
                        sum(gaps[r]) / len(gaps[r]) if gaps[r] else None) for r in raters]
 
 
-def trend(engine: Engine) -> list[TrendPoint]:
-    """Every session's points, oldest session first."""
-    return [p for s in list_sessions(engine) for p in session_trend(load_session(engine, s.id))]
+@dataclass(frozen=True)
+class Trend:
+    points: list[TrendPoint]
+    left_out: int  # open sessions with a complete review whose report is hidden from the asker
+
+
+def trend(engine: Engine, viewer: str | None) -> Trend:
+    """The points of every session `viewer` may read the report of, oldest session first; an open
+    session whose report is refused to them (report_refusal) is left out and counted if it has points."""
+    points, left_out = [], 0
+    for s in list_sessions(engine):
+        if report_refusal(s, viewer):
+            left_out += any(s.complete(r) for r in s.reviewers)
+            continue
+        points += session_trend(load_session(engine, s.id))
+    return Trend(points, left_out)

@@ -7,7 +7,7 @@ rater's agreement with the outcome over the sessions so far.
 
     data = load_session(engine, 3)
     agreement = session_agreement(data)
-    write_calibration_pdf(agreement, trend(engine), "calibration.pdf")
+    write_calibration_pdf(agreement, trend(engine, "lea").points, "calibration.pdf")
 """
 from __future__ import annotations
 

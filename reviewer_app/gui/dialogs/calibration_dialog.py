@@ -1,7 +1,8 @@
 """Calibration sessions from the Team menu: the lead makes a session (calls from the library, reviewer
 names), follows who has submitted, reads the agreement report, saves its PDF and adopts one outcome.
 An open session's report is shown to its lead, or to anyone once every reviewer has submitted; never
-to a reviewer who has not (sessions.report_refusal; the user is the settings' reviewer name).
+to a reviewer who has not (sessions.report_refusal; the user is the settings' reviewer name). Only
+the session's lead may adopt (sessions.adopt_refusal): the Adopt button is off for anyone else.
 A reviewer opens a session's calls blind in the window from here (`reviewRequested`).
 
 Every database read and write runs through Ops (the dialog never waits on the database); the
@@ -196,7 +197,11 @@ class CalibrationDialog(QDialog):
             return
         self.review_as.addItems(list(summary.reviewers))
         self.adopt_from.addItems([MAJORITY, *summary.reviewers])
-        self.adopt_button.setEnabled(summary.state == "open")
+        from reviewer_app.core.calibration.sessions import adopt_refusal
+
+        refusal = adopt_refusal(summary, self.lead)
+        self.adopt_button.setEnabled(summary.state == "open" and refusal is None)
+        self.adopt_button.setToolTip(refusal or "write this outcome into the library's labels of record, as you")
         self.show_report(summary.id)
 
     def show_report(self, session_id: int) -> None:
@@ -293,7 +298,7 @@ class CalibrationDialog(QDialog):
             refusal = report_refusal(data.summary, user)
             if refusal:
                 raise ReviewerError(f"{refusal}: no PDF written")
-            points = [p for p in trend(engine) if p.session_id <= session_id]
+            points = [p for p in trend(engine, user).points if p.session_id <= session_id]
             return write_calibration_pdf(session_agreement(data), points, path)
 
         self.ops.query(write, lane=Lane.TEAM, owner=self, on_failure=self._failed,
