@@ -86,6 +86,7 @@ class Outcome:
     first_spans: list[PiiSpan] = field(default_factory=list)  # the first pass alone, same words
     second_s: float = 0.0  # the second hearing's time
     stretches: int = 0
+    cue_spans: list[PiiSpan] = field(default_factory=list)  # second hearing of cue-asked stretches only
 
 
 @dataclass
@@ -238,6 +239,10 @@ def run_call(path: Path, truth: list[SaidAt], language: str, asr_model: str, dum
                                  {r: sig.activity for r, sig in zip(roles, signals)}, load_engine(settings.asr),
                                  language, settings.privacy.patterns, second_hearings)
     spans = heard.spans
+    cue_spans = find_pii_heard_twice(analysis.transcript, dict(zip(roles, pcm)),
+                                     {r: sig.activity for r, sig in zip(roles, signals)}, load_engine(settings.asr),
+                                     language, settings.privacy.patterns, second_hearings,
+                                     poorly_heard_too=False).spans
     first_spans = find_pii(analysis.transcript, settings.privacy.patterns)
     redacted = redact_turns(analysis.transcript, spans) if spans else analysis.transcript
     text = " | ".join(f"{t.role[0]}: {t.text}" for t in redacted)
@@ -250,7 +255,7 @@ def run_call(path: Path, truth: list[SaidAt], language: str, asr_model: str, dum
              "words": [[t.role, [(w.word, w.start, w.end) for w in t.words]] for t in analysis.transcript]},
             ensure_ascii=False, default=float))
     return Outcome(truth, spans, language, text, asr_s + heard.seconds, first_spans, heard.seconds,
-                   len(heard.stretches))
+                   len(heard.stretches), cue_spans)
 
 
 def _overlap(a: SaidAt, s: PiiSpan) -> bool:
@@ -329,6 +334,8 @@ def report(outcomes: list[Outcome], whats: list[str], args, elapsed: float) -> s
     first = [Outcome(o.truth, o.first_spans, o.language, o.heard, o.seconds) for o in outcomes]
     first_tallies, _ = score(first)
     card, card_first = tallies.get("card", Tally()), first_tallies.get("card", Tally())
+    card_cue = score([Outcome(o.truth, o.cue_spans, o.language, o.heard, o.seconds) for o in outcomes])[0].get(
+        "card", Tally())
     hearing_s = [o.second_s for o in outcomes]
     lines += ["", f"Time of the said items inside the padded spans (what is muted): {coverage:.3f}.", "",
               "Card recall by language and line: " + _card_by_language(outcomes, whats, lambda o: o.spans) + ".", "",
@@ -338,6 +345,9 @@ def report(outcomes: list[Outcome], whats: list[str], args, elapsed: float) -> s
               f"Second hearing: {sum(o.stretches for o in outcomes)} stretches in {len(outcomes)} calls, "
               f"{np.mean(hearing_s):.1f} s a call on average (max {max(hearing_s, default=0):.1f} s); "
               f"card recall {_ratio(card_first.found, card_first.said)} -> {_ratio(card.found, card.said)}.",
+              "", f"Second hearing of what a cue asks for only (no poorly heard speech): card recall "
+              f"{_ratio(card_cue.found, card_cue.said)}, precision {_ratio(card_cue.right, card_cue.spans)}; "
+              + _card_by_language(outcomes, whats, lambda o: o.cue_spans) + ".",
               "", "## Misses", ""]
     misses = [m for t in tallies.values() for m in t.misses]
     lines += [f"* {m}" for m in misses] or ["None."]

@@ -45,8 +45,22 @@ def test_a_cue_asks_for_the_answer_after_it_on_the_other_side():
              _words("customer", "It is four free payment eight", 4.0)]
     speech = {"agent": [(0.0, 3.0)], "customer": [(4.0, 9.0), (30.0, 40.0)]}
     stretches = stretches_to_hear(turns, speech, [])
-    customer = [s for s in stretches if s.role == "customer"]
+    customer = [s for s in stretches if s.role == "customer" and s.start < 20.0]
     assert len(customer) == 1 and customer[0].start < 4.0 and 9.0 < customer[0].end < 10.0
+
+
+def test_speech_left_without_words_is_heard_again_while_the_budget_lasts():
+    # Customer speech at 30-36 s and 50-53 s came back with no words (cue and digits not heard at all);
+    # 60-61 s is too short to ask for anything. The longer stretch goes first when the budget is short.
+    turns = [_words("agent", "Thank you for calling how can I help", 0.0),
+             _words("customer", "We are 2 people for Friday", 4.0)]
+    speech = {"agent": [(0.0, 3.0)], "customer": [(4.0, 6.4), (30.0, 36.0), (50.0, 53.0), (60.0, 61.0)]}
+    both = stretches_to_hear(turns, speech, [])
+    assert [(s.role, round(s.start, 1), round(s.end, 1)) for s in both] == [
+        ("customer", 29.7, 36.3), ("customer", 49.7, 53.3)]
+    assert [round(s.start, 1) for s in stretches_to_hear(turns, speech, [], limit=1)] == [29.7]
+    sure = [_words("customer", "We are 2 people for Friday", 4.0), _words("customer", "x " * 15, 30.0)]
+    assert all(s.start > 40.0 for s in stretches_to_hear(turns[:1] + sure, speech, []))
 
 
 @needs_speech

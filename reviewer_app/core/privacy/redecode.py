@@ -5,7 +5,9 @@ delayed for payment" on a 300-3400 Hz line; unrelated characters for Mandarin): 
 text can find what is not in it. So, after the first pass, each channel's audio right after a
 cue (card, account, phone, number, 卡号, 号码, 账号..., said by either side), around a run of
 weak digit sound-alikes, or around a long number no cue named is transcribed again, with a prompt that shows a number written as digits
-("My card number is 4532 0151 1283 0366.") and temperature 0.
+("My card number is 4532 0151 1283 0366."; for a zh call "卡号是6222 0212 3456 7890。") and temperature 0.
+What budget those leave goes to speech the first pass heard poorly (no words, or few and unsure
+ones: `poorly_heard`), where neither the read-out nor its cue may have been written at all.
 
 At most MAX_STRETCHES stretches a call, each at most STRETCH_S long and cut to the channel's
 own speech; a stretch where the first pass already found a card, account, phone or ID is skipped.
@@ -39,6 +41,9 @@ ANSWER_WITHIN_S = 5.0  # the other side's answer starts this soon after the ques
 SPEECH_GAP_S = 2.0  # a pause this long ends the stretch (the read-out is over)
 MAX_TOKENS = 64  # per 30 s window: a read-out needs fewer; a decoder caught in a loop stops here
 EDGE_S = 0.3  # audio kept on each side of the speech
+MIN_UNHEARD_S = 2.0  # speech in a stretch the first pass heard poorly, for it to be heard again
+UNSURE_PROB = 0.5  # words heard with a mean probability under this count as poorly heard
+MIN_WORD_RATE = 1.0  # words a second of speech; fewer count as that much less sure (a read-out has 2-4)
 MIN_WEAK_RUN = 4  # digit and weak-digit pieces in a row that ask for a second hearing without a cue
 CUE_KINDS = ("card", "account", "phone", "number", "id", "cn_id")
 SURE_KINDS = frozenset({"card", "account", "phone", "id", "cn_id", "iban"})  # found: no second hearing
@@ -113,8 +118,10 @@ def weak_runs(words: Sequence[Word]) -> list[tuple[float, float]]:
 
 
 def stretches_to_hear(turns: Sequence[Turn], speech: dict[str, Sequence[Interval]],
-                      found: Sequence[PiiSpan]) -> list[Stretch]:
-    """The stretches worth a second hearing, in time order, at most MAX_STRETCHES."""
+                      found: Sequence[PiiSpan], limit: int = MAX_STRETCHES,
+                      poorly_heard_too: bool = True) -> list[Stretch]:
+    """The stretches worth a second hearing, in time order, at most `limit`: those a cue, a run of
+    weak digits or an unnamed long number ask for, then, while the budget lasts, poorly heard speech."""
     words_of = channel_words(turns)
     wanted: list[Stretch] = []
     for cue_role, words in words_of.items():
@@ -139,8 +146,31 @@ def stretches_to_hear(turns: Sequence[Turn], speech: dict[str, Sequence[Interval
             merged.append(s)
     fresh = [s for s in merged
              if not any(f.role == s.role and f.kind in SURE_KINDS and f.start < s.end and s.start < f.end
-                        for f in found)]
-    return sorted(fresh, key=lambda s: s.start)[:MAX_STRETCHES]
+                        for f in found)][:limit]
+    unheard = [s for s in (poorly_heard(words_of, speech) if poorly_heard_too else [])
+               if not any(f.role == s.role and f.start < s.end and s.start < f.end for f in fresh)]
+    return sorted(fresh + unheard[:max(0, limit - len(fresh))], key=lambda s: s.start)
+
+
+def poorly_heard(words_of: dict[str, Sequence[Word]], speech: dict[str, Sequence[Interval]]) -> list[Stretch]:
+    """Speech the first pass left without words, or with only unsure ones: each channel's speech
+    (pauses under SPEECH_GAP_S bridged, cut into pieces of at most STRETCH_S) with at least
+    MIN_UNHEARD_S of speech and its words' mean probability, scaled down where there are fewer than
+    MIN_WORD_RATE words a second, under UNSURE_PROB (no word: 0); the most speech least surely heard first. A read-out whose cue was not heard either asks for nothing else."""
+    scored = []
+    for role, intervals in speech.items():
+        words = words_of.get(role, [])
+        for a, b in _merged_speech(intervals):
+            for start in np.arange(a, b, STRETCH_S):
+                end = min(b, start + STRETCH_S)
+                said = sum(max(0.0, min(end, y) - max(start, x)) for x, y in intervals)
+                inside = [w.prob for w in words if start <= (w.start + w.end) / 2 < end]
+                rate = len(inside) / said if said > 0 else 0.0  # one long word over a read-out: unheard
+                sureness = sum(inside) / len(inside) * min(1.0, rate / MIN_WORD_RATE) if inside else 0.0
+                if said >= MIN_UNHEARD_S and sureness < UNSURE_PROB:
+                    s = Stretch(role, max(0.0, float(start) - EDGE_S), float(end) + EDGE_S)
+                    scored.append((said * (1.0 - sureness), s))
+    return [s for _, s in sorted(scored, key=lambda x: -x[0])]
 
 
 def hear_again(engine, samples_16k: np.ndarray, stretch: Stretch, speech: Sequence[Interval],
@@ -188,7 +218,8 @@ def _on_first_words(span: PiiSpan, words: Sequence[Word]) -> PiiSpan:
 
 def find_pii_heard_twice(turns: Sequence[Turn], samples_16k: dict[str, np.ndarray],
                          speech: dict[str, Sequence[Interval]], engine, language: str,
-                         patterns: Sequence[str] = (), max_stretches: int = MAX_STRETCHES) -> SecondHearing:
+                         patterns: Sequence[str] = (), max_stretches: int = MAX_STRETCHES,
+                         poorly_heard_too: bool = True) -> SecondHearing:
     """Personal data in the transcript, with the likely read-outs heard a second time (module notes).
 
     `samples_16k` and `speech`: each role's audio at 16 kHz and its own speech intervals."""
@@ -196,7 +227,7 @@ def find_pii_heard_twice(turns: Sequence[Turn], samples_16k: dict[str, np.ndarra
     found = find_pii(turns, patterns)
     if max_stretches <= 0:
         return SecondHearing(found, [], 0.0)
-    stretches = stretches_to_hear(turns, speech, found)[:max_stretches]
+    stretches = stretches_to_hear(turns, speech, found, max_stretches, poorly_heard_too)
     words_of = channel_words(turns)
     merged = {role: list(ws) for role, ws in words_of.items()}
     for s in stretches:
