@@ -98,7 +98,7 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
-def _to_simplified(text: str) -> str:
+def to_simplified(text: str) -> str:
     return _t2s().convert(text)
 
 
@@ -132,7 +132,7 @@ def transcribe_channel(
             continue
         silence_phrase = is_silence_phrase(seg.text) and seg.no_speech_prob > 0.3
         for w in seg.words or []:
-            raw = _to_simplified(w.word) if chinese else w.word
+            raw = to_simplified(w.word) if chinese else w.word
             word = Word(raw.strip(), round(w.start, 3), round(w.end, 3), round(float(w.probability), 3))
             if not word.word or silence_phrase:
                 continue

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from reviewer_app.core.asr.hallucinations import keep_word
-from reviewer_app.core.asr.transcribe import SAMPLE_RATE, _to_simplified
+from reviewer_app.core.asr.transcribe import SAMPLE_RATE, to_simplified
 from reviewer_app.core.detect.text import normalize
 from reviewer_app.core.domain import Interval, PiiSpan, Turn, Word
 from reviewer_app.core.privacy import pieces as pc
@@ -194,7 +194,7 @@ def hear_again(engine, samples_16k: np.ndarray, stretch: Stretch, speech: Sequen
         for w in seg.words or []:
             text = w.word.strip()
             if lang == "zh":
-                text = _to_simplified(text)
+                text = to_simplified(text)
             word = Word(text, round(stretch.start + w.start, 3), round(stretch.start + w.end, 3),
                         round(float(w.probability), 3))
             if word.word and keep_word(word, list(speech), engine.settings.min_word_prob):
