@@ -213,3 +213,23 @@ def test_the_cue_said_right_before_wins():
                 for w in words("sure the account number is 1234 Niro 5678 thanks")]
     turns = [Turn("agent", 0.0, 2.0, "", tuple(agent)), Turn("customer", 3.0, 6.0, "", tuple(customer))]
     assert [(s.kind, s.first, s.last) for s in find_pii(turns)] == [("account", 5, 7)]
+
+
+def test_a_read_out_heard_as_digits_and_sound_alikes_after_a_number_question_is_a_card():
+    """Whisper base on a card read out through a 300-3400 Hz line (the PII benchmark, seed 27 call 18,
+    heard again with the digit prompt): four sure digits among runs of sound-alikes ("I'm free Nero")
+    and misheard words ("famine"). Runs of two or more sound-alikes count in a loosely heard
+    read-out; single common words ("to", "for", "I") do not, so ordinary talk after a card question
+    with a few numbers in it stays unmarked."""
+    agent = words("What is the long number on the front of")
+    heard = "It is time -free famine 1, 8th I'm free, Nero famine, I'm Nero, 3 time 4th I'm..."
+    customer = [Word(w.word, w.start + 4.0, w.end + 4.0, w.prob) for w in words(heard)]
+    turns = [Turn("agent", 0.0, 3.0, "", tuple(agent)), Turn("customer", 4.0, 9.0, "", tuple(customer))]
+    spans = find_pii(turns)
+    assert [(s.kind, s.role) for s in spans] == [("card", "customer")]
+    assert customer[spans[0].first].word == "time" and spans[0].last >= 13  # "time" .. "4th"
+
+    ask = words("can I have your card number please")
+    talk = "I want to pay for it, to be honest I have 2 or 3 cards, for the 4 of us and 1 for to"
+    said = [Word(w.word, w.start + 4.0, w.end + 4.0, w.prob) for w in words(talk)]
+    assert find_pii([Turn("agent", 0.0, 3.0, "", tuple(ask)), Turn("customer", 4.0, 12.0, "", tuple(said))]) == []

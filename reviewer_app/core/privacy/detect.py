@@ -57,6 +57,7 @@ CUE_WORDS = 8  # how far before a run a cue word is looked for
 REFERENCE_WORDS = 4  # a reference cue ("order", "ticket") names only a number this close after it
 LOOSE_WORDS = 2  # other words a cued read-out may hold between its digits (see _cued_read_outs)
 LOOSE_MIN_DIGITS = {"card": 10, "account": 6, "phone": 7}
+LOOSE_DENSITY = 0.5  # share of a loosely heard read-out's pieces that are digits or weak digits
 CUE_ASKED_S = 12.0  # how far back the other side's question counts as the cue
 
 _CUES = {
@@ -132,13 +133,14 @@ def find_in_words(words: Sequence[Word], role: str, patterns: Sequence[re.Patter
 
 # --- numbers read out -------------------------------------------------------------------------
 
-def _runs(words: Sequence[Word], ps: Sequence[pc.Piece]) -> list[list[int]]:
-    """Indices of the digit and weak-digit pieces of each run that holds a sure digit."""
+def _runs(words: Sequence[Word], ps: Sequence[pc.Piece], weak_only_too: bool = False) -> list[list[int]]:
+    """Indices of the digit and weak-digit pieces of each run that holds a sure digit (with
+    `weak_only_too`, of runs of two or more weak digits alone as well: "I'm free Nero", not "to")."""
     runs: list[list[int]] = []
     current: list[int] = []
 
     def close() -> None:
-        if any(ps[i].kind == pc.DIGITS for i in current):
+        if any(ps[i].kind == pc.DIGITS for i in current) or weak_only_too and len(current) >= 2:
             runs.append(list(current))
         current.clear()
 
@@ -240,7 +242,7 @@ def _number_hits(words: Sequence[Word], ps: Sequence[pc.Piece], others: Sequence
     hits = [h for h in hits if not any(h.first_piece <= b.last_piece and b.first_piece <= h.last_piece
                                        for b in ibans)]
     taken = [h for h in hits + spelled if h.kind != "number"]  # a vague long number may become more
-    return hits + _cued_read_outs(words, ps, runs, others, taken)
+    return hits + _cued_read_outs(words, ps, _runs(words, ps, weak_only_too=True), others, taken)
 
 
 def _loose_cue(cue: str, near: str, kind: str) -> bool:
@@ -253,15 +255,19 @@ def _loose_cue(cue: str, near: str, kind: str) -> bool:
 def _cued_read_outs(words: Sequence[Word], ps: Sequence[pc.Piece], runs: list[list[int]],
                     others: Sequence[Word], taken: list[_Hit]) -> list[_Hit]:
     """A number read out after its cue but heard with words in it ("42M and 1 is 814M and 0 is
-    024932M"): runs with at most LOOSE_WORDS other words between them and short pauses are joined;
-    joined runs holding at least LOOSE_MIN_DIGITS[kind] digits after a cue of that kind are one hit,
-    unless they overlap something already found (other than a plain long number)."""
+    024932M", "time free famine 1 8th I'm free Nero famine"): runs, of weak digits alone too, with at
+    most LOOSE_WORDS other words between them and short pauses are joined; joined runs holding at
+    least LOOSE_MIN_DIGITS[kind] digits, MIN_RUN_DIGITS of them sure, and at least LOOSE_DENSITY of
+    their pieces digits, after a cue of that kind are one hit, unless they overlap something already found (other than a plain long number)."""
     out: list[_Hit] = []
     group: list[list[int]] = []
 
     def close() -> None:
-        if len(group) > 1:
-            first, last = group[0][0], group[-1][-1]
+        strong = sum(len(ps[i].digits) for run in group for i in run if ps[i].kind == pc.DIGITS)
+        first, last = (group[0][0], group[-1][-1]) if group else (0, -1)
+        said = [p for p in ps[first:last + 1] if p.kind != pc.FILLER]
+        numeric = sum(p.kind in (pc.DIGITS, pc.WEAK) for p in said)
+        if len(group) > 1 and strong >= MIN_RUN_DIGITS and numeric >= LOOSE_DENSITY * len(said):
             digits = sum(len(ps[i].digits) for run in group for i in run)
             cue = _cue_text(words, ps[first].word, ps[last].word, others)
             near = _near_text(words, ps[first].word, ps[last].word)

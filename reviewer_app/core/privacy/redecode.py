@@ -16,8 +16,11 @@ they hold counts by the same rules as any other words (cue, length, Luhn; detect
 only in the second hearing redacts the first pass's words it overlaps in time (the stored
 transcript keeps the first pass's words, redacted), and its time is muted like any other.
 
-A segment that repeats the prompt's own digits is dropped (Whisper can echo its prompt over
-silence), and the words are kept only inside the channel's speech (asr/hallucinations.keep_word).
+A segment that repeats ECHO_DIGITS of the prompt's digits in a row is dropped: Whisper echoes its
+prompt over speech it cannot make out ("6 22 2 0 21 2 0 21 2" for Mandarin read by espeak-ng,
+where the prompt says 6222 0212), and such an echo lands right where the read-out is, so it would
+look like a find. The stretch is then heard once more without a prompt. Words are kept only
+inside the channel's speech (asr/hallucinations.keep_word).
 """
 from __future__ import annotations
 
@@ -44,6 +47,7 @@ EDGE_S = 0.3  # audio kept on each side of the speech
 MIN_UNHEARD_S = 2.0  # speech in a stretch the first pass heard poorly, for it to be heard again
 UNSURE_PROB = 0.5  # words heard with a mean probability under this count as poorly heard
 MIN_WORD_RATE = 1.0  # words a second of speech; fewer count as that much less sure (a read-out has 2-4)
+ECHO_DIGITS = 6  # digits in a row shared with the prompt that make a segment its echo
 MIN_WEAK_RUN = 4  # digit and weak-digit pieces in a row that ask for a second hearing without a cue
 CUE_KINDS = ("card", "account", "phone", "number", "id", "cn_id")
 SURE_KINDS = frozenset({"card", "account", "phone", "id", "cn_id", "iban"})  # found: no second hearing
@@ -173,24 +177,43 @@ def poorly_heard(words_of: dict[str, Sequence[Word]], speech: dict[str, Sequence
     return [s for _, s in sorted(scored, key=lambda x: -x[0])]
 
 
+def _echoes(text: str, prompt_digits: str) -> bool:
+    """Whether `text` repeats ECHO_DIGITS or more of the prompt's digits in a row."""
+    heard = "".join(c for c in text if c.isdigit())
+    return any(heard[i:i + ECHO_DIGITS] in prompt_digits for i in range(len(heard) - ECHO_DIGITS + 1))
+
+
+def _decode(engine, clip: np.ndarray, lang: str, prompt: str | None) -> tuple[list, bool]:
+    """Whisper's segments for the clip with the prompt, less those that echo it; and whether any did."""
+    options = dict(task="transcribe", beam_size=engine.settings.beam_size, temperature=0.0,
+                   word_timestamps=True, without_timestamps=False, vad_filter=False,
+                   condition_on_previous_text=False, initial_prompt=prompt, max_new_tokens=MAX_TOKENS)
+    if engine.multilingual:
+        options["language"] = lang
+    segments, _ = engine.model.transcribe(clip, **options)
+    kept, echoed = [], False
+    for seg in segments:
+        if prompt and _echoes(seg.text, _PROMPT_DIGITS[lang]):
+            echoed = True
+        else:
+            kept.append(seg)
+    return kept, echoed
+
+
 def hear_again(engine, samples_16k: np.ndarray, stretch: Stretch, speech: Sequence[Interval],
                language: str) -> list[Word]:
-    """The stretch transcribed with the digit prompt: words on the call's clock, inside speech."""
+    """The stretch transcribed with the digit prompt (without it when Whisper echoed the prompt's
+    digits instead of hearing the audio): words on the call's clock, inside speech."""
     lang = "zh" if language == "zh" else "en"
     a, b = int(stretch.start * SAMPLE_RATE), int(stretch.end * SAMPLE_RATE)
     clip = samples_16k[a:b].astype(np.float32, copy=False)
     if clip.size < SAMPLE_RATE // 2:
         return []
-    options = dict(task="transcribe", beam_size=engine.settings.beam_size, temperature=0.0,
-                   word_timestamps=True, without_timestamps=False, vad_filter=False,
-                   condition_on_previous_text=False, initial_prompt=PROMPTS[lang], max_new_tokens=MAX_TOKENS)
-    if engine.multilingual:
-        options["language"] = lang
-    segments, _ = engine.model.transcribe(clip, **options)
+    segments, echoed = _decode(engine, clip, lang, PROMPTS[lang])
+    if echoed:
+        segments, _ = _decode(engine, clip, lang, None)
     words: list[Word] = []
     for seg in segments:
-        if _PROMPT_DIGITS[lang] in "".join(c for c in seg.text if c.isdigit()):
-            continue  # the prompt echoed
         for w in seg.words or []:
             text = w.word.strip()
             if lang == "zh":
@@ -228,21 +251,19 @@ def find_pii_heard_twice(turns: Sequence[Turn], samples_16k: dict[str, np.ndarra
     if max_stretches <= 0:
         return SecondHearing(found, [], 0.0)
     stretches = stretches_to_hear(turns, speech, found, max_stretches, poorly_heard_too)
-    words_of = channel_words(turns)
-    merged = {role: list(ws) for role, ws in words_of.items()}
-    for s in stretches:
-        if s.role not in samples_16k:
-            continue
-        heard = hear_again(engine, samples_16k[s.role], s, speech.get(s.role, []), language)
-        merged[s.role] = _with_words_replaced(merged.get(s.role, []), s, heard)
     if not stretches:
         return SecondHearing(found, [], time.perf_counter() - started)
+    words_of = channel_words(turns)
+    spans = list(found)
+    merged = {role: list(ws) for role, ws in words_of.items()}
+    for s in stretches:
+        if s.role in samples_16k:
+            heard = hear_again(engine, samples_16k[s.role], s, speech.get(s.role, []), language)
+            merged[s.role] = _with_words_replaced(merged.get(s.role, []), s, heard)
     again = find_pii([Turn(role, ws[0].start, ws[-1].end, "", tuple(ws)) for role, ws in merged.items() if ws],
                      patterns)
-    spans = list(found)
     for span in again:
-        in_stretch = any(s.role == span.role and s.start < span.end and span.start < s.end for s in stretches)
-        if in_stretch:
+        if any(s.role == span.role and s.start < span.end and span.start < s.end for s in stretches):
             spans.append(_on_first_words(span, words_of.get(span.role, [])))
     by_role: dict[str, list[PiiSpan]] = {}
     for span in spans:
