@@ -149,3 +149,36 @@ def test_redact_command_mandarin(tmp_path, app_env):
     redacted = decode_audio(out / "zh_call.redacted.wav")
     inside = slice(int(said.start * 8000), int(said.end * 8000))
     assert _rms_db(redacted.samples[:, inside]) < -80
+
+
+def test_a_phone_number_read_out_on_a_real_call_is_redacted_and_no_longer_heard(tmp_path):
+    """Real telephone speech (SpokenWOZ call SNG0072, ../shared/data/calls_en, 8 kHz stereo): the agent
+    reads the guesthouse's phone number out ("1223247942" in its word timings, 76.7-81.9 s). Thirty
+    seconds around it go through `redact` as the CLI runs it, with the bundled Whisper base: one phone
+    span, the read-out muted on the agent's channel, everything else untouched, nothing heard again."""
+    from tests.conftest import shared
+
+    from reviewer_app.core.privacy.run import redact_file
+    from reviewer_app.core.progress import run_to_end
+    from reviewer_app.core.settings import Settings
+
+    source = decode_audio(shared("calls_en", "SNG0072.wav"))
+    rate, start = source.sample_rate, 60.0
+    excerpt = source.samples[:, int(start * rate):int((start + 30.0) * rate)]
+    call = tmp_path / "sng0072_60s.wav"
+    write_wav(call, excerpt, rate)
+    settings = Settings()
+    settings.asr.model = "base"
+    result = run_to_end(redact_file(call, tmp_path / "out", settings))
+    assert result.kinds == {"phone": 1} and result.heard_again == []
+    said = slice(int((76.68 - start) * rate), int((81.91 - start) * rate))
+    original, redacted = decode_audio(call), decode_audio(result.audio)
+    assert redacted.n_samples == original.n_samples and redacted.channels == 2
+    agent = 1  # speaker B, who reads the number out
+    assert _rms_db(original.samples[agent, said]) > -45
+    silent = np.abs(redacted.samples[agent, said]) < 1e-4
+    assert silent.mean() > 0.9, silent.mean()  # (almost) all of the read-out is muted
+    before = slice(0, int(10.0 * rate))
+    assert np.array_equal(redacted.samples[:, before], original.samples[:, before])
+    text = " ".join(t["text"] for t in json.loads(result.transcript.read_text())["transcript"])
+    assert "[PHONE]" in text and "3247942" not in text.replace(" ", "").replace("-", ""), text
