@@ -24,8 +24,9 @@ tried first, so "the account number is ..." is an account even after a card was 
 * number: any other run of 9 or more digits, unless a reference cue says what it is.
 
 A number read out after its cue may be heard with a few other words among its digits ("42M and 1
-is 814M and 0 is 024932M"): runs at most LOOSE_WORDS words apart are joined, and the whole is a card,
-account or phone number when its cue says so and it holds enough digits.
+is 814M and 0 is 024932M"): runs at most LOOSE_WORDS words apart are joined, runs of two or more
+sound-alikes ("I'm free Nero") among them, and the whole is a card, account or phone number when its
+cue says so and it holds enough digits, 3 of them sure and half its pieces digit-like.
 
 E-mail addresses are found written ("ana.li@example.com") and spoken ("ana dot li at example dot
 com"), or as a known ending after "dot" when an e-mail cue was said just before; IBANs written
@@ -258,16 +259,14 @@ def _cued_read_outs(words: Sequence[Word], ps: Sequence[pc.Piece], runs: list[li
     024932M", "time free famine 1 8th I'm free Nero famine"): runs, of weak digits alone too, with at
     most LOOSE_WORDS other words between them and short pauses are joined; joined runs holding at
     least LOOSE_MIN_DIGITS[kind] digits, MIN_RUN_DIGITS of them sure, and at least LOOSE_DENSITY of
-    their pieces digits, after a cue of that kind are one hit, unless they overlap something already found (other than a plain long number)."""
+    their pieces digits, after a cue of that kind are one hit, unless they overlap something already
+    found (other than a plain long number)."""
     out: list[_Hit] = []
     group: list[list[int]] = []
 
     def close() -> None:
-        strong = sum(len(ps[i].digits) for run in group for i in run if ps[i].kind == pc.DIGITS)
-        first, last = (group[0][0], group[-1][-1]) if group else (0, -1)
-        said = [p for p in ps[first:last + 1] if p.kind != pc.FILLER]
-        numeric = sum(p.kind in (pc.DIGITS, pc.WEAK) for p in said)
-        if len(group) > 1 and strong >= MIN_RUN_DIGITS and numeric >= LOOSE_DENSITY * len(said):
+        if len(group) > 1 and _dense_read_out(ps, group):
+            first, last = group[0][0], group[-1][-1]
             digits = sum(len(ps[i].digits) for run in group for i in run)
             cue = _cue_text(words, ps[first].word, ps[last].word, others)
             near = _near_text(words, ps[first].word, ps[last].word)
@@ -287,6 +286,14 @@ def _cued_read_outs(words: Sequence[Word], ps: Sequence[pc.Piece], runs: list[li
         group.append(run)
     close()
     return out
+
+
+def _dense_read_out(ps: Sequence[pc.Piece], group: list[list[int]]) -> bool:
+    """Whether joined runs hold MIN_RUN_DIGITS sure digits and LOOSE_DENSITY digit-like pieces."""
+    strong = sum(len(ps[i].digits) for run in group for i in run if ps[i].kind == pc.DIGITS)
+    said = [p for p in ps[group[0][0]:group[-1][-1] + 1] if p.kind != pc.FILLER]
+    numeric = sum(p.kind in (pc.DIGITS, pc.WEAK) for p in said)
+    return strong >= MIN_RUN_DIGITS and numeric >= LOOSE_DENSITY * len(said)
 
 
 def _trimmings(ps: Sequence[pc.Piece], run: list[int]) -> list[list[int]]:
