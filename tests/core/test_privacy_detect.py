@@ -233,3 +233,13 @@ def test_a_read_out_heard_as_digits_and_sound_alikes_after_a_number_question_is_
     talk = "I want to pay for it, to be honest I have 2 or 3 cards, for the 4 of us and 1 for to"
     said = [Word(w.word, w.start + 4.0, w.end + 4.0, w.prob) for w in words(talk)]
     assert find_pii([Turn("agent", 0.0, 3.0, "", tuple(ask)), Turn("customer", 4.0, 12.0, "", tuple(said))]) == []
+
+
+def test_a_card_written_in_characters_as_a_neural_voice_reads_it_is_found():
+    """The benchmark's neural Mandarin voice says digits from characters, one as 幺 (hanzi_digits);
+    the same characters as ASR words are a card."""
+    from reviewer_app.core.synth.pii_speech import hanzi_digits
+
+    assert hanzi_digits("62281", 4) == "六二二八，幺"
+    said = "卡号是" + hanzi_digits(CARD)
+    assert found(said, chars=True) == [("card", hanzi_digits(CARD))]

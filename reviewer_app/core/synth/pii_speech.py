@@ -23,6 +23,7 @@ PART_GAP_S = 0.15  # between the parts of a line
 LINE_GAP_S = 0.6  # between lines
 _EN_DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 _PINYIN_DIGITS = ("ling2", "yao1", "er4", "san1", "si4", "wu3", "liu4", "qi1", "ba1", "jiu3")
+_HANZI_DIGITS = "零幺二三四五六七八九"
 
 
 @dataclass(frozen=True)
@@ -60,11 +61,19 @@ def pinyin_digits(digits: str, group: int = 4) -> str:
     return ", ".join(" ".join(words[i:i + group]) for i in range(0, len(words), group))
 
 
+def hanzi_digits(digits: str, group: int = 4) -> str:
+    """Digits in Chinese characters, one as 幺, in groups: '62281' -> '六二二八，幺'."""
+    chars = [_HANZI_DIGITS[int(d)] for d in digits if d.isdigit()]
+    return "，".join("".join(chars[i:i + group]) for i in range(0, len(chars), group))
+
+
 def render_call(lines, roles: tuple[str, ...], rate: int = 8000, voices: dict[str, str] | None = None,
-                wpm: int = 150, mandarin: bool = False) -> tuple[np.ndarray, list[SaidAt]]:
+                wpm: int = 150, mandarin: bool = False, speak=None) -> tuple[np.ndarray, list[SaidAt]]:
     """(channels, n) audio with one channel per role (each line on its speaker's channel, silence on
-    the other) and where each piece of personal data was said."""
+    the other) and where each piece of personal data was said. `speak(text, voice, wpm, rate)` says
+    each part (espeak-ng unless given)."""
     voices = voices or {}
+    speak = speak or (lambda text, voice, wpm, rate: espeak(text, voice=voice, wpm=wpm, rate=rate))
     chunks: list[tuple[str, np.ndarray]] = []
     truth: list[SaidAt] = []
     t = 0.3
@@ -72,7 +81,7 @@ def render_call(lines, roles: tuple[str, ...], rate: int = 8000, voices: dict[st
         voice = MANDARIN_VOICE if mandarin else voices.get(role, "en-us")
         for k, part in enumerate(parts):
             text = part.text if isinstance(part, Said) else part
-            x = espeak(text, voice=voice, wpm=wpm, rate=rate)
+            x = speak(text, voice, wpm, rate)
             if isinstance(part, Said):
                 truth.append(SaidAt(part.kind, role, round(t, 3), round(t + len(x) / rate, 3)))
             chunks.append((role, x))
