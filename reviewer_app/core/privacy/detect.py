@@ -4,7 +4,7 @@ Numbers read out (pieces.py turns the words into digits, weak digits, fillers an
 joined into runs: digits and weak digits with at most MAX_GAP_S between their words, fillers
 allowed between them. A weak digit counts only between others; a run needs MIN_RUN_DIGITS digits.
 Each run is then judged by its length, its check digits and the cue words just before it
-(within CUE_WORDS words, or in the run's own words, or said by the other side in the CUE_ASKED_S
+(within CUE_WORDS words, a Chinese character counting as half a word, or in the run's own words, or said by the other side in the CUE_ASKED_S
 before it: "can I have your card number?"; a cue in the REFERENCE_WORDS right before the run is
 tried first, so "the account number is ..." is an account even after a card was asked for):
 
@@ -163,11 +163,22 @@ def _runs(words: Sequence[Word], ps: Sequence[pc.Piece], weak_only_too: bool = F
 def _cue_text(words: Sequence[Word], first_word: int, last_word: int, others: Sequence[Word]) -> str:
     """Where a run's cue is said: the normalised words just before it and its own words, and the
     other side's words in the CUE_ASKED_S before it."""
-    lo = max(0, first_word - CUE_WORDS)
+    lo = _words_back(words, first_word, CUE_WORDS)
     start = words[first_word].start
     asked = [w for w in others if start - CUE_ASKED_S <= w.end and w.start <= start]
     own = " ".join(normalize(w.word) for w in words[lo:last_word + 1])
     return " " + " ".join(normalize(w.word) for w in asked) + " | " + own + " "
+
+
+def _words_back(words: Sequence[Word], first_word: int, n: int) -> int:
+    """The index `n` words before `first_word`, a Chinese character counting as half a word: ASR
+    writes Chinese a character a word, and 手机号码 is one cue, not four words."""
+    lo, budget = first_word, float(n)
+    while lo > 0 and budget > 0:
+        lo -= 1
+        text = words[lo].word.strip()
+        budget -= 0.5 if text and all(is_cjk(c) for c in text.rstrip("，。、,.?？!！")) else 1.0
+    return lo
 
 
 def _has_cue(text: str, kind: str) -> bool:
@@ -194,7 +205,7 @@ def _said_alike(cue: str, text: str) -> bool:
 
 def _near_text(words: Sequence[Word], first_word: int, last_word: int) -> str:
     """The words right before a run (REFERENCE_WORDS) and its own: where "order", "ticket" name it."""
-    lo = max(0, first_word - REFERENCE_WORDS)
+    lo = _words_back(words, first_word, REFERENCE_WORDS)
     return " " + " ".join(normalize(w.word) for w in words[lo:last_word + 1]) + " "
 
 
