@@ -263,3 +263,18 @@ def hanzi_digits_of(digits: str) -> str:
     from reviewer_app.core.synth.pii_speech import hanzi_digits
 
     return hanzi_digits(digits, group=len(digits)).replace("，", "")
+
+
+def test_odd_words_that_come_back_inside_a_cued_read_out_count_as_digits_heard_wrong():
+    """A read-out draws on ten words, so what ASR mishears in it comes back: "hemman" five times and
+    "pre" four in a card read out through a 300-3400 Hz line with noise (the PII benchmark, seed 37
+    call 26). After a number question that is a card; words said again in ordinary talk are not."""
+    agent = words("What is the long number on the front?")
+    heard = "It is time 144, pre-nuddle-hemman-hemman, time pre-hemman, time pre pre-hemman-hemman-high-8."
+    customer = [Word(w.word, w.start + 4.0, w.end + 4.0, w.prob) for w in words(heard)]
+    turns = [Turn("agent", 0.0, 3.0, "", tuple(agent)), Turn("customer", 4.0, 8.0, "", tuple(customer))]
+    assert [(s.kind, s.first, s.last) for s in find_pii(turns)] == [("card", 2, 9)]
+
+    talk = "hold on, hold on, sorry, sorry, the card is in the car, sorry, my 2 kids, 3 of them, sorry"
+    said = [Word(w.word, w.start + 4.0, w.end + 4.0, w.prob) for w in words(talk)]
+    assert find_pii([Turn("agent", 0.0, 3.0, "", tuple(agent)), Turn("customer", 4.0, 9.0, "", tuple(said))]) == []

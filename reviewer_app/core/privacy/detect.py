@@ -254,7 +254,8 @@ def _number_hits(words: Sequence[Word], ps: Sequence[pc.Piece], others: Sequence
     hits = [h for h in hits if not any(h.first_piece <= b.last_piece and b.first_piece <= h.last_piece
                                        for b in ibans)]
     taken = [h for h in hits + spelled if h.kind != "number"]  # a vague long number may become more
-    return hits + _cued_read_outs(words, ps, _runs(words, ps, weak_only_too=True), others, taken)
+    loose = pc.with_repeats_weak(words, ps)
+    return hits + _cued_read_outs(words, loose, _runs(words, loose, weak_only_too=True), others, taken)
 
 
 def _loose_cue(cue: str, near: str, kind: str) -> bool:
@@ -276,7 +277,7 @@ def _cued_read_outs(words: Sequence[Word], ps: Sequence[pc.Piece], runs: list[li
     group: list[list[int]] = []
 
     def close() -> None:
-        if len(group) > 1 and _dense_read_out(ps, group):
+        if group and _dense_read_out(ps, group):
             first, last = group[0][0], group[-1][-1]
             digits = sum(len(ps[i].digits) for run in group for i in run)
             cue = _cue_text(words, ps[first].word, ps[last].word, others)

@@ -37,6 +37,7 @@ DIGITS, WEAK, FILLER, BREAK = "digits", "weak", "filler", "break"
 AMOUNT_PIECES = 2  # pieces before an amount word that are its number ("four", "hundred" dollars)
 UNKNOWN_DIGIT = "?"  # a digit heard but not which one ("I" for five or nine)
 WEAK_SIMILARITY = 0.8  # sound-key similarity at which a short unknown word counts as a weak digit
+REPEAT_WITHIN_S = 5.0  # a short unknown word said again this soon may be a digit misheard (with_repeats_weak)
 
 _UNITS = {"zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
           "seven": "7", "eight": "8", "nine": "9"}
@@ -251,4 +252,22 @@ def _combine(pieces: list[Piece]) -> list[Piece]:
                 j -= 1
         out.append(p)
         i += 1
+    return out
+
+
+def with_repeats_weak(words: Sequence[Word], pieces: Sequence[Piece]) -> list[Piece]:
+    """The pieces with each short unknown word that comes back within REPEAT_WITHIN_S read as a weak,
+    unknown digit: a read-out draws on ten words, so what ASR mishears in it comes back ("time pre
+    hemman, time pre pre hemman hemman" for a card read out on a 300-3400 Hz line), where ordinary
+    talk seldom says the same odd word twice in a few seconds. Only for a read-out its cue asks for
+    (detect._cued_read_outs): alone, a repeat is no evidence of a number."""
+    out = list(pieces)
+    for i, p in enumerate(pieces):
+        if p.kind != BREAK or not (2 <= len(p.text) <= 8 and p.text.isascii() and p.text.isalpha()) \
+                or p.text in FUNCTION_WORDS or p.text in AMOUNT_WORDS:
+            continue
+        t = words[p.word].start
+        if any(q.text == p.text and j != i and abs(words[q.word].start - t) <= REPEAT_WITHIN_S
+               for j, q in enumerate(pieces)):
+            out[i] = Piece(p.text, WEAK, UNKNOWN_DIGIT, p.word, p.char_start, p.char_end, p.symbol_before)
     return out
