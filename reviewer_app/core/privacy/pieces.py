@@ -261,13 +261,17 @@ def with_repeats_weak(words: Sequence[Word], pieces: Sequence[Piece]) -> list[Pi
     hemman, time pre pre hemman hemman" for a card read out on a 300-3400 Hz line), where ordinary
     talk seldom says the same odd word twice in a few seconds. Only for a read-out its cue asks for
     (detect._cued_read_outs): alone, a repeat is no evidence of a number."""
-    out = list(pieces)
+    odd: dict[str, list[int]] = {}  # each short unknown word -> its pieces, in time order
     for i, p in enumerate(pieces):
-        if p.kind != BREAK or not (2 <= len(p.text) <= 8 and p.text.isascii() and p.text.isalpha()) \
-                or p.text in FUNCTION_WORDS or p.text in AMOUNT_WORDS:
-            continue
-        t = words[p.word].start
-        if any(q.text == p.text and j != i and abs(words[q.word].start - t) <= REPEAT_WITHIN_S
-               for j, q in enumerate(pieces)):
-            out[i] = Piece(p.text, WEAK, UNKNOWN_DIGIT, p.word, p.char_start, p.char_end, p.symbol_before)
+        if p.kind == BREAK and 2 <= len(p.text) <= 8 and p.text.isascii() and p.text.isalpha() \
+                and p.text not in FUNCTION_WORDS and p.text not in AMOUNT_WORDS:
+            odd.setdefault(p.text, []).append(i)
+    out = list(pieces)
+    for said in odd.values():
+        times = [words[pieces[i].word].start for i in said]
+        for k, i in enumerate(said):
+            if k > 0 and times[k] - times[k - 1] <= REPEAT_WITHIN_S \
+                    or k + 1 < len(said) and times[k + 1] - times[k] <= REPEAT_WITHIN_S:
+                p = pieces[i]
+                out[i] = Piece(p.text, WEAK, UNKNOWN_DIGIT, p.word, p.char_start, p.char_end, p.symbol_before)
     return out
