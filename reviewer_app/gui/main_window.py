@@ -197,6 +197,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.reviewer_name.label)
         self.statusBar().addPermanentWidget(self.team.training_label)
         self.statusBar().addPermanentWidget(self.team.busy_label)
+        self.statusBar().addPermanentWidget(self.team.label_import_progress)
         self.statusBar().addPermanentWidget(self.team.policy_label)
         self.queue_dock = self._tabbed_dock("Review queue", "review_queue", self.team.queue_panel,
                                             closable=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QFileDialog, QLabel
+from PySide6.QtWidgets import QFileDialog, QLabel, QProgressBar
 
 from reviewer_app.gui.context import WindowContext
 from reviewer_app.gui.ops import Lane, SingleJob
@@ -56,6 +56,10 @@ class TeamFeature(QObject):
 
         self.training_label = QLabel()
         self.training_label.hide()
+        self.label_import_progress = QProgressBar()  # a label import reading, analysing, applying
+        self.label_import_progress.setRange(0, 1000)
+        self.label_import_progress.setMaximumWidth(220)
+        self.label_import_progress.hide()
         self.busy_label = QLabel()  # a PDF being drawn
         self.busy_label.hide()
         self.busy_label.setStyleSheet("QLabel { border-left: 1px solid #aaa; padding-left: 8px; color: #1f5fa8; }")
@@ -136,10 +140,20 @@ class TeamFeature(QObject):
             self.run_label_import(request)
 
     def run_label_import(self, request) -> None:
-        from reviewer_app.core.exchange import import_labels
+        """Read and check the file (analysing audio it names that is new) on the analysis lane, its
+        writes on the write lane; `label_import_progress` in the status bar shows how far it is."""
+        from reviewer_app.core.exchange import import_steps
 
         engine, reviewer, ops = self.ctx.engine, self.ctx.settings.reviewer.name, self.ctx.ops
         self.ctx.show_info(f"Importing labels from {request.path}…")
+        bar = self.label_import_progress
+        bar.setFormat(f"labels: {Path(request.path).name} %p%")
+        bar.show()
+        bar.setValue(0)
+
+        def step(progress) -> None:
+            bar.setValue(int(1000 * progress.fraction))
+            bar.setToolTip(f"{request.path}: {progress.message}")
 
         def done(report) -> None:
             self.library_actions.refresh_library()
@@ -151,12 +165,11 @@ class TeamFeature(QObject):
                                 + "; ".join(report.problems[:3]))
             self.events.labelsImported.emit(report)
 
-        # read and check the file (analysing new audio) on the analysis lane; its writes on the write lane
-        self.ctx.ops.run(lambda cancel: import_labels(engine, request.fmt, request.path, reviewer, call=request.call,
-                                                      reject_missing=request.reject_missing, cancel=cancel,
-                                                      run_write=ops.write_steps),
-                         lane=Lane.ANALYSIS, owner=self, on_success=done,
-                         on_failure=lambda f: self.ctx.show_error(f"Import failed: {f}"))
+        self.ctx.ops.run(lambda cancel: import_steps(engine, request.fmt, request.path, reviewer, call=request.call,
+                                                     reject_missing=request.reject_missing, cancel=cancel,
+                                                     run_write=ops.write_steps),
+                         lane=Lane.ANALYSIS, owner=self, on_progress=step, on_success=done,
+                         on_failure=lambda f: self.ctx.show_error(f"Import failed: {f}"), on_done=bar.hide)
 
     def do_scorecard(self, path: str | None = None) -> bool:
         """Read the open call's scorecard on the team lane, then draw the PDF on the drawing lane

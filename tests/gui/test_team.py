@@ -59,9 +59,14 @@ def test_import_labels_applies_them_to_the_open_call(qtbot, opened, tmp_path):
     track = tmp_path / "call_basic.txt"  # an Audacity label track, found by its file name
     track.write_text("15.380000\t22.380000\tdead_air [both]\n33.000000\t35.000000\trepetition [agent]\n")
     w.team.ask_label_import = lambda: ImportRequest("audacity", str(track))
+    bar, seen = w.team.label_import_progress, []
+    bar.valueChanged.connect(lambda v: seen.append((v, bar.isVisibleTo(w), bar.format())))
     with wait_job(qtbot, w, "labelsImported") as blocker:
         w.act["import_labels"].trigger()
     report = blocker.args[0]
+    qtbot.waitUntil(lambda: not bar.isVisibleTo(w), timeout=10_000)  # hidden once the import is over
+    assert seen and all(shown for _, shown, _ in seen) and max(v for v, _, _ in seen) > 0, seen
+    assert seen[-1][2] == "labels: call_basic.txt %p%"
     assert (report.confirmed, report.added, report.rejected) == (1, 1, 2)
     stored = {(s.category, s.status) for s in load_segments(w.engine, w.controller.session.call_id)}
     assert stored == {("dead_air", "confirmed"), ("repetition", "added"), ("overtalk", "rejected"),
