@@ -58,7 +58,7 @@ class TeamFeature(QObject):
         self.training_label.hide()
         self.label_import_progress = QProgressBar()  # a label import reading, analysing, applying
         self.label_import_progress.setRange(0, 1000)
-        self.label_import_progress.setMaximumWidth(220)
+        self.label_import_progress.setFixedWidth(130)
         self.label_import_progress.hide()
         self.busy_label = QLabel()  # a PDF being drawn
         self.busy_label.hide()
@@ -147,13 +147,13 @@ class TeamFeature(QObject):
         engine, reviewer, ops = self.ctx.engine, self.ctx.settings.reviewer.name, self.ctx.ops
         self.ctx.show_info(f"Importing labels from {request.path}…")
         bar = self.label_import_progress
-        bar.setFormat(f"labels: {Path(request.path).name} %p%")
+        bar.setFormat("labels %p%")  # short: the status bar of a 1024-px window has little room
         bar.show()
         bar.setValue(0)
 
         def step(progress) -> None:
             bar.setValue(int(1000 * progress.fraction))
-            bar.setToolTip(f"{request.path}: {progress.message}")
+            bar.setToolTip(f"importing labels from {request.path}: {progress.message}")
 
         def done(report) -> None:
             self.library_actions.refresh_library()

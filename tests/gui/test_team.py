@@ -66,7 +66,7 @@ def test_import_labels_applies_them_to_the_open_call(qtbot, opened, tmp_path):
     report = blocker.args[0]
     qtbot.waitUntil(lambda: not bar.isVisibleTo(w), timeout=10_000)  # hidden once the import is over
     assert seen and all(shown for _, shown, _ in seen) and max(v for v, _, _ in seen) > 0, seen
-    assert seen[-1][2] == "labels: call_basic.txt %p%"
+    assert seen[-1][2] == "labels %p%" and "call_basic.txt" in bar.toolTip()
     assert (report.confirmed, report.added, report.rejected) == (1, 1, 2)
     stored = {(s.category, s.status) for s in load_segments(w.engine, w.controller.session.call_id)}
     assert stored == {("dead_air", "confirmed"), ("repetition", "added"), ("overtalk", "rejected"),
