@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import inspect
 import queue
+import threading
 import traceback
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
@@ -176,10 +177,10 @@ class _LaneWrite(QRunnable):
     """A write run on the write lane for a worker of another lane: each of its progress steps, then
     its value (or its exception), is put on `out` for that worker."""
 
-    def __init__(self, steps) -> None:
+    def __init__(self, steps, on_end: Callable[[], None]) -> None:
         super().__init__()
         self.setAutoDelete(True)
-        self._steps = steps
+        self._steps, self._on_end = steps, on_end
         self.out: queue.SimpleQueue = queue.SimpleQueue()
 
     def run(self) -> None:
@@ -189,6 +190,8 @@ class _LaneWrite(QRunnable):
             self.out.put(("error", exc))
         else:
             self.out.put(("value", value))
+        finally:
+            self._on_end()
 
 
 class Ops(QObject):
@@ -204,6 +207,8 @@ class Ops(QObject):
             pool.setMaxThreadCount(1)
             self._pools[lane] = pool
         self._in_flight: dict[_Delivery, Lane] = {}
+        self._lent_writes = 0  # writes run on the write lane for another lane's operation (write_steps)
+        self._lent_lock = threading.Lock()
 
     def pool(self, lane: Lane) -> QThreadPool:
         return self._pools[Lane(lane)]
@@ -233,7 +238,9 @@ class Ops(QObject):
         it waits."""
         if QThread.currentThread() is self.thread():
             raise RuntimeError("Ops.write_steps waits for the write: run it on a worker, not the GUI thread")
-        job = _LaneWrite(steps)
+        job = _LaneWrite(steps, self._lent_write_ended)
+        with self._lent_lock:
+            self._lent_writes += 1
         out = job.out
         self._pools[Lane.WRITE].start(job)
         while True:
@@ -249,9 +256,16 @@ class Ops(QObject):
         """A read (QueryOp): on the read lane unless told otherwise."""
         return self.run(fn, lane=lane, **callbacks)
 
+    def _lent_write_ended(self) -> None:
+        with self._lent_lock:
+            self._lent_writes -= 1
+
     def pending(self, lane: Lane | None = None) -> int:
-        """Operations submitted whose callbacks have not all run yet (on `lane`, or on all)."""
-        return sum(1 for ln in self._in_flight.values() if lane is None or ln == lane)
+        """Operations submitted whose callbacks have not all run yet (on `lane`, or on all); on the
+        write lane, the writes it runs for other lanes' operations (write_steps) count too."""
+        own = sum(1 for ln in self._in_flight.values() if lane is None or ln == lane)
+        with self._lent_lock:
+            return own + (self._lent_writes if lane == Lane.WRITE else 0)
 
     @property
     def idle(self) -> bool:

@@ -138,9 +138,11 @@ def test_a_write_from_the_analysis_lane_waits_its_turn_on_the_write_lane(qtbot):
     qtbot.waitUntil(lambda: "computed" in order, timeout=5000)
     qtbot.wait(200)
     assert order == ["computed"]  # its write waits behind the queued one
+    assert ops.pending(Lane.WRITE) == 2  # the queued write and the one lent to the analysis
     gate.set()
     qtbot.waitUntil(lambda: ops.idle, timeout=5000)
     assert got == [42] and steps == [Step(1)]
+    assert ops.pending(Lane.WRITE) == 0
     assert order == ["computed", "queued write", "its write", "after its write"]
     assert lanes["its write"] == lanes["queued write"] != lanes["analysis"]
     ops.run(failing_analysis, lane=Lane.ANALYSIS, on_failure=failures.append)
