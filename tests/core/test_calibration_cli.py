@@ -51,6 +51,13 @@ def run(capsys, *args) -> tuple[int, str, str]:
     return code, out, err
 
 
+def confirm_and_submit(capsys, db: str, session, reviewer: str, call) -> None:
+    """`reviewer` confirms every finding of `call` in the calibration session, then submits."""
+    assert run(capsys, "calibrate", "review", session, "--db", db, "--reviewer", reviewer, "--call", call,
+               "--confirm-rest")[0] == 0
+    assert run(capsys, "calibrate", "submit", session, "--db", db, "--reviewer", reviewer)[0] == 0
+
+
 def record_state(engine) -> tuple:
     """The labels of record: every segment's review fields, the audit log's size, the calls' review state."""
     with Session(engine) as s:
@@ -203,9 +210,7 @@ def test_report_is_blind_until_every_reviewer_has_submitted(library, capsys):
     db, engine, support, good = library
     assert run(capsys, "calibrate", "new", "--db", db, "--calls", support, "--reviewers", "ana,bob",
                "--lead", "lea")[0] == 0
-    assert run(capsys, "calibrate", "review", 1, "--db", db, "--reviewer", "ana", "--call", support,
-               "--confirm-rest")[0] == 0
-    assert run(capsys, "calibrate", "submit", 1, "--db", db, "--reviewer", "ana")[0] == 0
+    confirm_and_submit(capsys, db, 1, "ana", support)
 
     for lead in (None, "ana", "zoe"):  # no lead named; a reviewer who submitted; someone else
         code, out, err = run(capsys, "calibrate", "report", 1, "--db", db, *(("--lead", lead) if lead else ()))
@@ -220,16 +225,12 @@ def test_report_is_blind_until_every_reviewer_has_submitted(library, capsys):
 
     # a lead who reviews too is blind like the others until they have submitted
     assert run(capsys, "calibrate", "new", "--db", db, "--calls", good, "--reviewers", "ana,bob", "--lead", "ana")[0] == 0
-    assert run(capsys, "calibrate", "review", 2, "--db", db, "--reviewer", "bob", "--call", good,
-               "--confirm-rest")[0] == 0
-    assert run(capsys, "calibrate", "submit", 2, "--db", db, "--reviewer", "bob")[0] == 0
+    confirm_and_submit(capsys, db, 2, "bob", good)
     code, _, err = run(capsys, "calibrate", "report", 2, "--db", db, "--lead", "ana")
     assert code == 1 and "ana reviews in calibration session 2" in err
 
     # once every reviewer has submitted, or the session is adopted, anyone may read it
-    assert run(capsys, "calibrate", "review", 1, "--db", db, "--reviewer", "bob", "--call", support,
-               "--confirm-rest")[0] == 0
-    assert run(capsys, "calibrate", "submit", 1, "--db", db, "--reviewer", "bob")[0] == 0
+    confirm_and_submit(capsys, db, 1, "bob", support)
     assert run(capsys, "calibrate", "report", 1, "--db", db)[0] == 0
     assert run(capsys, "calibrate", "adopt", 2, "--db", db, "--from", "bob", "--lead", "ana")[0] == 0
     code, out, _ = run(capsys, "calibrate", "report", 2, "--db", db, "--format", "json")
@@ -242,9 +243,7 @@ def test_only_the_lead_adopts(library, capsys):
     db, engine, support, good = library
     assert run(capsys, "calibrate", "new", "--db", db, "--calls", support, "--reviewers", "ana",
                "--lead", "lea")[0] == 0
-    assert run(capsys, "calibrate", "review", 1, "--db", db, "--reviewer", "ana", "--call", support,
-               "--confirm-rest")[0] == 0
-    assert run(capsys, "calibrate", "submit", 1, "--db", db, "--reviewer", "ana")[0] == 0
+    confirm_and_submit(capsys, db, 1, "ana", support)
     before = record_state(engine)
     for who in ("ana", "zoe"):
         code, out, err = run(capsys, "calibrate", "adopt", 1, "--db", db, "--from", "ana", "--lead", who)
@@ -264,9 +263,7 @@ def test_trend_leaves_out_the_open_sessions_hidden_from_the_asker(library, capsy
     assert run(capsys, "calibrate", "new", "--db", db, "--calls", good, "--reviewers", "ana",
                "--lead", "lea")[0] == 0
     for session, call in ((1, support), (2, good)):
-        assert run(capsys, "calibrate", "review", session, "--db", db, "--reviewer", "ana", "--call", call,
-                   "--confirm-rest")[0] == 0
-        assert run(capsys, "calibrate", "submit", session, "--db", db, "--reviewer", "ana")[0] == 0
+        confirm_and_submit(capsys, db, session, "ana", call)
 
     def sessions(out: str) -> set[int]:
         return {p["session"] for p in json.loads(out)}
@@ -291,8 +288,6 @@ def test_trend_leaves_out_the_open_sessions_hidden_from_the_asker(library, capsy
     assert code == 0 and "1 open session(s) left out of the trend" in out
 
     # once bob has submitted, session 1 is in everyone's trend
-    assert run(capsys, "calibrate", "review", 1, "--db", db, "--reviewer", "bob", "--call", support,
-               "--confirm-rest")[0] == 0
-    assert run(capsys, "calibrate", "submit", 1, "--db", db, "--reviewer", "bob")[0] == 0
+    confirm_and_submit(capsys, db, 1, "bob", support)
     code, out, err = run(capsys, "calibrate", "trend", "--db", db, "--json")
     assert code == 0 and sessions(out) == {1, 2} and err == ""

@@ -29,6 +29,14 @@ def _bench_module():
     return module
 
 
+def _benchmark_card(index: int, seed: int, mandarin: bool, folder: Path):
+    """The benchmark module, its call `index` of `seed` (built the same way every time, no noise)
+    and where that call's card is read out."""
+    bench = _bench_module()
+    path, truth, _ = bench.build_call(index, seed, mandarin, [], folder)
+    return bench, path, next(t for t in truth if t.kind == "card")
+
+
 def _words(role: str, text: str, start: float) -> Turn:
     words = tuple(Word(w, start + 0.4 * i, start + 0.4 * i + 0.3, 0.9) for i, w in enumerate(text.split()))
     return Turn(role, words[0].start, words[-1].end, text, words)
@@ -70,9 +78,7 @@ def test_second_hearing_finds_the_card_the_first_pass_missed(tmp_path):
     # The benchmark's call 12 of seed 27 (benchmarks/bench_pii.py builds it the same way every time):
     # en-gb at 150 wpm through the 300-3400 Hz line and a mu-law codec, and a card read out. (Seed 14's
     # call 18, used before, is now found by the first pass: weak-digit runs count in a cued read-out.)
-    bench = _bench_module()
-    path, truth, _ = bench.build_call(12, 27, False, [], tmp_path)
-    card = next(t for t in truth if t.kind == "card")
+    bench, path, card = _benchmark_card(12, 27, False, tmp_path)
 
     def cards(second_hearings: int):
         settings = Settings()
@@ -120,9 +126,7 @@ def test_a_mandarin_read_out_whisper_cannot_make_out_is_not_found_by_echoing_the
     from reviewer_app.core.audio.signals import channels_16k
     from reviewer_app.core.privacy.redecode import _PROMPT_DIGITS, Stretch, _echoes, hear_again
 
-    bench = _bench_module()
-    path, truth, _ = bench.build_call(3, 27, True, [], tmp_path)
-    card = next(t for t in truth if t.kind == "card")
+    _, path, card = _benchmark_card(3, 27, True, tmp_path)
     settings = Settings()
     settings.asr.model = "base"
     engine = load_engine(settings.asr)
