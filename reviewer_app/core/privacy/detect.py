@@ -176,8 +176,9 @@ def _words_back(words: Sequence[Word], first_word: int, n: int) -> int:
     lo, budget = first_word, float(n)
     while lo > 0 and budget > 0:
         lo -= 1
-        text = words[lo].word.strip()
-        budget -= 0.5 if text and all(is_cjk(c) for c in text.rstrip("，。、,.?？!！")) else 1.0
+        text = words[lo].word
+        chinese = any(is_cjk(c) for c in text) and not any(c.isalnum() and not is_cjk(c) for c in text)
+        budget -= 0.5 if chinese else 1.0
     return lo
 
 
